@@ -1,0 +1,354 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+var _ domain.EventStore = (*EventStore)(nil)
+
+// notifyChannel is the LISTEN/NOTIFY channel that wakes followers. The
+// notification is sent inside the appending transaction, so PostgreSQL
+// delivers it only after the commit.
+const notifyChannel = "medialuna_events"
+
+// EventStore is the PostgreSQL event log.
+//
+// The gap problem: a position is taken from a sequence at insert time but
+// becomes visible at commit, so a follower reading "position > checkpoint"
+// can see N+1 while N's transaction is still open, move past N and never see
+// it. We record each row's transaction id (xid8), order the log by
+// (transaction id, position), and hand followers only rows whose transaction
+// id is below pg_snapshot_xmin(pg_current_snapshot()): every transaction
+// with a lower id has finished, so nothing can later appear before the
+// follower's checkpoint. The checkpoint is the pair (transaction id,
+// position). The price: a long-running transaction anywhere in the cluster
+// holds followers back, so sessions set idle_in_transaction_session_timeout.
+type EventStore struct {
+	db  *sqlx.DB
+	dsn string
+	log *slog.Logger
+
+	wakeOnce sync.Once
+	wakeMu   sync.Mutex
+	waiters  map[chan struct{}]struct{}
+	wakeErr  error
+}
+
+// NewEventStore returns the log over db. dsn is used for a dedicated LISTEN
+// connection that wakes followers; an empty dsn makes followers poll.
+func NewEventStore(db *sqlx.DB, dsn string, log *slog.Logger) *EventStore {
+	return &EventStore{db: db, dsn: dsn, log: log, waiters: map[chan struct{}]struct{}{}}
+}
+
+// Append implements domain.EventStore.
+func (s *EventStore) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events ...domain.EventData) (domain.AppendResult, error) {
+	if stream == "" {
+		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "stream id must not be empty")
+	}
+	if len(events) == 0 {
+		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "nothing to append")
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return domain.AppendResult{}, err
+	}
+	defer tx.Rollback()
+
+	var current int64 = -1
+	if expected == domain.AnyVersion {
+		// Appends without a version guard take a per-stream lock so that two
+		// of them cannot pick the same next version and fail spuriously.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, stream); err != nil {
+			return domain.AppendResult{}, err
+		}
+	}
+	if err := tx.GetContext(ctx, &current, `SELECT coalesce(max(stream_version), -1) FROM events WHERE stream_id = $1`, stream); err != nil {
+		return domain.AppendResult{}, err
+	}
+	if expected != domain.AnyVersion && int64(expected) != current {
+		return domain.AppendResult{}, domain.Errorf(domain.ErrConflict,
+			"stream %s is at version %d, expected %d; reload and retry", stream, current, expected)
+	}
+
+	n := len(events)
+	versions := make([]int64, n)
+	ids := make([]string, n)
+	types := make([]string, n)
+	schemaVersions := make([]int64, n)
+	data := make([]string, n)
+	metas := make([]string, n)
+	accounts := make([]string, n)
+	for i, e := range events {
+		meta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		versions[i] = current + 1 + int64(i)
+		ids[i], types[i], schemaVersions[i] = e.ID, e.Type, int64(e.Version)
+		data[i], metas[i] = string(e.Data), string(meta)
+		if e.Metadata.AccountID != 0 {
+			accounts[i] = strconv.FormatInt(e.Metadata.AccountID, 10)
+		}
+	}
+	// One round trip for the whole batch: unnest the column arrays.
+	var last struct {
+		Tx       string `db:"transaction_id"`
+		Position uint64 `db:"position"`
+	}
+	err = tx.GetContext(ctx, &last, `
+		WITH ins AS (
+			INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
+			SELECT $1, v, id::uuid, t, ev, d::jsonb, m::jsonb, NULLIF(a, '')::bigint
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[]) AS u(v, id, t, ev, d, m, a)
+			RETURNING transaction_id, position)
+		SELECT transaction_id::text AS transaction_id, max(position) AS position FROM ins GROUP BY transaction_id`,
+		stream, pq.Array(versions), pq.Array(ids), pq.Array(types), pq.Array(schemaVersions), pq.Array(data), pq.Array(metas), pq.Array(accounts))
+	if err != nil {
+		return domain.AppendResult{}, FormatError(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil {
+		return domain.AppendResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return domain.AppendResult{}, FormatError(err)
+	}
+	txid, err := strconv.ParseUint(last.Tx, 10, 64)
+	if err != nil {
+		return domain.AppendResult{}, fmt.Errorf("parse transaction id %q: %w", last.Tx, err)
+	}
+	return domain.AppendResult{
+		NextExpectedVersion: domain.ExpectedVersion(current + int64(n)),
+		Position:            domain.Position{Commit: txid, Prepare: last.Position},
+	}, nil
+}
+
+const selectEvents = `SELECT position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id::text AS event_id,
+	event_type, event_version, data::text AS data, metadata::text AS metadata, recorded_at FROM events `
+
+type eventRow struct {
+	Position      uint64    `db:"position"`
+	TransactionID string    `db:"transaction_id"`
+	StreamID      string    `db:"stream_id"`
+	StreamVersion int64     `db:"stream_version"`
+	EventID       string    `db:"event_id"`
+	EventType     string    `db:"event_type"`
+	EventVersion  int       `db:"event_version"`
+	Data          string    `db:"data"`
+	Metadata      string    `db:"metadata"`
+	RecordedAt    time.Time `db:"recorded_at"`
+}
+
+func (r eventRow) toRecorded() (domain.RecordedEvent, error) {
+	txid, err := strconv.ParseUint(r.TransactionID, 10, 64)
+	if err != nil {
+		return domain.RecordedEvent{}, fmt.Errorf("parse transaction id: %w", err)
+	}
+	var meta domain.Metadata
+	if err := json.Unmarshal([]byte(r.Metadata), &meta); err != nil {
+		return domain.RecordedEvent{}, fmt.Errorf("event %d metadata: %w", r.Position, err)
+	}
+	return domain.RecordedEvent{
+		EventData: domain.EventData{ID: r.EventID, Type: r.EventType, Version: r.EventVersion,
+			Data: json.RawMessage(r.Data), Metadata: meta},
+		StreamID: r.StreamID, StreamVersion: r.StreamVersion,
+		Position: domain.Position{Commit: txid, Prepare: r.Position},
+		Sequence: r.Position, RecordedAt: r.RecordedAt.UTC(),
+	}, nil
+}
+
+func (s *EventStore) query(ctx context.Context, q string, args ...any) ([]domain.RecordedEvent, error) {
+	rows, err := s.db.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.RecordedEvent
+	for rows.Next() {
+		var r eventRow
+		if err := rows.StructScan(&r); err != nil {
+			return nil, err
+		}
+		ev, err := r.toRecorded()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// ReadStream implements domain.EventStore.
+func (s *EventStore) ReadStream(ctx context.Context, stream string) ([]domain.RecordedEvent, error) {
+	return s.query(ctx, selectEvents+`WHERE stream_id = $1 ORDER BY stream_version`, stream)
+}
+
+// ReadAll implements domain.EventStore.
+func (s *EventStore) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return s.query(ctx, selectEvents+`
+		WHERE (events.transaction_id, events.position) > ($1::text::xid8, $2)
+		  AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY events.transaction_id, events.position
+		LIMIT $3`, strconv.FormatUint(from.Commit, 10), from.Prepare, limit)
+}
+
+// heldBack reports whether committed events after from exist that ReadAll
+// does not return yet because an older transaction is still open.
+func (s *EventStore) heldBack(ctx context.Context, from domain.Position) (bool, error) {
+	var exists bool
+	err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM events
+		WHERE (events.transaction_id, events.position) > ($1::text::xid8, $2))`, strconv.FormatUint(from.Commit, 10), from.Prepare)
+	return exists, err
+}
+
+// Head implements domain.EventStore.
+func (s *EventStore) Head(ctx context.Context) (domain.Position, error) {
+	var row struct {
+		Tx  string `db:"transaction_id"`
+		Pos uint64 `db:"position"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT transaction_id::text AS transaction_id, position FROM events
+		WHERE events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`)
+	if err != nil {
+		if domain.ErrorCode(FormatError(err)) == domain.ErrNotFound {
+			return domain.Position{}, nil
+		}
+		return domain.Position{}, err
+	}
+	tx, err := strconv.ParseUint(row.Tx, 10, 64)
+	return domain.Position{Commit: tx, Prepare: row.Pos}, err
+}
+
+// Follow implements domain.EventStore.
+func (s *EventStore) Follow(ctx context.Context, from domain.Position, batchSize int, fn func([]domain.RecordedEvent) error) error {
+	wake := s.subscribeWakeups()
+	defer s.unsubscribeWakeups(wake)
+	const idlePoll = time.Second
+	retry := time.Millisecond
+	for {
+		batch, err := s.ReadAll(ctx, from, batchSize)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// A lost database connection is not the end of a follower: wait
+			// and resume from the same position.
+			s.log.Warn("event log read failed; retrying", "err", err)
+			if !sleep(ctx, time.Second) {
+				return ctx.Err()
+			}
+			continue
+		}
+		if len(batch) > 0 {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			from = batch[len(batch)-1].Position
+			retry = time.Millisecond
+			if len(batch) == batchSize {
+				continue
+			}
+		}
+		// Nothing (more) visible. If committed events are held back by an
+		// older open transaction, look again soon; otherwise wait for a
+		// wake-up or the idle poll.
+		held, err := s.heldBack(ctx, from)
+		if err == nil && held {
+			if !sleep(ctx, retry) {
+				return ctx.Err()
+			}
+			retry = min(retry*2, 100*time.Millisecond)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-time.After(idlePoll):
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// subscribeWakeups registers a follower for commit notifications. One LISTEN
+// connection serves every follower of this store.
+func (s *EventStore) subscribeWakeups() chan struct{} {
+	s.wakeOnce.Do(s.startListener)
+	ch := make(chan struct{}, 1)
+	s.wakeMu.Lock()
+	s.waiters[ch] = struct{}{}
+	s.wakeMu.Unlock()
+	return ch
+}
+
+func (s *EventStore) unsubscribeWakeups(ch chan struct{}) {
+	s.wakeMu.Lock()
+	delete(s.waiters, ch)
+	s.wakeMu.Unlock()
+}
+
+func (s *EventStore) broadcast() {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	for ch := range s.waiters {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *EventStore) startListener() {
+	if s.dsn == "" {
+		return
+	}
+	listener := pq.NewListener(s.dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			s.log.Warn("event notification listener", "event", ev, "err", err)
+		}
+		if ev == pq.ListenerEventReconnected {
+			s.broadcast() // notifications may have been missed while away
+		}
+	})
+	if err := listener.Listen(notifyChannel); err != nil {
+		s.log.Warn("LISTEN failed; followers will poll", "err", err)
+		s.wakeErr = err
+		return
+	}
+	go func() {
+		for range listener.Notify {
+			s.broadcast()
+		}
+	}()
+}
+
+// ErrorIsConflict reports whether err is an optimistic-concurrency conflict.
+func ErrorIsConflict(err error) bool {
+	var e *domain.Error
+	return errors.As(err, &e) && e.Code == domain.ErrConflict
+}

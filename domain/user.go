@@ -1,0 +1,140 @@
+package domain
+
+import (
+	"strings"
+	"time"
+)
+
+// UserStream names the stream of user id.
+func UserStream(id int64) string { return "user-" + itoa(id) }
+
+// EmailStream names the stream that claims an address, so that two
+// sign-ups racing for one address end with exactly one winner: the second
+// append to a stream that must not exist fails with a conflict.
+func EmailStream(email string) string { return "email-" + strings.ToLower(email) }
+
+// UserRegistered creates a login. The role lives on the account
+// (MemberJoined), where membership decisions are made.
+type UserRegistered struct {
+	UserID       int64  `json:"user_id"`
+	AccountID    int64  `json:"account_id"`
+	Email        string `json:"email"`
+	FullName     string `json:"full_name"`
+	PasswordHash string `json:"password_hash"`
+}
+
+// EmailClaimed reserves an address for a user.
+type EmailClaimed struct {
+	UserID int64 `json:"user_id"`
+}
+
+func (UserRegistered) EventType() string { return "UserRegistered" }
+func (UserRegistered) EventVersion() int { return 1 }
+func (EmailClaimed) EventType() string   { return "EmailClaimed" }
+func (EmailClaimed) EventVersion() int   { return 1 }
+
+// APIKeyStream names the stream of API key id.
+func APIKeyStream(id int64) string { return "apikey-" + itoa(id) }
+
+// APIKeyCreated records a key. Only the SHA-256 of the key is kept.
+type APIKeyCreated struct {
+	KeyID     int64      `json:"key_id"`
+	AccountID int64      `json:"account_id"`
+	UserID    int64      `json:"user_id"`
+	Name      string     `json:"name"`
+	Scopes    []Scope    `json:"scopes"`
+	KeyHash   string     `json:"key_hash"`
+	Prefix    string     `json:"prefix"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// APIKeyRevoked stops a key from working.
+type APIKeyRevoked struct {
+	KeyID     int64 `json:"key_id"`
+	RevokedBy int64 `json:"revoked_by"`
+}
+
+func (APIKeyCreated) EventType() string { return "APIKeyCreated" }
+func (APIKeyCreated) EventVersion() int { return 1 }
+func (APIKeyRevoked) EventType() string { return "APIKeyRevoked" }
+func (APIKeyRevoked) EventVersion() int { return 1 }
+
+// APIKey is the key aggregate.
+type APIKey struct {
+	ID        int64
+	AccountID int64
+	UserID    int64
+	Revoked   bool
+}
+
+// Apply folds one event into the key.
+func (k *APIKey) Apply(e Event) {
+	switch e := e.(type) {
+	case *APIKeyCreated:
+		k.ID, k.AccountID, k.UserID = e.KeyID, e.AccountID, e.UserID
+	case *APIKeyRevoked:
+		k.Revoked = true
+	}
+}
+
+// NewAPIKeyRequest is what a user asks for when creating a key.
+type NewAPIKeyRequest struct {
+	Name      string
+	Scopes    []string
+	ExpiresAt *time.Time
+}
+
+// CreateAPIKey decides an APIKeyCreated. A key can never hold a scope its
+// creator's role could not use, and the plan caps how many keys exist.
+func CreateAPIKey(keyID, accountID, userID int64, role Role, req NewAPIKeyRequest, hash, prefix string, activeKeys int, limits PlanLimits, now time.Time) ([]Event, error) {
+	var v Validation
+	name := strings.TrimSpace(req.Name)
+	if err := validateName("name", name, 100); err != nil {
+		v.Add("name", "value_error", "%s", ErrorMessage(err))
+	}
+	if len(req.Scopes) == 0 {
+		v.Add("scopes", "value_error", "scopes must list at least one scope")
+	}
+	seen := map[string]bool{}
+	var scopes []Scope
+	for _, s := range req.Scopes {
+		if !ValidScope(s) {
+			v.Add("scopes", "enum", "unknown scope %q; valid scopes: read:monitors, write:monitors, delete:monitors, read:incidents, read:metrics, read:account, write:account, read:maintenance, write:maintenance", s)
+			continue
+		}
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		if !role.Includes(ScopeRole(Scope(s))) {
+			v.Add("scopes", "value_error", "scope %s needs role %s or higher; you are %s", s, ScopeRole(Scope(s)), role)
+		}
+		scopes = append(scopes, Scope(s))
+	}
+	if req.ExpiresAt != nil && !req.ExpiresAt.After(now) {
+		v.Add("expires_at", "value_error", "expires_at must be in the future")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !WithinLimit(limits.MaxAPIKeys, activeKeys) {
+		return nil, Errorf(ErrLimit, "plan %s allows %d API keys; revoke one or upgrade", limits.Plan, limits.MaxAPIKeys)
+	}
+	var exp *time.Time
+	if req.ExpiresAt != nil {
+		t := req.ExpiresAt.UTC()
+		exp = &t
+	}
+	return []Event{&APIKeyCreated{KeyID: keyID, AccountID: accountID, UserID: userID, Name: name, Scopes: scopes, KeyHash: hash, Prefix: prefix, ExpiresAt: exp}}, nil
+}
+
+// Revoke decides an APIKeyRevoked.
+func (k *APIKey) Revoke(by int64) ([]Event, error) {
+	if k.ID == 0 {
+		return nil, Errorf(ErrNotFound, "API key not found")
+	}
+	if k.Revoked {
+		return nil, nil
+	}
+	return []Event{&APIKeyRevoked{KeyID: k.ID, RevokedBy: by}}, nil
+}

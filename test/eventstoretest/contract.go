@@ -1,0 +1,370 @@
+// Package eventstoretest is the contract every domain.EventStore adapter
+// must pass. Adapters call Run from their own tests with a factory.
+package eventstoretest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Factory returns the store under test. Stores may be shared between tests:
+// the suite only looks at streams it names itself.
+type Factory func(t *testing.T) domain.EventStore
+
+// Run runs the whole contract.
+func Run(t *testing.T, newStore Factory) {
+	t.Run("AppendAndReadStream", func(t *testing.T) { testAppendAndRead(t, newStore(t)) })
+	t.Run("ExpectedVersionConflict", func(t *testing.T) { testConflict(t, newStore(t)) })
+	t.Run("AnyVersion", func(t *testing.T) { testAnyVersion(t, newStore(t)) })
+	t.Run("ConcurrentAppendOneWinner", func(t *testing.T) { testOneWinner(t, newStore(t)) })
+	t.Run("ReadAllPages", func(t *testing.T) { testReadAllPages(t, newStore(t)) })
+	t.Run("FollowCatchesUpThenLive", func(t *testing.T) { testFollow(t, newStore(t)) })
+	t.Run("FollowerSeesEveryEventOnceUnderConcurrentAppends", func(t *testing.T) { testNoGaps(t, newStore(t)) })
+	t.Run("BadInput", func(t *testing.T) { testBadInput(t, newStore(t)) })
+}
+
+func prefix() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return "contract" + hex.EncodeToString(b[:])
+}
+
+type payload struct {
+	N    int    `json:"n"`
+	Text string `json:"text"`
+}
+
+func event(n int, text string) domain.EventData {
+	data, _ := json.Marshal(payload{N: n, Text: text})
+	return domain.EventData{ID: uuid.NewString(), Type: "ContractTested", Version: 1, Data: data,
+		Metadata: domain.Metadata{ActorType: domain.ActorUser, ActorID: 7, AccountID: 42, CorrelationID: "corr-" + fmt.Sprint(n),
+			OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+}
+
+func decode(t *testing.T, e domain.RecordedEvent) payload {
+	t.Helper()
+	var p payload
+	if err := json.Unmarshal(e.Data, &p); err != nil {
+		t.Fatalf("decode %s: %v", e.Data, err)
+	}
+	return p
+}
+
+func testAppendAndRead(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	stream := prefix() + "-1"
+	in := []domain.EventData{event(1, "héllo ' \"; DROP TABLE events;--"), event(2, strings.Repeat("x", 10_000))}
+	res, err := s.Append(ctx, stream, domain.NoStream, in...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NextExpectedVersion != 1 {
+		t.Errorf("next expected version = %d, want 1", res.NextExpectedVersion)
+	}
+	got, err := s.ReadStream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("read %d events, want 2", len(got))
+	}
+	for i, e := range got {
+		if e.StreamID != stream || e.StreamVersion != int64(i) || e.ID != in[i].ID || e.Type != "ContractTested" || e.Version != 1 {
+			t.Errorf("event %d = %+v", i, e)
+		}
+		if diff := cmp.Diff(payload{N: i + 1, Text: decode(t, domain.RecordedEvent{EventData: in[i]}).Text}, decode(t, e)); diff != "" {
+			t.Errorf("payload %d (-want +got):\n%s", i, diff)
+		}
+		if diff := cmp.Diff(in[i].Metadata, e.Metadata); diff != "" {
+			t.Errorf("metadata %d (-want +got):\n%s", i, diff)
+		}
+		if e.RecordedAt.IsZero() {
+			t.Errorf("event %d has no recorded time", i)
+		}
+	}
+	if !got[0].Position.Less(got[1].Position) {
+		t.Errorf("positions not increasing: %v then %v", got[0].Position, got[1].Position)
+	}
+	if got[1].Position != res.Position {
+		t.Errorf("append returned position %v, last event is at %v", res.Position, got[1].Position)
+	}
+	empty, err := s.ReadStream(ctx, prefix()+"-nothing")
+	if err != nil || len(empty) != 0 {
+		t.Errorf("unknown stream: %d events, err %v; want none, nil", len(empty), err)
+	}
+}
+
+func testConflict(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	stream := prefix() + "-c"
+	if _, err := s.Append(ctx, stream, domain.NoStream, event(1, "a")); err != nil {
+		t.Fatal(err)
+	}
+	for _, expected := range []domain.ExpectedVersion{domain.NoStream, 1, 5} {
+		_, err := s.Append(ctx, stream, expected, event(2, "b"))
+		if domain.ErrorCode(err) != domain.ErrConflict {
+			t.Errorf("append with expected %d: err = %v, want conflict", expected, err)
+		}
+	}
+	if _, err := s.Append(ctx, stream, 0, event(2, "b")); err != nil {
+		t.Errorf("append with the right version: %v", err)
+	}
+	got, _ := s.ReadStream(ctx, stream)
+	if len(got) != 2 {
+		t.Errorf("stream has %d events, want 2 (rejected appends must write nothing)", len(got))
+	}
+}
+
+func testAnyVersion(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	stream := prefix() + "-any"
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Append(ctx, stream, domain.AnyVersion, event(i, "any"))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("AnyVersion append failed: %v", err)
+		}
+	}
+	got, _ := s.ReadStream(ctx, stream)
+	if len(got) != 10 {
+		t.Fatalf("stream has %d events, want 10", len(got))
+	}
+	for i, e := range got {
+		if e.StreamVersion != int64(i) {
+			t.Errorf("event %d has version %d", i, e.StreamVersion)
+		}
+	}
+}
+
+func testOneWinner(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	stream := prefix() + "-race"
+	if _, err := s.Append(ctx, stream, domain.NoStream, event(0, "start")); err != nil {
+		t.Fatal(err)
+	}
+	const racers = 8
+	var wg sync.WaitGroup
+	results := make(chan error, racers)
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := s.Append(ctx, stream, 0, event(i+1, "racer"))
+			results <- err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	wins, conflicts := 0, 0
+	for err := range results {
+		switch domain.ErrorCode(err) {
+		case "":
+			wins++
+		case domain.ErrConflict:
+			conflicts++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if wins != 1 || conflicts != racers-1 {
+		t.Errorf("wins = %d, conflicts = %d; want 1 and %d", wins, conflicts, racers-1)
+	}
+}
+
+// ownEvents reads the whole log from the start and keeps the events of
+// streams with the given prefix.
+func ownEvents(t *testing.T, s domain.EventStore, pre string, page int) []domain.RecordedEvent {
+	t.Helper()
+	var out []domain.RecordedEvent
+	from := domain.Position{}
+	for {
+		batch, err := s.ReadAll(context.Background(), from, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range batch {
+			if !from.Less(e.Position) {
+				t.Fatalf("ReadAll went backwards: %v after %v", e.Position, from)
+			}
+			from = e.Position
+			if strings.HasPrefix(e.StreamID, pre) {
+				out = append(out, e)
+			}
+		}
+		if len(batch) < page {
+			return out
+		}
+	}
+}
+
+func testReadAllPages(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	pre := prefix()
+	for i := range 5 {
+		evs := []domain.EventData{event(i*3, "p"), event(i*3+1, "p"), event(i*3+2, "p")}
+		if _, err := s.Append(ctx, fmt.Sprintf("%s-%d", pre, i), domain.NoStream, evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, page := range []int{1, 4, 1000} {
+		got := ownEvents(t, s, pre, page)
+		var ns []int
+		for _, e := range got {
+			ns = append(ns, decode(t, e).N)
+		}
+		want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+		if diff := cmp.Diff(want, ns); diff != "" {
+			t.Errorf("page size %d (-want +got):\n%s", page, diff)
+		}
+	}
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := ownEvents(t, s, pre, 1000)
+	if head.Less(last[len(last)-1].Position) {
+		t.Errorf("head %v is before the last event %v", head, last[len(last)-1].Position)
+	}
+}
+
+func testFollow(t *testing.T, s domain.EventStore) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pre := prefix()
+	if _, err := s.Append(ctx, pre+"-a", domain.NoStream, event(1, "before")); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Follow(ctx, domain.Position{}, 50, func(batch []domain.RecordedEvent) error {
+			for _, e := range batch {
+				if strings.HasPrefix(e.StreamID, pre) {
+					got <- decode(t, e).N
+				}
+			}
+			return nil
+		})
+	}()
+	if n := <-got; n != 1 {
+		t.Fatalf("caught up with %d, want 1", n)
+	}
+	if _, err := s.Append(ctx, pre+"-b", domain.NoStream, event(2, "after")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-got:
+		if n != 2 {
+			t.Fatalf("live event %d, want 2", n)
+		}
+	case <-ctx.Done():
+		t.Fatal("live event never arrived")
+	}
+	cancel()
+	<-done
+}
+
+// testNoGaps runs many appenders against a follower and checks it sees every
+// event exactly once, each stream in order, positions strictly increasing.
+func testNoGaps(t *testing.T, s domain.EventStore) {
+	const writers, perWriter = 16, 40
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pre := prefix()
+	start, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	var mu sync.Mutex
+	total := 0
+	allSeen := make(chan struct{})
+	followErr := make(chan error, 1)
+	go func() {
+		last := start
+		followErr <- s.Follow(ctx, start, 7, func(batch []domain.RecordedEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range batch {
+				if !last.Less(e.Position) {
+					return fmt.Errorf("position %v not after %v", e.Position, last)
+				}
+				last = e.Position
+				if !strings.HasPrefix(e.StreamID, pre) {
+					continue
+				}
+				if want := seen[e.StreamID]; int(e.StreamVersion) != want {
+					return fmt.Errorf("stream %s: got version %d, want %d (duplicate or gap)", e.StreamID, e.StreamVersion, want)
+				}
+				seen[e.StreamID]++
+				total++
+				if total == writers*perWriter {
+					close(allSeen)
+				}
+			}
+			return nil
+		})
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream := fmt.Sprintf("%s-w%d", pre, w)
+			for i := range perWriter {
+				if _, err := s.Append(ctx, stream, domain.ExpectedVersion(i-1), event(i, "load")); err != nil {
+					t.Errorf("writer %d append %d: %v", w, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-allSeen:
+	case err := <-followErr:
+		t.Fatalf("follower stopped: %v", err)
+	case <-ctx.Done():
+		mu.Lock()
+		t.Fatalf("follower saw %d of %d events", total, writers*perWriter)
+	}
+	cancel()
+	if err := <-followErr; err != nil && err != context.Canceled {
+		t.Fatalf("follower: %v", err)
+	}
+}
+
+func testBadInput(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "", domain.NoStream, event(1, "x")); domain.ErrorCode(err) != domain.ErrInvalid {
+		t.Errorf("empty stream id: err = %v, want invalid", err)
+	}
+	if _, err := s.Append(ctx, prefix()+"-e", domain.NoStream); domain.ErrorCode(err) != domain.ErrInvalid {
+		t.Errorf("no events: err = %v, want invalid", err)
+	}
+}
