@@ -1,0 +1,92 @@
+// Package commands holds the write side: one small handler per command, each
+// loading the streams it needs, folding them into aggregates, letting the
+// domain decide, and appending the resulting events with the version it
+// loaded (optimistic concurrency).
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// IDs hands out integer ids for new aggregates.
+type IDs interface {
+	// Next returns a fresh id for kind ("account", "user", "api_key", "invite").
+	Next(ctx context.Context, kind string) (int64, error)
+}
+
+// Clock returns the current time; tests pass a fixed one.
+type Clock func() time.Time
+
+// Actor is who is acting: it becomes the events' metadata.
+type Actor struct {
+	Type          string // domain.ActorUser, ActorAPIKey, ActorSystem, ...
+	ID            int64
+	AccountID     int64
+	CorrelationID string
+}
+
+func (a Actor) metadata(now time.Time, accountID int64) domain.Metadata {
+	if accountID == 0 {
+		accountID = a.AccountID
+	}
+	return domain.Metadata{ActorType: a.Type, ActorID: a.ID, AccountID: accountID, CorrelationID: a.CorrelationID, OccurredAt: now.UTC()}
+}
+
+// aggregate is anything that folds events.
+type aggregate interface{ Apply(domain.Event) }
+
+// load folds a stream into agg and returns the version to expect on append.
+func load(ctx context.Context, store domain.EventStore, stream string, agg aggregate) (domain.ExpectedVersion, error) {
+	recs, err := store.ReadStream(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range recs {
+		ev, err := domain.DecodeRecorded(r)
+		if err != nil {
+			return 0, err
+		}
+		if ev != nil {
+			agg.Apply(ev)
+		}
+	}
+	return domain.ExpectedVersion(len(recs) - 1), nil
+}
+
+// save appends decided events with metadata.
+func save(ctx context.Context, store domain.EventStore, stream string, expected domain.ExpectedVersion, meta domain.Metadata, events []domain.Event) (domain.AppendResult, error) {
+	if len(events) == 0 {
+		return domain.AppendResult{NextExpectedVersion: expected}, nil
+	}
+	data := make([]domain.EventData, len(events))
+	for i, e := range events {
+		d, err := domain.Encode(e, meta, uuid.NewString())
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		data[i] = d
+	}
+	return store.Append(ctx, stream, expected, data...)
+}
+
+// retryOnConflict re-runs a load-decide-append cycle that lost a race, a
+// few times, before giving up with the conflict.
+func retryOnConflict[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	var (
+		res T
+		err error
+	)
+	for attempt := range 5 {
+		res, err = fn()
+		if domain.ErrorCode(err) != domain.ErrConflict || ctx.Err() != nil {
+			return res, err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return res, err
+}

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Signup opens an account with its first user, an ADMIN.
+type Signup struct {
+	Email       string
+	Password    string
+	FullName    string
+	AccountName string
+}
+
+// SignupResult names what was created.
+type SignupResult struct {
+	UserID    int64
+	AccountID int64
+	Position  domain.Position
+}
+
+// SignupHandler handles Signup.
+type SignupHandler struct {
+	store domain.EventStore
+	ids   IDs
+	now   Clock
+}
+
+// NewSignupHandler returns a handler.
+func NewSignupHandler(store domain.EventStore, ids IDs, now Clock) *SignupHandler {
+	return &SignupHandler{store: store, ids: ids, now: now}
+}
+
+// Handle validates, claims the address, registers the user and opens the
+// account. The address claim comes first: it is what makes two sign-ups with
+// one address end with one winner.
+func (h *SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, error) {
+	var v domain.Validation
+	email, err := domain.NormalizeEmail(cmd.Email)
+	if err != nil {
+		v.Add("email", "value_error.email", "%s", domain.ErrorMessage(err))
+	}
+	if err := domain.ValidatePassword(cmd.Password); err != nil {
+		v.Add("password", "value_error", "%s", domain.ErrorMessage(err))
+	}
+	if _, err := domain.OpenAccount(1, 1, cmd.AccountName, email); err != nil {
+		v.Add("account_name", "value_error", "%s", domain.ErrorMessage(err))
+	}
+	if len(cmd.FullName) > 200 {
+		v.Add("full_name", "value_error", "full_name must be at most 200 characters")
+	}
+	if err := v.Err(); err != nil {
+		return SignupResult{}, err
+	}
+	userID, err := h.ids.Next(ctx, "user")
+	if err != nil {
+		return SignupResult{}, err
+	}
+	accountID, err := h.ids.Next(ctx, "account")
+	if err != nil {
+		return SignupResult{}, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(cmd.Password), bcrypt.DefaultCost)
+	if err != nil {
+		return SignupResult{}, fmt.Errorf("hash password: %w", err)
+	}
+	if err := registerUser(ctx, h.store, h.now(), userID, accountID, email, strings.TrimSpace(cmd.FullName), string(hash),
+		Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID}); err != nil {
+		return SignupResult{}, err
+	}
+	events, err := domain.OpenAccount(accountID, userID, cmd.AccountName, email)
+	if err != nil {
+		return SignupResult{}, err
+	}
+	meta := Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID}.metadata(h.now(), accountID)
+	res, err := save(ctx, h.store, domain.AccountStream(accountID), domain.NoStream, meta, events)
+	if err != nil {
+		return SignupResult{}, err
+	}
+	return SignupResult{UserID: userID, AccountID: accountID, Position: res.Position}, nil
+}
+
+// registerUser claims email for the user and records the login.
+func registerUser(ctx context.Context, store domain.EventStore, now time.Time, userID, accountID int64, email, fullName, hash string, actor Actor) error {
+	meta := actor.metadata(now, accountID)
+	_, err := save(ctx, store, domain.EmailStream(email), domain.NoStream, meta, []domain.Event{&domain.EmailClaimed{UserID: userID}})
+	if domain.ErrorCode(err) == domain.ErrConflict {
+		return domain.Errorf(domain.ErrConflict, "%s is already registered; log in instead", email)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = save(ctx, store, domain.UserStream(userID), domain.NoStream, meta, []domain.Event{&domain.UserRegistered{
+		UserID: userID, AccountID: accountID, Email: email, FullName: fullName, PasswordHash: hash}})
+	return err
+}

@@ -1,0 +1,138 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// checkpoint is a projector's row in projection_checkpoints.
+type checkpoint struct {
+	Name          string    `db:"name"`
+	Commit        int64     `db:"commit_position"`
+	Prepare       int64     `db:"prepare_position"`
+	Version       int       `db:"version"`
+	EventsApplied int64     `db:"events_applied"`
+	UpdatedAt     time.Time `db:"updated_at"`
+}
+
+func (c checkpoint) position() domain.Position {
+	return domain.Position{Commit: uint64(c.Commit), Prepare: uint64(c.Prepare)}
+}
+
+// lockCheckpoint reads and locks a projector's checkpoint inside tx. Every
+// writer of a read model takes this lock first, which serialises the live
+// projector and a rebuild's final swap.
+func lockCheckpoint(ctx context.Context, tx *sqlx.Tx, name string) (checkpoint, bool, error) {
+	var c checkpoint
+	err := tx.GetContext(ctx, &c, `SELECT * FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	return c, err == nil, err
+}
+
+func saveCheckpoint(ctx context.Context, tx *sqlx.Tx, name string, pos domain.Position, version int, applied int64) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO projection_checkpoints (name, commit_position, prepare_position, version, events_applied, updated_at)
+		VALUES ($1, $2, $3, $4, $5, now())
+		ON CONFLICT (name) DO UPDATE SET commit_position = $2, prepare_position = $3, version = $4,
+			events_applied = projection_checkpoints.events_applied + $5, updated_at = now()`,
+		name, int64(pos.Commit), int64(pos.Prepare), version, applied)
+	return err
+}
+
+func readCheckpoint(ctx context.Context, db *sqlx.DB, name string) (checkpoint, bool, error) {
+	var c checkpoint
+	err := db.GetContext(ctx, &c, `SELECT * FROM projection_checkpoints WHERE name = $1`, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	return c, err == nil, err
+}
+
+// applyBatch applies the events after the stored checkpoint and advances it,
+// all in one transaction.
+func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.RecordedEvent) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	cp, _, err := lockCheckpoint(ctx, tx, p.Name())
+	if err != nil {
+		return err
+	}
+	if err := applyAfter(ctx, tx, p, cp.position(), events, cp.Version); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// applyAfter applies, inside tx, the events later than from and saves the
+// new checkpoint. Events at or before from were applied already and are
+// skipped: that is what makes redelivery harmless.
+func applyAfter(ctx context.Context, tx *sqlx.Tx, p Projector, from domain.Position, events []domain.RecordedEvent, version int) error {
+	var applied int64
+	last := from
+	for _, rec := range events {
+		if !from.Less(rec.Position) {
+			continue
+		}
+		ev, err := domain.DecodeRecorded(rec)
+		if err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+		if err := p.Apply(ctx, tx, rec, ev); err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+		applied++
+		last = rec.Position
+	}
+	if applied == 0 {
+		return nil
+	}
+	return saveCheckpoint(ctx, tx, p.Name(), last, version, applied)
+}
+
+// eventError ties a failure to the event that caused it.
+type eventError struct {
+	rec domain.RecordedEvent
+	err error
+}
+
+func (e *eventError) Error() string {
+	return e.rec.Type + " " + e.rec.ID + " in " + e.rec.StreamID + ": " + e.err.Error()
+}
+func (e *eventError) Unwrap() error { return e.err }
+
+// park records an event the projector cannot apply and moves the checkpoint
+// past it, so one poison event never stops a read model.
+func park(ctx context.Context, db *sqlx.DB, p Projector, rec domain.RecordedEvent, cause error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	cp, _, err := lockCheckpoint(ctx, tx, p.Name())
+	if err != nil {
+		return err
+	}
+	if !cp.position().Less(rec.Position) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO parked_events (projector, event_id, stream_id, event_type, commit_position, prepare_position, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		p.Name(), rec.ID, rec.StreamID, rec.Type, int64(rec.Position.Commit), int64(rec.Position.Prepare), cause.Error()); err != nil {
+		return err
+	}
+	if err := saveCheckpoint(ctx, tx, p.Name(), rec.Position, cp.Version, 0); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,57 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Mailer sends one plain-text email.
+type Mailer interface {
+	// Send delivers the message or returns an error (retried by the runner).
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// InviteMailer sends the invitation email for every MemberInvited event. It
+// runs as a consumer: a crash between sending and saving the checkpoint
+// sends that email again, never zero times.
+type InviteMailer struct {
+	mailer  Mailer
+	sign    func(accountID, inviteID int64) string
+	baseURL string
+}
+
+// NewInviteMailer returns the consumer. sign makes the invitation token;
+// baseURL is the public address of this server, for the accept link.
+func NewInviteMailer(mailer Mailer, sign func(accountID, inviteID int64) string, baseURL string) *InviteMailer {
+	return &InviteMailer{mailer: mailer, sign: sign, baseURL: baseURL}
+}
+
+func (*InviteMailer) Name() string                                 { return "invite_mailer" }
+func (*InviteMailer) Version() int                                 { return 1 }
+func (*InviteMailer) Tables() []string                             { return nil }
+func (*InviteMailer) Setup(ctx context.Context, tx *sqlx.Tx) error { return nil }
+func (*InviteMailer) IsConsumer()                                  {}
+
+func (m *InviteMailer) Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error {
+	inv, ok := ev.(*domain.MemberInvited)
+	if !ok {
+		return nil
+	}
+	token := m.sign(rec.Metadata.AccountID, inv.InviteID)
+	body := fmt.Sprintf(`You have been invited to join a team on Media Luna as %s.
+
+Accept the invitation by setting your password:
+
+  POST %s/api/auth/accept-invite
+  {"token": "%s", "password": "<your password>"}
+
+Token: %s
+
+The invitation expires on %s.
+`, inv.Role, m.baseURL, token, token, inv.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+	return m.mailer.Send(ctx, inv.Email, "You are invited to Media Luna", body)
+}

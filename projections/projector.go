@@ -1,0 +1,46 @@
+// Package projections builds the read models behind the API from the event
+// log. A projector is a fold: it applies events to its own PostgreSQL tables
+// and keeps a checkpoint in the same transaction, so applying an event twice
+// is harmless and a restart resumes exactly where it stopped. Committed
+// events reach projectors through a Watermill router (see runner.go); a
+// rebuild bypasses the router and reads the log directly, in big batches.
+package projections
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Projector builds one read model.
+type Projector interface {
+	// Name identifies the projector and its checkpoint.
+	Name() string
+	// Version changes whenever Setup or Apply change meaning; a stored
+	// version that differs makes the runner rebuild the model from the log.
+	Version() int
+	// Tables lists the tables Setup creates, all owned by this projector.
+	Tables() []string
+	// Setup creates the tables with unqualified names: the caller chooses
+	// the schema through search_path (public when live, a scratch schema
+	// during a rebuild).
+	Setup(ctx context.Context, tx *sqlx.Tx) error
+	// Apply folds one event into the tables. ev is the decoded event (nil
+	// for event types this build does not know).
+	Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error
+}
+
+// Consumer is a projector with side effects (sending mail, ...). It has no
+// tables, is never rebuilt, and starts at the head of the log the first time
+// it runs, so deploying it never replays history to the outside world.
+type Consumer interface {
+	Projector
+	IsConsumer()
+}
+
+func isConsumer(p Projector) bool {
+	_, ok := p.(Consumer)
+	return ok
+}

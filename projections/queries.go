@@ -1,0 +1,165 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Queries reads the read models.
+type Queries struct{ db *sqlx.DB }
+
+// NewQueries returns a reader over db.
+func NewQueries(db *sqlx.DB) *Queries { return &Queries{db: db} }
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Errorf(domain.ErrNotFound, "%s not found", what)
+	}
+	return err
+}
+
+// Account returns account id.
+func (q *Queries) Account(ctx context.Context, id int64) (AccountRow, error) {
+	var a AccountRow
+	err := q.db.GetContext(ctx, &a, `SELECT * FROM accounts WHERE id = $1`, id)
+	return a, notFound(err, "account")
+}
+
+// User returns user id of account accountID.
+func (q *Queries) User(ctx context.Context, accountID, id int64) (UserRow, error) {
+	var u UserRow
+	err := q.db.GetContext(ctx, &u, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at
+		FROM users WHERE id = $1 AND account_id = $2`, id, accountID)
+	return u, notFound(err, "user")
+}
+
+// UserByEmail returns the user with email (lower-case).
+func (q *Queries) UserByEmail(ctx context.Context, email string) (UserRow, error) {
+	var u UserRow
+	err := q.db.GetContext(ctx, &u, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at
+		FROM users WHERE email = $1 AND role IS NOT NULL ORDER BY id LIMIT 1`, email)
+	return u, notFound(err, "user")
+}
+
+// Users lists an account's members, lowest id first.
+func (q *Queries) Users(ctx context.Context, accountID int64) ([]UserRow, error) {
+	out := []UserRow{}
+	err := q.db.SelectContext(ctx, &out, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at
+		FROM users WHERE account_id = $1 AND role IS NOT NULL ORDER BY id`, accountID)
+	return out, err
+}
+
+// PendingInvites lists invitations not yet accepted nor expired.
+func (q *Queries) PendingInvites(ctx context.Context, accountID int64, now time.Time) ([]InviteRow, error) {
+	out := []InviteRow{}
+	err := q.db.SelectContext(ctx, &out, `SELECT * FROM invites WHERE account_id = $1 AND accepted_by IS NULL AND expires_at > $2 ORDER BY id`, accountID, now)
+	return out, err
+}
+
+// APIKeyByHash finds a key by the SHA-256 of its secret.
+func (q *Queries) APIKeyByHash(ctx context.Context, hash string) (APIKeyRow, error) {
+	var k APIKeyRow
+	err := q.db.GetContext(ctx, &k, `SELECT * FROM api_keys WHERE key_hash = $1`, hash)
+	return k, notFound(err, "API key")
+}
+
+// APIKey returns key id of account accountID.
+func (q *Queries) APIKey(ctx context.Context, accountID, id int64) (APIKeyRow, error) {
+	var k APIKeyRow
+	err := q.db.GetContext(ctx, &k, `SELECT * FROM api_keys WHERE id = $1 AND account_id = $2`, id, accountID)
+	return k, notFound(err, "API key")
+}
+
+// APIKeys lists the keys of an account that are not revoked, optionally
+// only those of one user.
+func (q *Queries) APIKeys(ctx context.Context, accountID int64, userID int64) ([]APIKeyRow, error) {
+	out := []APIKeyRow{}
+	err := q.db.SelectContext(ctx, &out, `SELECT * FROM api_keys WHERE account_id = $1 AND ($2 = 0 OR user_id = $2)
+		AND revoked_at IS NULL ORDER BY id`, accountID, userID)
+	return out, err
+}
+
+// Usage counts what an account uses against its plan's limits.
+type Usage struct {
+	Users   int `db:"users" json:"users"`
+	APIKeys int `db:"api_keys" json:"api_keys"`
+}
+
+// Usage returns an account's usage.
+func (q *Queries) Usage(ctx context.Context, accountID int64, now time.Time) (Usage, error) {
+	var u Usage
+	err := q.db.GetContext(ctx, &u, `SELECT
+		(SELECT count(*) FROM users WHERE account_id = $1 AND role IS NOT NULL) AS users,
+		(SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS api_keys`,
+		accountID, now)
+	return u, err
+}
+
+// ProjectorStatus is one projector's progress, for GET /api/admin/projections.
+type ProjectorStatus struct {
+	Name          string     `db:"name" json:"name"`
+	Version       int        `db:"version" json:"version"`
+	Position      uint64     `db:"position" json:"position"`
+	HeadPosition  uint64     `db:"head" json:"head_position"`
+	LagEvents     int64      `db:"lag_events" json:"lag_events"`
+	LagSeconds    float64    `db:"lag_seconds" json:"lag_seconds"`
+	EventsApplied int64      `db:"events_applied" json:"events_applied"`
+	Parked        int64      `db:"parked" json:"parked_events"`
+	UpdatedAt     *time.Time `db:"updated_at" json:"updated_at"`
+}
+
+// ProjectorStatuses reports each named projector's checkpoint against the
+// head of the PostgreSQL log.
+func (q *Queries) ProjectorStatuses(ctx context.Context, names []string) ([]ProjectorStatus, error) {
+	out := []ProjectorStatus{}
+	err := q.db.SelectContext(ctx, &out, `
+		WITH head AS (SELECT coalesce(max(position), 0) AS position FROM events)
+		SELECT n.name, coalesce(c.version, 0) AS version, coalesce(c.prepare_position, 0) AS position,
+			head.position AS head, coalesce(c.events_applied, 0) AS events_applied, c.updated_at,
+			(SELECT count(*) FROM events e WHERE (e.transaction_id, e.position) > (coalesce(c.commit_position, 0)::text::xid8, coalesce(c.prepare_position, 0))) AS lag_events,
+			coalesce((SELECT extract(epoch FROM now() - min(e.recorded_at)) FROM events e
+				WHERE (e.transaction_id, e.position) > (coalesce(c.commit_position, 0)::text::xid8, coalesce(c.prepare_position, 0))), 0)::float8 AS lag_seconds,
+			(SELECT count(*) FROM parked_events p WHERE p.projector = n.name) AS parked
+		FROM unnest($1::text[]) AS n(name) CROSS JOIN head
+		LEFT JOIN projection_checkpoints c ON c.name = n.name ORDER BY n.name`, pq.Array(names))
+	return out, err
+}
+
+// WaitFor blocks until every named projector has applied the event at pos,
+// so that a client reading right after a write sees it. It gives up quietly
+// at ctx's deadline: the write is durable either way.
+func (q *Queries) WaitFor(ctx context.Context, names []string, pos domain.Position) error {
+	delay := 2 * time.Millisecond
+	for {
+		var behind int
+		err := q.db.GetContext(ctx, &behind, `SELECT count(*) FROM unnest($1::text[]) AS n(name)
+			LEFT JOIN projection_checkpoints c ON c.name = n.name
+			WHERE c.name IS NULL OR (c.commit_position, c.prepare_position) < ($2, $3)`,
+			pq.Array(names), int64(pos.Commit), int64(pos.Prepare))
+		if err != nil {
+			return err
+		}
+		if behind == 0 {
+			return nil
+		}
+		if !sleep(ctx, delay) {
+			return ctx.Err()
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// CountActiveAPIKeys counts an account's keys that are neither revoked nor expired.
+func (q *Queries) CountActiveAPIKeys(ctx context.Context, accountID int64, now time.Time) (int, error) {
+	var n int
+	err := q.db.GetContext(ctx, &n, `SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL
+		AND (expires_at IS NULL OR expires_at > $2)`, accountID, now)
+	return n, err
+}
