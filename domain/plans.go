@@ -30,9 +30,9 @@ type PlanLimits struct {
 // Plans lists every plan, cheapest first.
 func Plans() []PlanLimits {
 	return []PlanLimits{
-		{PlanFree, "Free", 0, 60, 300, 1, 10, 1, 1, 2},
-		{PlanStarter, "Starter", 1900, 300, 120, 2, 50, 5, 3, 10},
-		{PlanPro, "Pro", 4900, 600, 60, 5, 250, 20, 10, 50},
+		{PlanFree, "Free", 0, 60, 300, 1, 10, 3, 1, 5},
+		{PlanStarter, "Starter", 1900, 300, 120, 2, 50, 10, 3, 20},
+		{PlanPro, "Pro", 4900, 600, 60, 5, 250, 25, 10, 100},
 		{PlanEnterprise, "Enterprise", 19900, Unlimited, 30, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited},
 	}
 }

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/medialuna/medialuna/domain"
@@ -77,4 +78,36 @@ func redact(data json.RawMessage) json.RawMessage {
 		return data
 	}
 	return out
+}
+
+// AuditRecord is one exported event.
+type AuditRecord struct {
+	Sequence      uint64          `json:"sequence"`
+	EventID       string          `json:"event_id"`
+	Stream        string          `json:"stream"`
+	StreamVersion int64           `json:"stream_version"`
+	Type          string          `json:"type"`
+	Version       int             `json:"version"`
+	RecordedAt    time.Time       `json:"recorded_at"`
+	Metadata      domain.Metadata `json:"metadata"`
+	Data          json.RawMessage `json:"data"`
+}
+
+// NewAuditRecord converts a recorded event into its export form.
+func NewAuditRecord(e domain.RecordedEvent) AuditRecord {
+	return AuditRecord{Sequence: e.Sequence, EventID: e.ID, Stream: e.StreamID, StreamVersion: e.StreamVersion,
+		Type: e.Type, Version: e.Version, RecordedAt: e.RecordedAt, Metadata: e.Metadata, Data: e.Data}
+}
+
+// AuditCSVHeader names the CSV export's columns.
+func AuditCSVHeader() []string {
+	return []string{"sequence", "recorded_at", "stream", "stream_version", "type", "version", "event_id",
+		"actor_type", "actor_id", "account_id", "correlation_id", "data"}
+}
+
+// AuditCSVRecord is one event as a CSV row.
+func AuditCSVRecord(e domain.RecordedEvent) []string {
+	return []string{strconv.FormatUint(e.Sequence, 10), e.RecordedAt.UTC().Format(time.RFC3339Nano), e.StreamID,
+		strconv.FormatInt(e.StreamVersion, 10), e.Type, strconv.Itoa(e.Version), e.ID, e.Metadata.ActorType,
+		strconv.FormatInt(e.Metadata.ActorID, 10), strconv.FormatInt(e.Metadata.AccountID, 10), e.Metadata.CorrelationID, string(e.Data)}
 }

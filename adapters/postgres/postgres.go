@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -20,7 +21,7 @@ import (
 
 // Open connects to PostgreSQL and checks the connection.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", url)
+	db, err := sqlx.Open("postgres", withSessionSettings(url))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -34,6 +35,25 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return db, nil
+}
+
+// withSessionSettings makes every session report times in UTC and end
+// transactions left idle: an open transaction holds back every follower of
+// the log (see EventStore).
+func withSessionSettings(dsn string) string {
+	u, err := neturl.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("timezone") == "" {
+		q.Set("timezone", "UTC")
+	}
+	if q.Get("idle_in_transaction_session_timeout") == "" {
+		q.Set("idle_in_transaction_session_timeout", "60000")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // migrationLock serialises migrations between processes starting together.

@@ -1,0 +1,300 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// planView shows unlimited limits as null.
+type planView struct {
+	Name              string `json:"name"`
+	DisplayName       string `json:"display_name"`
+	PriceMonthlyCents int    `json:"price_monthly_cents"`
+	RequestsPerMinute *int   `json:"requests_per_minute"`
+	MinCheckInterval  int    `json:"min_check_interval"`
+	MaxRegions        *int   `json:"max_regions"`
+	MaxMonitors       *int   `json:"max_monitors"`
+	MaxUsers          *int   `json:"max_users"`
+	MaxStatusPages    *int   `json:"max_status_pages"`
+	MaxAPIKeys        *int   `json:"max_api_keys"`
+}
+
+func limitOrNull(n int) *int {
+	if n == domain.Unlimited {
+		return nil
+	}
+	return &n
+}
+
+func viewPlan(p domain.PlanLimits) planView {
+	return planView{Name: string(p.Plan), DisplayName: p.DisplayName, PriceMonthlyCents: p.PriceMonthlyCents,
+		RequestsPerMinute: limitOrNull(p.RequestsPerMinute), MinCheckInterval: p.MinCheckIntervalSecs,
+		MaxRegions: limitOrNull(p.MaxRegions), MaxMonitors: limitOrNull(p.MaxMonitors), MaxUsers: limitOrNull(p.MaxUsers),
+		MaxStatusPages: limitOrNull(p.MaxStatusPages), MaxAPIKeys: limitOrNull(p.MaxAPIKeys)}
+}
+
+func (s *Server) listPlans(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	out := []planView{}
+	for _, p := range domain.Plans() {
+		out = append(out, viewPlan(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+func (s *Server) token(userID, accountID int64) (tokenResponse, error) {
+	t, err := s.issueToken(userID, accountID)
+	return tokenResponse{AccessToken: t, TokenType: "bearer", ExpiresIn: int(tokenTTL.Seconds())}, err
+}
+
+// required records a missing-field failure when v is nil.
+func required[T any](v *domain.Validation, field string, p *T) {
+	if p == nil {
+		v.Add(field, "missing", "field required")
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if !s.limitByAddress(w, r) {
+		return nil
+	}
+	var body struct {
+		Email       *string `json:"email"`
+		Password    *string `json:"password"`
+		AccountName *string `json:"account_name"`
+		FullName    *string `json:"full_name"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	required(&v, "email", body.Email)
+	required(&v, "password", body.Password)
+	required(&v, "account_name", body.AccountName)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	res, err := s.deps.Signup.Handle(r.Context(), commands.Signup{Email: *body.Email, Password: *body.Password,
+		AccountName: *body.AccountName, FullName: deref(body.FullName)})
+	if err != nil {
+		return err
+	}
+	s.settle(r, res.Position)
+	tok, err := s.token(res.UserID, res.AccountID)
+	if err != nil {
+		return err
+	}
+	user, err := s.deps.Queries.User(r.Context(), res.AccountID, res.UserID)
+	if err != nil {
+		return err
+	}
+	acc, err := s.deps.Queries.Account(r.Context(), res.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"access_token": tok.AccessToken, "token_type": tok.TokenType,
+		"expires_in": tok.ExpiresIn, "user": user, "account": acc})
+	return nil
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if !s.limitByAddress(w, r) {
+		return nil
+	}
+	var body struct {
+		Email    *string `json:"email"`
+		Password *string `json:"password"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	required(&v, "email", body.Email)
+	required(&v, "password", body.Password)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	u, err := s.checkPassword(r.Context(), *body.Email, *body.Password)
+	if err != nil {
+		return err
+	}
+	tok, err := s.token(u.ID, u.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tok)
+	return nil
+}
+
+func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if !s.limitByAddress(w, r) {
+		return nil
+	}
+	var body struct {
+		Token    *string `json:"token"`
+		Password *string `json:"password"`
+		FullName *string `json:"full_name"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	required(&v, "token", body.Token)
+	required(&v, "password", body.Password)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	res, err := s.deps.AcceptInvite.Handle(r.Context(), commands.AcceptInvite{Token: *body.Token, Password: *body.Password, FullName: deref(body.FullName)})
+	if err != nil {
+		return err
+	}
+	s.settle(r, res.Position)
+	tok, err := s.token(res.UserID, res.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tok)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, p *principal) error {
+	u, err := s.deps.Queries.User(r.Context(), p.AccountID, p.UserID)
+	if err != nil {
+		return err
+	}
+	acc, err := s.deps.Queries.Account(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "full_name": u.FullName, "role": u.Role,
+		"account_id": u.AccountID, "created_at": u.CreatedAt, "account": acc})
+	return nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
+	skip, limit, err := paging(r)
+	if err != nil {
+		return err
+	}
+	users, err := s.deps.Queries.Users(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, window(users, skip, limit))
+	return nil
+}
+
+func (s *Server) listInvites(w http.ResponseWriter, r *http.Request, p *principal) error {
+	invites, err := s.deps.Queries.PendingInvites(r.Context(), p.AccountID, s.deps.Now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, invites)
+	return nil
+}
+
+func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		Email *string `json:"email"`
+		Role  *string `json:"role"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	required(&v, "email", body.Email)
+	required(&v, "role", body.Role)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	id, pos, err := s.deps.Invite.Handle(r.Context(), commands.InviteMember{Actor: p.actor(r), Email: *body.Email, Role: *body.Role})
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	email, _ := domain.NormalizeEmail(*body.Email)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "email": email, "role": *body.Role, "status": "pending",
+		"expires_at": s.deps.Now().Add(domain.InviteTTL).UTC().Truncate(time.Second),
+		"detail":     "Invitation sent to " + email})
+	return nil
+}
+
+type apiKeyView struct {
+	projections.APIKeyRow
+	Key string `json:"key,omitempty"`
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, p *principal) error {
+	keys, err := s.deps.Queries.APIKeys(r.Context(), p.AccountID, p.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, keys)
+	return nil
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		Name      *string    `json:"name"`
+		Scopes    *[]string  `json:"scopes"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	required(&v, "name", body.Name)
+	required(&v, "scopes", body.Scopes)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	res, err := s.deps.CreateAPIKey.Handle(r.Context(), commands.CreateAPIKey{Actor: p.actor(r), Role: p.Role, Plan: p.Plan,
+		Name: *body.Name, Scopes: *body.Scopes, ExpiresAt: body.ExpiresAt})
+	if err != nil {
+		return err
+	}
+	s.settle(r, res.Position)
+	row, err := s.deps.Queries.APIKey(r.Context(), p.AccountID, res.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, apiKeyView{APIKeyRow: row, Key: res.Key})
+	return nil
+}
+
+func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := s.deps.RevokeAPIKey.Handle(r.Context(), commands.RevokeAPIKey{Actor: p.actor(r), Role: p.Role, KeyID: id})
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}

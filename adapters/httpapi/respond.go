@@ -1,0 +1,209 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// requestError is a transport-level failure (bad JSON, bad query string,
+// body too large) that never reaches the domain.
+type requestError struct {
+	status int
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+func badRequest(format string, args ...any) error {
+	return &requestError{status: http.StatusBadRequest, detail: fmt.Sprintf(format, args...)}
+}
+
+// statusOf is the one place where domain error codes become HTTP statuses.
+func statusOf(code string) int {
+	switch code {
+	case domain.ErrInvalid:
+		return http.StatusUnprocessableEntity
+	case domain.ErrNotFound:
+		return http.StatusNotFound
+	case domain.ErrConflict:
+		return http.StatusConflict
+	case domain.ErrForbidden, domain.ErrLimit:
+		return http.StatusForbidden
+	case domain.ErrUnauthorized:
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+type validationItem struct {
+	Loc  []string `json:"loc"`
+	Msg  string   `json:"msg"`
+	Type string   `json:"type"`
+}
+
+// writeError renders err as the contract's {"detail": ...} body.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var reqErr *requestError
+	if errors.As(err, &reqErr) {
+		writeJSON(w, reqErr.status, map[string]string{"detail": reqErr.detail})
+		return
+	}
+	var domErr *domain.Error
+	if errors.As(err, &domErr) && domErr.Code == domain.ErrInvalid && len(domErr.Fields) > 0 {
+		items := make([]validationItem, len(domErr.Fields))
+		for i, f := range domErr.Fields {
+			typ := f.Type
+			if typ == "" {
+				typ = "value_error"
+			}
+			items[i] = validationItem{Loc: []string{"body", f.Field}, Msg: f.Message, Type: typ}
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": items})
+		return
+	}
+	code := domain.ErrorCode(err)
+	status := statusOf(code)
+	if status == http.StatusInternalServerError {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if code == domain.ErrInvalid {
+		writeJSON(w, status, map[string]any{"detail": []validationItem{{Loc: []string{"body"}, Msg: domain.ErrorMessage(err), Type: "value_error"}}})
+		return
+	}
+	writeJSON(w, status, map[string]string{"detail": domain.ErrorMessage(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if status == http.StatusNoContent {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// maxBody is the largest request body accepted.
+const maxBody = 1 << 20
+
+// decode reads a JSON object body into v: malformed JSON or a wrong type is
+// a 400, a body over 1 MiB a 413.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &tooBig):
+			return &requestError{status: http.StatusRequestEntityTooLarge, detail: "request body is larger than 1 MiB"}
+		case errors.Is(err, io.EOF):
+			return badRequest("request body must be a JSON object")
+		case errors.As(err, &typeErr):
+			field := typeErr.Field
+			if field == "" {
+				return badRequest("request body must be a JSON object")
+			}
+			return badRequest("field %q must be of type %s", field, jsonType(typeErr.Type.String()))
+		case errors.As(err, &syntaxErr):
+			return badRequest("malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+		default:
+			return badRequest("malformed JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return badRequest("request body must hold a single JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &requestError{status: http.StatusRequestEntityTooLarge, detail: "request body is larger than 1 MiB"}
+		}
+		return badRequest("request body must hold a single JSON object")
+	}
+	return nil
+}
+
+func jsonType(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	case strings.Contains(goType, "bool"):
+		return "boolean"
+	case strings.HasPrefix(goType, "[]"):
+		return "array"
+	case strings.Contains(goType, "string"), strings.Contains(goType, "Time"):
+		return "string"
+	}
+	return "object"
+}
+
+// paging reads skip and limit: limit defaults to 100, at most 1000.
+func paging(r *http.Request) (skip, limit int, err error) {
+	skip, err = intParam(r, "skip", 0, 0, 1<<31-1)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit, err = intParam(r, "limit", 100, 1, 1000)
+	return skip, limit, err
+}
+
+func intParam(r *http.Request, name string, def, min, max int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, badRequest("query parameter %s must be an integer", name)
+	}
+	if n < min || n > max {
+		return 0, badRequest("query parameter %s must be between %d and %d", name, min, max)
+	}
+	return n, nil
+}
+
+func timeParam(r *http.Request, name string) (time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, badRequest("query parameter %s must be an ISO 8601 time such as 2026-01-02T15:04:05Z", name)
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	s := mux.Vars(r)[name]
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, domain.Errorf(domain.ErrNotFound, "not found")
+	}
+	return id, nil
+}
+
+func window[T any](items []T, skip, limit int) []T {
+	if skip >= len(items) {
+		return []T{}
+	}
+	items = items[skip:]
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	return items
+}

@@ -1,0 +1,216 @@
+// Package httpapi is the REST API: routing, authentication (API keys and
+// JWTs), scopes and roles, rate limits, and the mapping of domain errors to
+// the contract's HTTP statuses and bodies.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+// RateLimiter counts requests in shared fixed windows.
+type RateLimiter interface {
+	// Take counts one request for key and returns the window's count so far
+	// and when the window resets.
+	Take(ctx context.Context, key int64) (count int, reset time.Time, err error)
+}
+
+// Deps is everything the API needs, passed in explicitly by main.
+type Deps struct {
+	Log          *slog.Logger
+	Store        domain.EventStore
+	Queries      *projections.Queries
+	ReadModels   []string // projectors a write waits for, so the next read sees it
+	Projectors   []string // every projector, for the admin status page
+	Signup       *commands.SignupHandler
+	Invite       *commands.InviteMemberHandler
+	AcceptInvite *commands.AcceptInviteHandler
+	CreateAPIKey *commands.CreateAPIKeyHandler
+	RevokeAPIKey *commands.RevokeAPIKeyHandler
+	Account      *commands.AccountHandler
+	RateLimiter  RateLimiter
+	JWTSecret    []byte
+	Now          func() time.Time
+	// AuthRequestsPerMinute limits sign-up, login and invite acceptance per
+	// client address (default 30).
+	AuthRequestsPerMinute int
+}
+
+// Server serves the API.
+type Server struct {
+	deps   Deps
+	router *mux.Router
+}
+
+// New builds the API's routes.
+func New(deps Deps) *Server {
+	if deps.AuthRequestsPerMinute == 0 {
+		deps.AuthRequestsPerMinute = 30
+	}
+	s := &Server{deps: deps, router: mux.NewRouter()}
+	s.routes()
+	return s
+}
+
+// Handler returns the root handler with logging, request ids, body limits
+// and panic recovery around every route.
+func (s *Server) Handler() http.Handler { return s.middleware(s.router) }
+
+// handlerFunc is an endpoint: it returns an error instead of writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
+
+func (s *Server) handle(method, path string, a access, h handlerFunc) {
+	s.router.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		var p *principal
+		if !a.public {
+			var err error
+			p, err = s.authenticate(r.Context(), r, a)
+			if p != nil && !s.rateLimit(w, r, p) {
+				return
+			}
+			if err != nil {
+				writeError(w, r, s.deps.Log, err)
+				return
+			}
+		}
+		if err := h(w, r, p); err != nil {
+			writeError(w, r, s.deps.Log, err)
+		}
+	}).Methods(method)
+}
+
+// rateLimit counts the request against the account's plan and writes the
+// X-RateLimit headers; it answers 429 and returns false past the limit.
+func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *principal) bool {
+	limits, _ := domain.LimitsOf(p.Plan)
+	return s.limit(w, r, p.AccountID, limits.RequestsPerMinute)
+}
+
+// limitByAddress protects the unauthenticated endpoints that check
+// passwords or create accounts from brute force, per client address.
+func (s *Server) limitByAddress(w http.ResponseWriter, r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	h := fnv.New64a()
+	h.Write([]byte("addr:" + host))
+	// Negative keys never collide with account ids.
+	return s.limit(w, r, -int64(h.Sum64()>>1)-1, s.deps.AuthRequestsPerMinute)
+}
+
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, key int64, perMinute int) bool {
+	count, reset, err := s.deps.RateLimiter.Take(r.Context(), key)
+	if err != nil {
+		// Failing open: a rate-limit store hiccup should not take the API down.
+		s.deps.Log.Warn("rate limiter unavailable", "err", err)
+		return true
+	}
+	hdr := w.Header()
+	hdr.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	if perMinute == domain.Unlimited {
+		hdr.Set("X-RateLimit-Limit", "unlimited")
+		hdr.Set("X-RateLimit-Remaining", "unlimited")
+		return true
+	}
+	hdr.Set("X-RateLimit-Limit", strconv.Itoa(perMinute))
+	hdr.Set("X-RateLimit-Remaining", strconv.Itoa(max(perMinute-count, 0)))
+	if count > perMinute {
+		retry := max(int(time.Until(reset).Seconds()+0.999), 1)
+		hdr.Set("Retry-After", strconv.Itoa(retry))
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{
+			"detail": "rate limit of " + strconv.Itoa(perMinute) + " requests per minute exceeded; retry in " + strconv.Itoa(retry) + " s"})
+		return false
+	}
+	return true
+}
+
+// settle waits until the read models have applied a write, so the caller's
+// next read sees it. The write is durable whether or not this finishes.
+func (s *Server) settle(r *http.Request, pos domain.Position) {
+	if pos == (domain.Position{}) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.deps.Queries.WaitFor(ctx, s.deps.ReadModels, pos); err != nil {
+		s.deps.Log.Warn("read models did not catch up in time; the next read may be stale", "err", err)
+	}
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 100 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.deps.Log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+				if rec.status == 0 {
+					writeJSON(rec, http.StatusInternalServerError, map[string]string{"detail": "Internal error."})
+				}
+			}
+			s.deps.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration_ms", time.Since(start).Milliseconds(), "request_id", id)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}

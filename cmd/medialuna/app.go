@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/medialuna/medialuna/adapters/eventstoredb"
+	"github.com/medialuna/medialuna/adapters/postgres"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+// app is the data layer every command shares.
+type app struct {
+	db    *sqlx.DB
+	store domain.EventStore
+	log   *slog.Logger
+	close func()
+}
+
+// openApp connects to PostgreSQL, applies migrations when migrate is set
+// (otherwise refuses an out-of-date schema), and opens the event log.
+func openApp(ctx context.Context, c commonConfig, log *slog.Logger, migrate bool) (*app, error) {
+	db, err := postgres.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w (set --database-url or DATABASE_URL; `go tool task run` starts PostgreSQL for you)", err)
+	}
+	if migrate {
+		if err := postgres.Migrate(ctx, db, log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else if ok, err := postgres.SchemaUpToDate(ctx, db); err != nil || !ok {
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the database schema is out of date: run 'medialuna migrate' first")
+	}
+	a := &app{db: db, log: log, close: func() { db.Close() }}
+	switch c.EventStore {
+	case "postgres", "":
+		a.store = postgres.NewEventStore(db, c.DatabaseURL, log)
+	case "eventstoredb", "kurrentdb":
+		if c.EventStoreURL == "" {
+			db.Close()
+			return nil, fmt.Errorf("--event-store eventstoredb needs --eventstore-url or EVENTSTORE_URL")
+		}
+		es, err := eventstoredb.New(c.EventStoreURL, log)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		a.store = es
+		a.close = func() { es.Close(); db.Close() }
+	default:
+		db.Close()
+		return nil, fmt.Errorf("unknown --event-store %q: use postgres or eventstoredb", c.EventStore)
+	}
+	return a, nil
+}
+
+// readModels are the projectors behind the API, in the order they start.
+func readModels() []projections.Projector {
+	return []projections.Projector{projections.Accounts{}, projections.APIKeys{}}
+}
+
+func projectorNames(ps []projections.Projector) []string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name()
+	}
+	return names
+}
+
+func utcNow() time.Time { return time.Now().UTC() }

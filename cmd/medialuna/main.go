@@ -1,0 +1,130 @@
+// Command medialuna is the Media Luna server and its operator tools: serve,
+// migrate, projections rebuild|status, events export, accounts set-plan.
+// main only wires: configuration comes from flags with environment
+// fallbacks, and every part gets its dependencies passed in.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `medialuna — self-hosted uptime monitoring that speaks the Media Luna API.
+
+Usage:
+  medialuna serve                 run the API, projectors and mailer (applies migrations first)
+  medialuna migrate               apply pending database migrations and exit
+  medialuna projections rebuild [NAME...]
+                                  rebuild read models from the event log while the API serves
+  medialuna projections status    show each projector's position and lag
+  medialuna events export         write the event log as NDJSON or CSV to stdout
+  medialuna accounts set-plan ACCOUNT_ID PLAN
+                                  move an account to FREE, STARTER, PRO or ENTERPRISE
+
+Run 'medialuna COMMAND --help' for a command's flags. Every flag has an
+environment variable fallback, named in its help.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "medialuna:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stderr)
+	case "projections":
+		if len(rest) > 0 && rest[0] == "rebuild" {
+			return runRebuild(ctx, rest[1:], stderr)
+		}
+		if len(rest) > 0 && rest[0] == "status" {
+			return runProjectionStatus(ctx, rest[1:], stdout, stderr)
+		}
+		return fmt.Errorf("usage: medialuna projections rebuild [NAME...] | projections status")
+	case "events":
+		if len(rest) > 0 && rest[0] == "export" {
+			return runExport(ctx, rest[1:], stdout, stderr)
+		}
+		return fmt.Errorf("usage: medialuna events export [--format ndjson|csv] [--account ID] [--stream S] [--type T] [--since T] [--until T]")
+	case "accounts":
+		if len(rest) > 0 && rest[0] == "set-plan" {
+			return runSetPlan(ctx, rest[1:], stdout, stderr)
+		}
+		return fmt.Errorf("usage: medialuna accounts set-plan ACCOUNT_ID PLAN")
+	}
+	return fmt.Errorf("unknown command %q; run 'medialuna --help'", cmd)
+}
+
+// env returns the environment value of key, or def.
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// commonConfig is what every command needs to reach the data.
+type commonConfig struct {
+	DatabaseURL   string
+	EventStore    string
+	EventStoreURL string
+	LogLevel      string
+	LogFormat     string
+}
+
+func (c *commonConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medialuna?sslmode=disable"), "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&c.EventStore, "event-store", env("MEDIALUNA_EVENT_STORE", "postgres"), "event log backend: postgres or eventstoredb (env MEDIALUNA_EVENT_STORE)")
+	fs.StringVar(&c.EventStoreURL, "eventstore-url", env("EVENTSTORE_URL", ""), "EventStoreDB/KurrentDB connection string, e.g. esdb://127.0.0.1:2113?tls=false (env EVENTSTORE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", env("MEDIALUNA_LOG_LEVEL", "info"), "debug, info, warn or error (env MEDIALUNA_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("MEDIALUNA_LOG_FORMAT", "text"), "text or json (env MEDIALUNA_LOG_FORMAT)")
+}
+
+func (c *commonConfig) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func newFlagSet(name, summary string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: medialuna %s\n\n%s\n\nFlags:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medialuna/medialuna/adapters/httpapi"
+	"github.com/medialuna/medialuna/adapters/mail"
+	"github.com/medialuna/medialuna/adapters/postgres"
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/projections"
+)
+
+type serveConfig struct {
+	commonConfig
+	Addr      string
+	BaseURL   string
+	JWTSecret string
+	SMTP      mail.Config
+	SMTPTLS   string
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c serveConfig
+	fs := newFlagSet("serve", "Runs the API, the projectors and the mailer. Ready when GET /healthz answers 200; SIGTERM drains and exits 0.", stderr)
+	c.register(fs)
+	fs.StringVar(&c.Addr, "addr", env("MEDIALUNA_ADDR", "127.0.0.1:8080"), "address to listen on (env MEDIALUNA_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", env("MEDIALUNA_BASE_URL", ""), "public URL of this server, used in emails (env MEDIALUNA_BASE_URL; default http://ADDR)")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", env("MEDIALUNA_JWT_SECRET", ""), "HS256 secret for access tokens (env MEDIALUNA_JWT_SECRET; generated and stored in the database when empty)")
+	fs.StringVar(&c.SMTP.Addr, "smtp-addr", env("MEDIALUNA_SMTP_ADDR", ""), "SMTP server host:port for outgoing mail (env MEDIALUNA_SMTP_ADDR; empty logs emails instead)")
+	fs.StringVar(&c.SMTP.From, "smtp-from", env("MEDIALUNA_SMTP_FROM", "Media Luna <noreply@localhost>"), "From address (env MEDIALUNA_SMTP_FROM)")
+	fs.StringVar(&c.SMTP.Username, "smtp-username", env("MEDIALUNA_SMTP_USERNAME", ""), "SMTP username (env MEDIALUNA_SMTP_USERNAME)")
+	fs.StringVar(&c.SMTP.Password, "smtp-password", env("MEDIALUNA_SMTP_PASSWORD", ""), "SMTP password (env MEDIALUNA_SMTP_PASSWORD)")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("MEDIALUNA_SMTP_TLS", "starttls"), "none, starttls or tls (env MEDIALUNA_SMTP_TLS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	a, err := openApp(ctx, c.commonConfig, log, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	secret := c.JWTSecret
+	if secret == "" {
+		if secret, err = postgres.Secret(ctx, a.db, "jwt_secret"); err != nil {
+			return fmt.Errorf("load JWT secret: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	baseURL := c.BaseURL
+	if baseURL == "" {
+		baseURL = "http://" + ln.Addr().String()
+	}
+	var mailer projections.Mailer = mail.NewLog(log)
+	if c.SMTP.Addr != "" {
+		mailer = mail.NewSMTP(c.SMTP)
+	}
+	inviteKey, err := postgres.Secret(ctx, a.db, "invite_secret")
+	if err != nil {
+		return err
+	}
+	inviteKeyBytes, _ := hex.DecodeString(inviteKey)
+	tokens := commands.NewInviteTokens(inviteKeyBytes)
+
+	models := readModels()
+	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")))
+	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
+	queries := projections.NewQueries(a.db)
+	ids := postgres.NewIDs(a.db)
+	limiter := postgres.NewRateLimiter(a.db, utcNow)
+	api := httpapi.New(httpapi.Deps{
+		Log: log.With("component", "http"), Store: a.store, Queries: queries,
+		ReadModels: projectorNames(models), Projectors: projectorNames(all),
+		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
+		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
+		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, tokens),
+		CreateAPIKey: commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),
+		RevokeAPIKey: commands.NewRevokeAPIKeyHandler(a.store, utcNow),
+		Account:      commands.NewAccountHandler(a.store, utcNow),
+		RateLimiter:  limiter, JWTSecret: []byte(secret), Now: utcNow,
+	})
+
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() {
+		defer bg.Done()
+		if err := runner.Run(bgCtx); err != nil && bgCtx.Err() == nil {
+			log.Error("projections stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer bg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-bgCtx.Done():
+				return
+			case <-t.C:
+				if err := limiter.Prune(bgCtx); err != nil && bgCtx.Err() == nil {
+					log.Warn("prune rate-limit windows", "err", err)
+				}
+			}
+		}
+	}()
+
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("Media Luna is serving", "addr", ln.Addr().String(), "event_store", c.EventStore)
+	fmt.Fprintf(stdout, "Media Luna is listening on %s\nSign up: curl -X POST %s/api/auth/signup -H 'Content-Type: application/json' -d '{\"email\":\"you@example.com\",\"password\":\"a long password\",\"account_name\":\"My team\"}'\n", baseURL, baseURL)
+
+	select {
+	case err := <-serveErr:
+		stopBackground()
+		bg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopBackground()
+	bg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, stderr io.Writer) error {
+	var c commonConfig
+	fs := newFlagSet("migrate", "Applies pending database migrations and exits.", stderr)
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, c.logger(stderr), true)
+	if err != nil {
+		return err
+	}
+	a.close()
+	return nil
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+func runRebuild(ctx context.Context, args []string, stderr io.Writer) error {
+	var c commonConfig
+	fs := newFlagSet("projections rebuild [NAME...]",
+		"Rebuilds read models from the event log into fresh tables while the API keeps serving the old ones,\nthen swaps them in atomically. With no NAME, rebuilds every read model.", stderr)
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	a, err := openApp(ctx, c, log, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	chosen, err := pickProjectors(readModels(), fs.Args())
+	if err != nil {
+		return err
+	}
+	rb := projections.NewRebuilder(a.db, a.store, log)
+	for _, p := range chosen {
+		started := time.Now()
+		err := rb.Rebuild(ctx, p, func(name string, applied int64, seq, head uint64) {
+			pct := 100.0
+			if head > 0 {
+				pct = min(100*float64(seq)/float64(head), 100)
+			}
+			rate := float64(applied) / max(time.Since(started).Seconds(), 1e-9)
+			fmt.Fprintf(stderr, "%s: %d events applied, %.1f%% of the log, %.0f events/s\n", name, applied, pct, rate)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%s: rebuilt and swapped in %s\n", p.Name(), time.Since(started).Round(time.Millisecond))
+	}
+	return nil
+}
+
+func pickProjectors(all []projections.Projector, names []string) ([]projections.Projector, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []projections.Projector
+	for _, n := range names {
+		found := false
+		for _, p := range all {
+			if p.Name() == n {
+				out = append(out, p)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown read model %q; known: %v", n, projectorNames(all))
+		}
+	}
+	return out, nil
+}
+
+func runProjectionStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c commonConfig
+	fs := newFlagSet("projections status", "Shows each projector's position, lag and parked events.", stderr)
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, c.logger(stderr), false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	names := append(projectorNames(readModels()), "invite_mailer")
+	st, err := projections.NewQueries(a.db).ProjectorStatuses(ctx, names)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tPOSITION\tHEAD\tLAG EVENTS\tLAG SECONDS\tPARKED")
+	for _, s := range st {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%d\n", s.Name, s.Version, s.Position, s.HeadPosition, s.LagEvents, s.LagSeconds, s.Parked)
+	}
+	return tw.Flush()
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c commonConfig
+	var format, stream, typ, since, until string
+	var account int64
+	fs := newFlagSet("events export", "Writes the event log (secrets redacted) to stdout, in log order.", stderr)
+	c.register(fs)
+	fs.StringVar(&format, "format", "ndjson", "ndjson or csv")
+	fs.Int64Var(&account, "account", 0, "only this account's events (0: all)")
+	fs.StringVar(&stream, "stream", "", "only this stream, e.g. account-1")
+	fs.StringVar(&typ, "type", "", "only this event type, e.g. MemberInvited")
+	fs.StringVar(&since, "since", "", "only events recorded at or after this RFC 3339 time")
+	fs.StringVar(&until, "until", "", "only events recorded before this RFC 3339 time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if format != "ndjson" && format != "csv" {
+		return fmt.Errorf("--format must be ndjson or csv")
+	}
+	f := projections.AuditFilter{AccountID: account, Stream: stream, Type: typ}
+	for _, t := range []struct {
+		s   string
+		dst *time.Time
+	}{{since, &f.Since}, {until, &f.Until}} {
+		if t.s == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339Nano, t.s)
+		if err != nil {
+			return fmt.Errorf("times must be RFC 3339, e.g. 2026-01-02T15:04:05Z: %w", err)
+		}
+		*t.dst = v.UTC()
+	}
+	a, err := openApp(ctx, c, c.logger(stderr), false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	n := 0
+	started := time.Now()
+	progress := func() {
+		n++
+		if n%100_000 == 0 {
+			fmt.Fprintf(stderr, "exported %d events (%.0f/s)\n", n, float64(n)/time.Since(started).Seconds())
+		}
+	}
+	if format == "csv" {
+		w := csv.NewWriter(stdout)
+		w.Write(projections.AuditCSVHeader())
+		err = projections.ExportAudit(ctx, a.store, f, func(e domain.RecordedEvent) error {
+			progress()
+			return w.Write(projections.AuditCSVRecord(e))
+		})
+		w.Flush()
+	} else {
+		enc := json.NewEncoder(stdout)
+		err = projections.ExportAudit(ctx, a.store, f, func(e domain.RecordedEvent) error {
+			progress()
+			return enc.Encode(projections.NewAuditRecord(e))
+		})
+	}
+	fmt.Fprintf(stderr, "exported %d events\n", n)
+	return err
+}
+
+func runSetPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c commonConfig
+	fs := newFlagSet("accounts set-plan ACCOUNT_ID PLAN", "Moves an account to another plan (FREE, STARTER, PRO, ENTERPRISE). Downgrades keep all data;\nlimits only stop new creations.", stderr)
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return fmt.Errorf("need ACCOUNT_ID and PLAN")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("ACCOUNT_ID must be a positive integer, got %q", fs.Arg(0))
+	}
+	a, err := openApp(ctx, c, c.logger(stderr), false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	h := commands.NewAccountHandler(a.store, utcNow)
+	_, err = h.ChangePlan(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem, AccountID: id, CorrelationID: "cli"},
+		AccountID: id, Plan: fs.Arg(1), Reason: "set by operator"})
+	if err != nil {
+		return fmt.Errorf("%s", domain.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "account %d is now on plan %s\n", id, fs.Arg(1))
+	return nil
+}
