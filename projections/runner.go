@@ -89,9 +89,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		retry := middleware.Retry{
 			MaxRetries: r.cfg.MaxRetries, InitialInterval: r.cfg.RetryInitial, MaxInterval: r.cfg.RetryMax,
 			Multiplier: 2, RandomizationFactor: 0.2,
-			OnRetryHook: func(n int, d time.Duration) {
-				r.log.Warn("projector batch failed; retrying", "projector", p.Name(), "retry", n, "delay", d)
-			},
+			Logger: watermill.NewSlogLogger(r.log.With("projector", p.Name())),
 		}
 		apply := func(msg *message.Message) ([]*message.Message, error) {
 			events, err := decodeBatch(msg)
@@ -105,6 +103,12 @@ func (r *Runner) Run(ctx context.Context) error {
 			if err == nil {
 				return nil
 			}
+			if isConsumer(p) && !isPermanent(err) {
+				// A side effect that failed for a passing reason (mail server
+				// down) is never given up on: nack, and the subscriber
+				// delivers the batch again.
+				return err
+			}
 			// The batch keeps failing: apply its events one by one and park
 			// the ones that fail, so the rest of the model stays current.
 			return r.isolatePoison(msg, p, err)
@@ -115,6 +119,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		close(sub.closing)
 	}()
 	return router.Run(ctx)
+}
+
+// isPermanent reports whether err says retrying cannot help.
+func isPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 func (r *Runner) isolatePoison(msg *message.Message, p Projector, batchErr error) error {
@@ -129,8 +139,8 @@ func (r *Runner) isolatePoison(msg *message.Message, p Projector, batchErr error
 			continue
 		}
 		var evErr *eventError
-		if !errors.As(err, &evErr) {
-			return batchErr // not the event's fault (database down?): nack and try later
+		if !errors.As(err, &evErr) || (isConsumer(p) && !isPermanent(err)) {
+			return batchErr // not the event's fault (database or mail server down?): nack and try later
 		}
 		r.log.Error("parking event the projector cannot apply", "projector", p.Name(), "event", rec.ID, "type", rec.Type, "stream", rec.StreamID, "err", err)
 		if err := park(ctx, r.db, p, rec, err); err != nil {

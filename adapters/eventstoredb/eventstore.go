@@ -11,12 +11,18 @@
 // are the server's own and are never returned by ReadAll, Follow or Head.
 //
 // Requirements and differences from the PostgreSQL adapter:
-//   - Stream reads carry $all positions only on servers 22.10 and later; on
+//   - Stream reads carry $all positions only from server release 22 on; with
 //     older servers ReadStream returns zero Positions.
-//   - An append of several events is atomic and contiguous in its stream, but
-//     other streams' events may be interleaved with them in $all.
-//   - Event ids must be UUIDs. EventStoreDB deduplicates a retried append with
-//     the same ids, so retries after a timeout are safe.
+//   - An append of several events is atomic, but the server caps its size
+//     (maxAppendSize, 1 MiB by default): a larger batch fails, it is not split.
+//   - Positions are byte offsets in the server's transaction log: strictly
+//     increasing, but Sequence numbers are far from consecutive, and they mean
+//     nothing to another adapter (a switch of adapter resets checkpoints).
+//   - $all holds every application's streams: ReadAll and Follow return any
+//     non-system event in the database, not only this application's.
+//   - Event ids must be UUIDs. EventStoreDB recognises a retried append by its
+//     event ids and does not write it twice (guaranteed with an expected
+//     version, best effort with AnyVersion).
 //   - Stream ids starting with "$" are rejected: EventStoreDB reserves them.
 package eventstoredb
 
@@ -681,7 +687,7 @@ func toRecorded(ev *esdb.RecordedEvent) (domain.RecordedEvent, error) {
 	}, nil
 }
 
-// toPosition converts an esdb position. Servers before 22.10 send no $all
+// toPosition converts an esdb position. Servers before release 22 send no $all
 // position on stream reads and the client fills in the maximum uint64; that
 // becomes the zero Position, since as a checkpoint "the start" is safe
 // (events are seen again) and "the end" is not (events are skipped).

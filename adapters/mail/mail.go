@@ -8,7 +8,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"errors"
 	"mime"
+	netmail "net/mail"
+	"net/textproto"
 	"net"
 	"net/smtp"
 	"strings"
@@ -42,7 +45,7 @@ func NewSMTP(cfg Config) *SMTP {
 // Send delivers one plain-text message.
 func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 	if strings.ContainsAny(to, "\r\n") || strings.ContainsAny(subject, "\r\n") {
-		return fmt.Errorf("refusing header injection in recipient or subject")
+		return &RejectedError{Err: fmt.Errorf("refusing header injection in recipient or subject")}
 	}
 	host, _, err := net.SplitHostPort(s.cfg.Addr)
 	if err != nil {
@@ -80,11 +83,15 @@ func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 			return fmt.Errorf("smtp auth: %w", err)
 		}
 	}
-	if err := c.Mail(s.cfg.From); err != nil {
-		return fmt.Errorf("smtp MAIL FROM: %w", err)
+	from, err := netmail.ParseAddress(s.cfg.From)
+	if err != nil {
+		return &RejectedError{Err: fmt.Errorf("from address %q: %w", s.cfg.From, err)}
+	}
+	if err := c.Mail(from.Address); err != nil {
+		return classify(fmt.Errorf("smtp MAIL FROM: %w", err))
 	}
 	if err := c.Rcpt(to); err != nil {
-		return fmt.Errorf("smtp RCPT TO %s: %w", to, err)
+		return classify(fmt.Errorf("smtp RCPT TO %s: %w", to, err))
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -101,6 +108,26 @@ func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 		return fmt.Errorf("smtp end of data: %w", err)
 	}
 	return c.Quit()
+}
+
+// RejectedError is a failure that retrying cannot fix: the server refused
+// the message for good (an SMTP 5xx reply) or the message itself is bad.
+type RejectedError struct{ Err error }
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// Permanent tells retrying callers to give up on this message.
+func (e *RejectedError) Permanent() bool { return true }
+
+// classify marks SMTP 5xx replies as permanent; everything else (4xx,
+// network trouble) is worth retrying.
+func classify(err error) error {
+	var tp *textproto.Error
+	if errors.As(err, &tp) && tp.Code >= 500 {
+		return &RejectedError{Err: err}
+	}
+	return err
 }
 
 // Log "sends" mail by logging it: the default when no SMTP server is set.
