@@ -6,14 +6,14 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
-	"errors"
 	"mime"
-	netmail "net/mail"
-	"net/textproto"
 	"net"
+	netmail "net/mail"
 	"net/smtp"
+	"net/textproto"
 	"strings"
 	"time"
 )
