@@ -52,7 +52,7 @@ func (Accounts) Setup(ctx context.Context, tx *sqlx.Tx) error {
 
 func accountOf(rec domain.RecordedEvent) int64 { return rec.Metadata.AccountID }
 
-func (Accounts) Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error {
+func (Accounts) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	at := rec.Metadata.OccurredAt
 	var err error
 	switch e := ev.(type) {

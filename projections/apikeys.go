@@ -34,7 +34,7 @@ func (APIKeys) Setup(ctx context.Context, tx *sqlx.Tx) error {
 	return err
 }
 
-func (APIKeys) Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error {
+func (APIKeys) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	var err error
 	switch e := ev.(type) {
 	case *domain.APIKeyCreated:

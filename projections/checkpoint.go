@@ -80,6 +80,7 @@ func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.R
 func applyAfter(ctx context.Context, tx *sqlx.Tx, p Projector, from domain.Position, events []domain.RecordedEvent, version int) error {
 	var applied int64
 	last := from
+	w := newBatcher(tx)
 	for _, rec := range events {
 		if !from.Less(rec.Position) {
 			continue
@@ -88,7 +89,7 @@ func applyAfter(ctx context.Context, tx *sqlx.Tx, p Projector, from domain.Posit
 		if err != nil {
 			return &eventError{rec: rec, err: err}
 		}
-		if err := p.Apply(ctx, tx, rec, ev); err != nil {
+		if err := p.Apply(ctx, w, rec, ev); err != nil {
 			return &eventError{rec: rec, err: err}
 		}
 		applied++
@@ -96,6 +97,11 @@ func applyAfter(ctx context.Context, tx *sqlx.Tx, p Projector, from domain.Posit
 	}
 	if applied == 0 {
 		return nil
+	}
+	if err := w.flush(ctx); err != nil {
+		// A batch fails as a whole; the runner retries it event by event
+		// to find the one at fault.
+		return err
 	}
 	return saveCheckpoint(ctx, tx, p.Name(), last, version, applied)
 }

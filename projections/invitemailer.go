@@ -36,7 +36,7 @@ func (*InviteMailer) Tables() []string                             { return nil 
 func (*InviteMailer) Setup(ctx context.Context, tx *sqlx.Tx) error { return nil }
 func (*InviteMailer) IsConsumer()                                  {}
 
-func (m *InviteMailer) Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error {
+func (m *InviteMailer) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	inv, ok := ev.(*domain.MemberInvited)
 	if !ok {
 		return nil

@@ -168,7 +168,7 @@ type flaky struct {
 }
 
 func (p *flaky) Name() string { return "flaky_accounts" }
-func (p *flaky) Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error {
+func (p *flaky) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	if rec.Type == p.failType {
 		p.attempts.Add(1)
 		return errors.New("cannot apply " + rec.Type)

@@ -29,7 +29,7 @@ type Projector interface {
 	Setup(ctx context.Context, tx *sqlx.Tx) error
 	// Apply folds one event into the tables. ev is the decoded event (nil
 	// for event types this build does not know).
-	Apply(ctx context.Context, tx *sqlx.Tx, rec domain.RecordedEvent, ev domain.Event) error
+	Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error
 }
 
 // Consumer is a projector with side effects (sending mail, ...). It has no

@@ -77,16 +77,12 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projector, progress Progress)
 			break
 		}
 		err = inScratch(func(tx *sqlx.Tx) error {
-			for _, rec := range batch {
-				ev, err := domain.DecodeRecorded(rec)
-				if err != nil {
-					return &eventError{rec: rec, err: err}
-				}
-				if err := p.Apply(ctx, tx, rec, ev); err != nil {
-					return &eventError{rec: rec, err: err}
-				}
+			// The scratch tables are thrown away if the rebuild dies, so
+			// their commits need not wait for the disk.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO off`); err != nil {
+				return err
 			}
-			return nil
+			return applyAll(ctx, tx, p, batch)
 		})
 		if err != nil {
 			return fmt.Errorf("rebuild %s: %w", p.Name(), err)
@@ -120,16 +116,12 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projector, progress Progress)
 			if err != nil {
 				return err
 			}
-			for _, rec := range rest {
-				ev, err := domain.DecodeRecorded(rec)
-				if err != nil {
-					return &eventError{rec: rec, err: err}
-				}
-				if err := p.Apply(ctx, tx, rec, ev); err != nil {
-					return &eventError{rec: rec, err: err}
-				}
-				from = rec.Position
-				applied++
+			if err := applyAll(ctx, tx, p, rest); err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				from = rest[len(rest)-1].Position
+				applied += int64(len(rest))
 			}
 			if len(rest) < b.batchSize {
 				break
@@ -165,4 +157,22 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projector, progress Progress)
 		progress(p.Name(), applied, head.Prepare, head.Prepare)
 	}
 	return nil
+}
+
+// applyAll applies events through a statement batcher.
+func applyAll(ctx context.Context, tx *sqlx.Tx, p Projector, events []domain.RecordedEvent) error {
+	w := newBatcher(tx)
+	for _, rec := range events {
+		ev, err := domain.DecodeRecorded(rec)
+		if err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+		if ev == nil {
+			continue
+		}
+		if err := p.Apply(ctx, w, rec, ev); err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+	}
+	return w.flush(ctx)
 }
