@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -309,9 +310,4 @@ func TestRateLimitIsSharedAcrossReplicas(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strings.TrimSuffix(strings.TrimPrefix(jsonNumber(n), `"`), `"`) }
-
-func jsonNumber(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

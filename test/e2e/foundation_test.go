@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,4 @@ func fmtTeam(team []struct {
 	return b.String() + "]"
 }
 
-func itoa(n int64) string {
-	return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1))
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
