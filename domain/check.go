@@ -1,0 +1,54 @@
+package domain
+
+import "time"
+
+// MonitorType names what a monitor checks.
+type MonitorType string
+
+const (
+	TypeHTTP MonitorType = "HTTP"
+	TypeHEAD MonitorType = "HEAD"
+	TypeTCP  MonitorType = "TCP"
+	TypeDNS  MonitorType = "DNS"
+	TypeSMTP MonitorType = "SMTP"
+	TypeSSH  MonitorType = "SSH"
+	TypePING MonitorType = "PING"
+	TypePUSH MonitorType = "PUSH"
+)
+
+// MonitorTypes lists every type, in the reference's order.
+func MonitorTypes() []MonitorType {
+	return []MonitorType{TypeHTTP, TypeHEAD, TypeTCP, TypeDNS, TypeSMTP, TypeSSH, TypePING, TypePUSH}
+}
+
+// CheckSpec is everything a probe needs to run one check of a monitor.
+type CheckSpec struct {
+	Type    MonitorType   `json:"type"`
+	URL     string        `json:"url"` // a URL for HTTP/HEAD, a host name or address otherwise
+	Port    int           `json:"port,omitempty"`
+	Timeout time.Duration `json:"timeout"`
+
+	// HTTP and HEAD.
+	Method              string            `json:"http_method,omitempty"`
+	Headers             map[string]string `json:"request_headers,omitempty"`
+	Body                string            `json:"request_body,omitempty"`
+	ExpectedStatusCodes []int             `json:"expected_status_codes,omitempty"` // empty: 200-299
+	FollowRedirects     bool              `json:"follow_redirects"`
+	VerifySSL           bool              `json:"verify_ssl"`
+
+	// DNS.
+	DNSRecordType string `json:"dns_record_type,omitempty"` // A, AAAA, CNAME, MX, NS, TXT
+	DNSResolver   string `json:"dns_resolver,omitempty"`    // host:port; empty: the system resolver
+}
+
+// CheckOutcome is what one check found.
+type CheckOutcome struct {
+	Up             bool       `json:"up"`
+	ResponseTimeMs float64    `json:"response_time_ms"`
+	StatusCode     int        `json:"status_code,omitempty"`
+	Error          string     `json:"error,omitempty"`
+	CertExpiresAt  *time.Time `json:"cert_expires_at,omitempty"` // HTTPS: the leaf certificate's NotAfter
+	// Detail is a short type-specific summary: the SMTP or SSH banner, the
+	// DNS answers, the final URL after redirects.
+	Detail string `json:"detail,omitempty"`
+}

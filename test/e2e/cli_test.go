@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/medialuna/medialuna/test/smtpcatcher"
+	"github.com/medialuna/medialuna/test/testdb"
+)
+
+// medialuna runs a CLI command against db and returns stdout and stderr.
+func medialuna(t *testing.T, db *testdb.DB, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+db.URL)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projections", "rebuild", "--help"},
+		{"projections", "status", "--help"}, {"events", "export", "--help"}, {"accounts", "set-plan", "--help"}} {
+		cmd := exec.Command(binary, args...)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Usage") {
+			t.Errorf("medialuna %v: err %v, output:\n%s", args, err, out)
+		}
+	}
+	if out, err := exec.Command(binary, "frobnicate").CombinedOutput(); err == nil || !strings.Contains(string(out), "unknown command") {
+		t.Errorf("unknown command: %v %s", err, out)
+	}
+}
+
+// TestOperatorCommandsWhileServing changes a plan, rebuilds the read models
+// and exports the log with the CLI while the API keeps serving.
+func TestOperatorCommandsWhileServing(t *testing.T) {
+	db := testdb.New(t)
+	s := startServer(t, db, smtpcatcher.Start(t))
+	su := signup(t, s, "ops@example.com", "Ops")
+	r := s.expect(200, "GET", "/api/v1/account", su.AccessToken, nil)
+	if r.Header.Get("X-RateLimit-Limit") != "60" {
+		t.Fatalf("limit before: %s", r.Header.Get("X-RateLimit-Limit"))
+	}
+
+	out, errOut, err := medialuna(t, db, "accounts", "set-plan", itoa(su.Account.ID), "PRO")
+	if err != nil || !strings.Contains(out, "now on plan PRO") {
+		t.Fatalf("set-plan: %v\n%s%s", err, out, errOut)
+	}
+	if _, errOut, err := medialuna(t, db, "accounts", "set-plan", itoa(su.Account.ID), "GOLD"); err == nil || !strings.Contains(errOut, "FREE, STARTER, PRO, ENTERPRISE") {
+		t.Errorf("bad plan accepted: %v %s", err, errOut)
+	}
+	if _, errOut, err := medialuna(t, db, "accounts", "set-plan", "999999", "PRO"); err == nil || !strings.Contains(errOut, "not found") {
+		t.Errorf("unknown account: %v %s", err, errOut)
+	}
+	waitFor(t, func() bool {
+		r := s.expect(200, "GET", "/api/v1/account", su.AccessToken, nil)
+		return r.Header.Get("X-RateLimit-Limit") == "600"
+	})
+
+	before := s.expect(200, "GET", "/api/accounts/users", su.AccessToken, nil).Body
+	done := make(chan struct{})
+	go func() {
+		// The API keeps answering during the rebuild.
+		defer close(done)
+		for range 20 {
+			if r := s.call("GET", "/api/users/me", su.AccessToken, nil); r.Status != 200 {
+				t.Errorf("during rebuild: %d %s", r.Status, r.Body)
+				return
+			}
+		}
+	}()
+	_, errOut, err = medialuna(t, db, "projections", "rebuild")
+	<-done
+	if err != nil || !strings.Contains(errOut, "accounts: rebuilt and swapped") || !strings.Contains(errOut, "events applied") {
+		t.Fatalf("rebuild: %v\n%s", err, errOut)
+	}
+	if after := s.expect(200, "GET", "/api/accounts/users", su.AccessToken, nil).Body; !bytes.Equal(before, after) {
+		t.Errorf("rebuilt model differs:\nbefore %s\nafter  %s", before, after)
+	}
+	if _, errOut, err := medialuna(t, db, "projections", "rebuild", "nope"); err == nil || !strings.Contains(errOut, "unknown read model") {
+		t.Errorf("unknown read model: %v %s", err, errOut)
+	}
+
+	out, _, err = medialuna(t, db, "projections", "status")
+	if err != nil || !strings.Contains(out, "accounts") || !strings.Contains(out, "LAG EVENTS") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+
+	out, _, err = medialuna(t, db, "events", "export", "--type", "PlanChanged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Type     string
+		Stream   string
+		Metadata struct {
+			ActorType string `json:"actor_type"`
+		}
+		Data struct{ From, To string }
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &ev); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if ev.Type != "PlanChanged" || ev.Data.To != "PRO" || ev.Metadata.ActorType != "system" {
+		t.Errorf("exported %+v", ev)
+	}
+	out, _, err = medialuna(t, db, "events", "export", "--format", "csv", "--account", itoa(su.Account.ID))
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) < 5 || strings.Contains(out, "$2a$") {
+		t.Errorf("csv export: %v\n%s", err, out)
+	}
+}
