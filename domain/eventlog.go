@@ -77,6 +77,12 @@ type RecordedEvent struct {
 	RecordedAt time.Time
 }
 
+// StreamEvent is one event bound for a stream, for AppendBatch.
+type StreamEvent struct {
+	Stream string
+	Event  EventData
+}
+
 // AppendResult tells where the last appended event landed.
 type AppendResult struct {
 	NextExpectedVersion ExpectedVersion
@@ -90,6 +96,12 @@ type EventStore interface {
 	// expected. Errors: ErrConflict when the version does not match, ErrInvalid
 	// for an empty stream id or event list.
 	Append(ctx context.Context, stream string, expected ExpectedVersion, events ...EventData) (AppendResult, error)
+	// AppendBatch appends events to many streams at once, with no version
+	// check (AnyVersion per stream), keeping their order within each
+	// stream. Events whose ID is already in the log are skipped, so a batch
+	// retried after a network fault is recorded once. It is for high-volume
+	// facts such as check results. Errors: ErrInvalid for an empty stream id.
+	AppendBatch(ctx context.Context, events []StreamEvent) (Position, error)
 	// ReadStream returns every event of stream in order; an unknown stream
 	// is empty, not an error.
 	ReadStream(ctx context.Context, stream string) ([]RecordedEvent, error)

@@ -210,6 +210,36 @@ func (s *EventStore) Append(ctx context.Context, stream string, expected domain.
 	}, nil
 }
 
+// AppendBatch implements domain.EventStore. EventStoreDB has no
+// multi-stream transaction: each stream's events are appended in one call,
+// streams one after the other, so a failure can leave earlier streams
+// written. Retrying is safe: the server recognises event ids it has seen
+// (its idempotency check covers recent writes, which is what retries are).
+func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEvent) (domain.Position, error) {
+	var order []string
+	byStream := map[string][]domain.EventData{}
+	for _, se := range events {
+		if se.Stream == "" {
+			return domain.Position{}, domain.Errorf(domain.ErrInvalid, "stream id must not be empty")
+		}
+		if _, seen := byStream[se.Stream]; !seen {
+			order = append(order, se.Stream)
+		}
+		byStream[se.Stream] = append(byStream[se.Stream], se.Event)
+	}
+	var last domain.Position
+	for _, stream := range order {
+		res, err := s.Append(ctx, stream, domain.AnyVersion, byStream[stream]...)
+		if err != nil {
+			return domain.Position{}, err
+		}
+		if last.Less(res.Position) {
+			last = res.Position
+		}
+	}
+	return last, nil
+}
+
 // appendError turns a failed append into the domain's vocabulary.
 func appendError(stream string, err error) error {
 	var e *esdb.Error

@@ -115,6 +115,97 @@ func (s *EventStore) Append(ctx context.Context, stream string, expected domain.
 	}, nil
 }
 
+// AppendBatch implements domain.EventStore. One transaction: lock the
+// streams in a fixed order (so concurrent batches cannot deadlock), then
+// insert the events not yet in the log with versions continuing each
+// stream.
+func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEvent) (domain.Position, error) {
+	if len(events) == 0 {
+		return domain.Position{}, nil
+	}
+	n := len(events)
+	streams := make([]string, n)
+	ids := make([]string, n)
+	types := make([]string, n)
+	schemaVersions := make([]int64, n)
+	data := make([]string, n)
+	metas := make([]string, n)
+	accounts := make([]string, n)
+	for i, se := range events {
+		if se.Stream == "" {
+			return domain.Position{}, domain.Errorf(domain.ErrInvalid, "stream id must not be empty")
+		}
+		e := se.Event
+		meta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return domain.Position{}, err
+		}
+		streams[i], ids[i], types[i], schemaVersions[i] = se.Stream, e.ID, e.Type, int64(e.Version)
+		data[i], metas[i] = string(e.Data), string(meta)
+		if e.Metadata.AccountID != 0 {
+			accounts[i] = strconv.FormatInt(e.Metadata.AccountID, 10)
+		}
+	}
+	var res appendRow
+	for attempt := 0; ; attempt++ {
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(s, 0))
+				FROM (SELECT DISTINCT s FROM unnest($1::text[]) AS s ORDER BY s) AS locked`, pq.Array(streams)); err != nil {
+				return err
+			}
+			return tx.GetContext(ctx, &res, appendBatchSQL, pq.Array(streams), pq.Array(ids), pq.Array(types),
+				pq.Array(schemaVersions), pq.Array(data), pq.Array(metas), pq.Array(accounts))
+		})
+		// Two retries of one batch racing each other: the loser hits the
+		// event id constraint; once more and it sees the winner's rows.
+		if err != nil && attempt == 0 && isUniqueViolation(err, "events_event_id_key") {
+			continue
+		}
+		if err != nil {
+			return domain.Position{}, FormatError(err)
+		}
+		break
+	}
+	if res.Inserted == 0 {
+		return domain.Position{}, nil
+	}
+	txid, err := strconv.ParseUint(res.Tx.String, 10, 64)
+	if err != nil {
+		return domain.Position{}, fmt.Errorf("parse transaction id %q: %w", res.Tx.String, err)
+	}
+	return domain.Position{Commit: txid, Prepare: uint64(res.Position.Int64)}, nil
+}
+
+func isUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
+}
+
+const appendBatchSQL = `
+	WITH input AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+			WITH ORDINALITY AS u(stream, id, t, ev, d, m, a, ord)),
+	fresh AS (
+		SELECT DISTINCT ON (id) * FROM input
+		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = input.id::uuid)
+		ORDER BY id, ord),
+	cur AS (
+		SELECT f.stream, coalesce((SELECT max(e.stream_version) FROM events e WHERE e.stream_id = f.stream), -1) AS v
+		FROM (SELECT DISTINCT stream FROM fresh) AS f),
+	ins AS (
+		INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
+		SELECT f.stream, cur.v + row_number() OVER (PARTITION BY f.stream ORDER BY f.ord), f.id::uuid, f.t, f.ev,
+			f.d::json, f.m::json, NULLIF(f.a, '')::bigint
+		FROM fresh f JOIN cur ON cur.stream = f.stream
+		ORDER BY f.ord
+		RETURNING transaction_id, position),
+	wake AS (SELECT pg_notify('` + notifyChannel + `', '') FROM (SELECT 1 FROM ins LIMIT 1) AS any_row)
+	SELECT 0::bigint AS current,
+		(SELECT count(*) FROM ins) AS inserted,
+		(SELECT transaction_id::text FROM ins LIMIT 1) AS transaction_id,
+		(SELECT max(position) FROM ins) AS position,
+		(SELECT count(*) FROM wake) AS woken`
+
 // appendSQL inserts a batch with one round trip by unnesting column arrays.
 // $8 is the expected version; -2 (AnyVersion) matches any current version.
 const appendSQL = `

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("FollowCatchesUpThenLive", func(t *testing.T) { testFollow(t, newStore(t)) })
 	t.Run("FollowerSeesEveryEventOnceUnderConcurrentAppends", func(t *testing.T) { testNoGaps(t, newStore(t)) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, newStore(t)) })
+	t.Run("AppendBatchIsIdempotent", func(t *testing.T) { testAppendBatch(t, newStore(t)) })
 }
 
 func prefix() string {
@@ -366,5 +367,58 @@ func testBadInput(t *testing.T, s domain.EventStore) {
 	}
 	if _, err := s.Append(ctx, prefix()+"-e", domain.NoStream); domain.ErrorCode(err) != domain.ErrInvalid {
 		t.Errorf("no events: err = %v, want invalid", err)
+	}
+}
+
+func testAppendBatch(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	pre := prefix()
+	if _, err := s.Append(ctx, pre+"-a", domain.NoStream, event(0, "existing")); err != nil {
+		t.Fatal(err)
+	}
+	batch := []domain.StreamEvent{
+		{Stream: pre + "-a", Event: event(1, "a1")},
+		{Stream: pre + "-b", Event: event(2, "b0")},
+		{Stream: pre + "-a", Event: event(3, "a2")},
+		{Stream: pre + "-b", Event: event(4, "b1")},
+	}
+	pos, err := s.AppendBatch(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A retry after a lost reply, plus one new event: only the new one lands.
+	retry := append(batch, domain.StreamEvent{Stream: pre + "-c", Event: event(5, "c0")})
+	if _, err := s.AppendBatch(ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendBatch(ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int{pre + "-a": {0, 1, 3}, pre + "-b": {2, 4}, pre + "-c": {5}}
+	for stream, ns := range want {
+		got, err := s.ReadStream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotNs []int
+		for i, e := range got {
+			if e.StreamVersion != int64(i) {
+				t.Errorf("%s event %d has version %d", stream, i, e.StreamVersion)
+			}
+			gotNs = append(gotNs, decode(t, e).N)
+		}
+		if diff := cmp.Diff(ns, gotNs); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", stream, diff)
+		}
+	}
+	all := ownEvents(t, s, pre, 1000)
+	if len(all) != 6 {
+		t.Errorf("log holds %d of our events, want 6", len(all))
+	}
+	if all[4].Position != pos {
+		t.Errorf("batch returned %v, its last event is at %v", pos, all[4].Position)
+	}
+	if _, err := s.AppendBatch(ctx, []domain.StreamEvent{{Stream: "", Event: event(9, "x")}}); domain.ErrorCode(err) != domain.ErrInvalid {
+		t.Errorf("empty stream: %v", err)
 	}
 }
