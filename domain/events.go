@@ -110,6 +110,26 @@ func newEvent(typ string) Event {
 		return &APIKeyCreated{}
 	case "APIKeyRevoked":
 		return &APIKeyRevoked{}
+	case "MonitorCreated":
+		return &MonitorCreated{}
+	case "MonitorUpdated":
+		return &MonitorUpdated{}
+	case "MonitorPaused":
+		return &MonitorPaused{}
+	case "MonitorResumed":
+		return &MonitorResumed{}
+	case "MonitorDeleted":
+		return &MonitorDeleted{}
+	case "CheckRecorded":
+		return &CheckRecorded{}
+	case "RegionRegistered":
+		return &RegionRegistered{}
+	case "RegionDeactivated":
+		return &RegionDeactivated{}
+	case "TagCreated":
+		return &TagCreated{}
+	case "TagDeleted":
+		return &TagDeleted{}
 	}
 	return nil
 }

@@ -180,7 +180,7 @@ func (s *IDs) Next(ctx context.Context, kind string) (int64, error) {
 
 func sequenceFor(kind string) (string, bool) {
 	switch kind {
-	case "account", "user", "api_key", "invite":
+	case "account", "user", "api_key", "invite", "monitor", "region", "tag":
 		return kind + "_ids", true
 	}
 	return "", false

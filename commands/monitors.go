@@ -1,0 +1,260 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// MonitorFacts are the read-model facts monitor validation needs.
+type MonitorFacts interface {
+	// ActiveRegions returns the ids of active regions, lowest first.
+	ActiveRegions(ctx context.Context) ([]int64, error)
+	// TagIDs returns the account's tag ids.
+	TagIDs(ctx context.Context, accountID int64) ([]int64, error)
+	// CountMonitors counts the account's monitors.
+	CountMonitors(ctx context.Context, accountID int64) (int, error)
+}
+
+// MonitorHandler handles monitor commands.
+type MonitorHandler struct {
+	store    domain.EventStore
+	ids      IDs
+	now      Clock
+	facts    MonitorFacts
+	minFloor int
+}
+
+// NewMonitorHandler returns a handler. minIntervalFloor, when positive,
+// lowers every plan's minimum check interval (operator setting).
+func NewMonitorHandler(store domain.EventStore, ids IDs, now Clock, facts MonitorFacts, minIntervalFloor int) *MonitorHandler {
+	return &MonitorHandler{store: store, ids: ids, now: now, facts: facts, minFloor: minIntervalFloor}
+}
+
+func (h *MonitorHandler) rules(ctx context.Context, accountID int64, plan domain.Plan) (domain.MonitorRules, []int64, error) {
+	limits, _ := domain.LimitsOf(plan)
+	regions, err := h.facts.ActiveRegions(ctx)
+	if err != nil {
+		return domain.MonitorRules{}, nil, err
+	}
+	tags, err := h.facts.TagIDs(ctx, accountID)
+	if err != nil {
+		return domain.MonitorRules{}, nil, err
+	}
+	r := domain.MonitorRules{Limits: limits, MinIntervalFloor: h.minFloor, ActiveRegions: map[int64]bool{}, AccountTags: map[int64]bool{}}
+	for _, id := range regions {
+		r.ActiveRegions[id] = true
+	}
+	for _, id := range tags {
+		r.AccountTags[id] = true
+	}
+	return r, regions, nil
+}
+
+// CreateMonitor creates a monitor from a config already filled with defaults.
+type CreateMonitor struct {
+	Actor  Actor
+	Plan   domain.Plan
+	Config domain.MonitorConfig
+}
+
+// Create handles CreateMonitor.
+func (h *MonitorHandler) Create(ctx context.Context, cmd CreateMonitor) (int64, domain.Position, error) {
+	rules, regions, err := h.rules(ctx, cmd.Actor.AccountID, cmd.Plan)
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	cfg := cmd.Config
+	if len(cfg.RegionIDs) == 0 && len(regions) > 0 {
+		cfg.RegionIDs = []int64{regions[0]} // the reference: the first active region
+	}
+	if err := cfg.Validate(rules); err != nil {
+		return 0, domain.Position{}, err
+	}
+	if cfg.Type != domain.TypePUSH && len(cfg.RegionIDs) == 0 {
+		return 0, domain.Position{}, domain.Invalid("region_ids", "value_error", "no probe region is active yet; start a probe or the server's embedded probe")
+	}
+	count, err := h.facts.CountMonitors(ctx, cmd.Actor.AccountID)
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	if !domain.WithinLimit(rules.Limits.MaxMonitors, count) {
+		return 0, domain.Position{}, domain.Errorf(domain.ErrLimit, "plan %s allows %d monitors; delete one or upgrade", rules.Limits.Plan, rules.Limits.MaxMonitors)
+	}
+	id, err := h.ids.Next(ctx, "monitor")
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	ev := &domain.MonitorCreated{MonitorID: id, AccountID: cmd.Actor.AccountID, Config: cfg}
+	if cfg.Type == domain.TypePUSH {
+		var b [20]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, domain.Position{}, err
+		}
+		ev.PushToken = hex.EncodeToString(b[:])
+	}
+	res, err := save(ctx, h.store, domain.MonitorStream(id), domain.NoStream, cmd.Actor.metadata(h.now(), 0), []domain.Event{ev})
+	return id, res.Position, err
+}
+
+// UpdateMonitor applies a partial change: Patch is the API's JSON object
+// holding only the fields to change.
+type UpdateMonitor struct {
+	Actor     Actor
+	Plan      domain.Plan
+	MonitorID int64
+	Patch     json.RawMessage
+}
+
+// Update handles UpdateMonitor.
+func (h *MonitorHandler) Update(ctx context.Context, cmd UpdateMonitor) (domain.Position, error) {
+	rules, _, err := h.rules(ctx, cmd.Actor.AccountID, cmd.Plan)
+	if err != nil {
+		return domain.Position{}, err
+	}
+	return h.decide(ctx, cmd.Actor, cmd.MonitorID, func(m *domain.Monitor) ([]domain.Event, error) {
+		cfg, err := patchConfig(m.Config, cmd.Patch)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Type == domain.TypePUSH && m.Config.Type != domain.TypePUSH {
+			return nil, domain.Invalid("type", "value_error", "a monitor cannot become a PUSH monitor; create a new one")
+		}
+		if err := cfg.Validate(rules); err != nil {
+			return nil, err
+		}
+		return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil
+	})
+}
+
+// patchConfig overlays the fields present in patch on cfg.
+func patchConfig(cfg domain.MonitorConfig, patch json.RawMessage) (domain.MonitorConfig, error) {
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &present); err != nil {
+		return cfg, domain.Errorf(domain.ErrInvalid, "the change must be a JSON object")
+	}
+	if _, ok := present["request_headers"]; ok {
+		cfg.RequestHeaders = nil // replace, not merge
+	}
+	next := cfg
+	next.RegionIDs = append([]int64(nil), cfg.RegionIDs...)
+	next.TagIDs = append([]int64(nil), cfg.TagIDs...)
+	if err := json.Unmarshal(patch, &next); err != nil {
+		return cfg, fmt.Errorf("apply change: %w", err)
+	}
+	if next.RequestHeaders == nil {
+		next.RequestHeaders = map[string]string{}
+	}
+	return next, nil
+}
+
+// SetMonitorState pauses, resumes, deletes or re-tags a monitor.
+type SetMonitorState struct {
+	Actor     Actor
+	MonitorID int64
+	Action    string // pause, resume, delete, add_tags, remove_tags
+	TagIDs    []int64
+}
+
+// SetState handles SetMonitorState.
+func (h *MonitorHandler) SetState(ctx context.Context, cmd SetMonitorState) (domain.Position, error) {
+	var tags map[int64]bool
+	if cmd.Action == "add_tags" {
+		ids, err := h.facts.TagIDs(ctx, cmd.Actor.AccountID)
+		if err != nil {
+			return domain.Position{}, err
+		}
+		tags = map[int64]bool{}
+		for _, id := range ids {
+			tags[id] = true
+		}
+		for _, id := range cmd.TagIDs {
+			if !tags[id] {
+				return domain.Position{}, domain.Invalid("tag_ids", "value_error", "tag %d not found", id)
+			}
+		}
+	}
+	return h.decide(ctx, cmd.Actor, cmd.MonitorID, func(m *domain.Monitor) ([]domain.Event, error) {
+		switch cmd.Action {
+		case "pause":
+			return m.Pause(), nil
+		case "resume":
+			return m.Resume(), nil
+		case "delete":
+			return []domain.Event{&domain.MonitorDeleted{}}, nil
+		case "add_tags", "remove_tags":
+			cfg := m.Config
+			cfg.TagIDs = retag(cfg.TagIDs, cmd.TagIDs, cmd.Action == "add_tags")
+			if sameIDs(cfg.TagIDs, m.Config.TagIDs) {
+				return nil, nil
+			}
+			return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil
+		}
+		return nil, domain.Invalid("action", "enum", "action must be one of delete, pause, resume, add_tags, remove_tags")
+	})
+}
+
+func retag(have, change []int64, add bool) []int64 {
+	out := []int64{}
+	drop := map[int64]bool{}
+	for _, id := range change {
+		drop[id] = true
+	}
+	for _, id := range have {
+		if add || !drop[id] {
+			out = append(out, id)
+		}
+	}
+	if add {
+		for _, id := range change {
+			if !containsID(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func sameIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *MonitorHandler) decide(ctx context.Context, actor Actor, id int64, fn func(*domain.Monitor) ([]domain.Event, error)) (domain.Position, error) {
+	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
+		var m domain.Monitor
+		version, err := load(ctx, h.store, domain.MonitorStream(id), &m)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		if !m.Exists() || m.AccountID != actor.AccountID {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "monitor %d not found", id)
+		}
+		events, err := fn(&m)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		return save(ctx, h.store, domain.MonitorStream(id), version, actor.metadata(h.now(), m.AccountID), events)
+	})
+	return res.Position, err
+}

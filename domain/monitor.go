@@ -1,0 +1,379 @@
+package domain
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MonitorStream names a monitor's configuration stream.
+func MonitorStream(id int64) string { return "monitor-" + itoa(id) }
+
+// ChecksStream names the stream of a monitor's check results, kept apart
+// from its configuration so that loading the monitor never folds millions
+// of checks.
+func ChecksStream(monitorID int64) string { return "checks-" + itoa(monitorID) }
+
+// MonitorConfig is everything a user sets on a monitor; JSON names follow
+// the public API.
+type MonitorConfig struct {
+	Name                 string            `json:"name"`
+	Type                 MonitorType       `json:"type"`
+	URL                  string            `json:"url"`
+	CheckInterval        int               `json:"check_interval"`
+	Timeout              int               `json:"timeout"`
+	RegionIDs            []int64           `json:"region_ids"`
+	ConfirmFromLocations int               `json:"confirm_from_locations"`
+	ExpectedStatusCodes  []int             `json:"expected_status_codes"`
+	RequestHeaders       map[string]string `json:"request_headers"`
+	RequestBody          string            `json:"request_body"`
+	HTTPMethod           string            `json:"http_method"`
+	FollowRedirects      bool              `json:"follow_redirects"`
+	VerifySSL            bool              `json:"verify_ssl"`
+	SSLExpiryReminder    int               `json:"ssl_expiry_reminder"`
+	Port                 int               `json:"port"`
+	DNSRecordType        string            `json:"dns_record_type"`
+	DNSResolver          string            `json:"dns_resolver"`
+	GracePeriod          int               `json:"grace_period"`
+	TagIDs               []int64           `json:"tag_ids"`
+}
+
+// Defaults from the reference.
+const (
+	DefaultCheckInterval = 300
+	DefaultTimeout       = 30
+	MaxTimeout           = 120
+	MaxCheckInterval     = 86400
+	DefaultGracePeriod   = 60
+)
+
+// DefaultMonitorConfig is what a monitor has before the request's fields apply.
+func DefaultMonitorConfig() MonitorConfig {
+	return MonitorConfig{CheckInterval: DefaultCheckInterval, Timeout: DefaultTimeout, ConfirmFromLocations: 1,
+		FollowRedirects: true, VerifySSL: true, GracePeriod: DefaultGracePeriod, RegionIDs: []int64{}, TagIDs: []int64{},
+		ExpectedStatusCodes: []int{}, RequestHeaders: map[string]string{}}
+}
+
+// Spec is what a probe needs to check this monitor.
+func (c MonitorConfig) Spec() CheckSpec {
+	s := CheckSpec{Type: c.Type, URL: c.URL, Port: c.Port, Timeout: time.Duration(c.Timeout) * time.Second,
+		Method: c.HTTPMethod, Headers: c.RequestHeaders, Body: c.RequestBody, ExpectedStatusCodes: c.ExpectedStatusCodes,
+		FollowRedirects: c.FollowRedirects, VerifySSL: c.VerifySSL, DNSRecordType: c.DNSRecordType, DNSResolver: c.DNSResolver}
+	if c.Type == TypeHEAD {
+		s.Method = "HEAD"
+	}
+	return s
+}
+
+// MonitorRules are the facts outside the monitor that validation needs.
+type MonitorRules struct {
+	Limits PlanLimits
+	// MinIntervalFloor, when positive, lowers the plan's minimum interval
+	// (operators and tests that need checks every second or two).
+	MinIntervalFloor int
+	ActiveRegions    map[int64]bool // regions a monitor may use
+	AccountTags      map[int64]bool // the account's tags
+}
+
+// MinInterval is the smallest check_interval the rules allow.
+func (r MonitorRules) MinInterval() int {
+	if r.MinIntervalFloor > 0 && r.MinIntervalFloor < r.Limits.MinCheckIntervalSecs {
+		return r.MinIntervalFloor
+	}
+	return r.Limits.MinCheckIntervalSecs
+}
+
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// Validate checks a whole configuration. Plan counts (regions) come back
+// as ErrLimit; everything else as ErrInvalid with every failing field.
+func (c *MonitorConfig) Validate(r MonitorRules) error {
+	var v Validation
+	c.Name = strings.TrimSpace(c.Name)
+	if n := utf8.RuneCountInString(c.Name); n == 0 || n > 200 {
+		v.Add("name", "value_error", "name must be 1 to 200 characters")
+	}
+	if !slices.Contains(MonitorTypes(), c.Type) {
+		v.Add("type", "enum", "type must be one of HTTP, HEAD, TCP, DNS, SMTP, SSH, PING, PUSH")
+	}
+	c.URL = strings.TrimSpace(c.URL)
+	switch c.Type {
+	case TypeHTTP, TypeHEAD:
+		u, err := url.Parse(c.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+			v.Add("url", "value_error.url", "url must be an http:// or https:// URL such as https://example.com/health")
+		}
+	case TypeTCP, TypeSMTP, TypeSSH:
+		host, port, ok := splitTarget(c.URL)
+		if !ok {
+			v.Add("url", "value_error", "url must be a host name or address such as db.example.com")
+		} else {
+			c.URL = host
+			if c.Port == 0 {
+				c.Port = port
+			}
+		}
+		if c.Port == 0 {
+			switch c.Type {
+			case TypeSMTP:
+				c.Port = 25
+			case TypeSSH:
+				c.Port = 22
+			default:
+				v.Add("port", "missing", "port is required for TCP monitors")
+			}
+		}
+	case TypeDNS, TypePING:
+		host, _, ok := splitTarget(c.URL)
+		if !ok {
+			v.Add("url", "value_error", "url must be a host name or address such as example.com")
+		} else {
+			c.URL = host
+		}
+	case TypePUSH:
+		// Push monitors are called by the user's service; url is optional.
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		v.Add("port", "value_error", "port must be between 1 and 65535")
+	}
+	if c.Type == TypeDNS {
+		if c.DNSRecordType == "" {
+			c.DNSRecordType = "A"
+		}
+		c.DNSRecordType = strings.ToUpper(c.DNSRecordType)
+		if !slices.Contains([]string{"A", "AAAA", "CNAME", "MX", "NS", "TXT"}, c.DNSRecordType) {
+			v.Add("dns_record_type", "enum", "dns_record_type must be one of A, AAAA, CNAME, MX, NS, TXT")
+		}
+		if c.DNSResolver != "" {
+			if _, _, err := net.SplitHostPort(c.DNSResolver); err != nil {
+				c.DNSResolver = net.JoinHostPort(c.DNSResolver, "53")
+			}
+		}
+	}
+	if min := r.MinInterval(); c.CheckInterval < min {
+		v.Add("check_interval", "value_error", "check_interval must be at least %d seconds on the %s plan", min, r.Limits.Plan)
+	} else if c.CheckInterval > MaxCheckInterval {
+		v.Add("check_interval", "value_error", "check_interval must be at most %d seconds", MaxCheckInterval)
+	}
+	if c.Timeout < 1 || c.Timeout > MaxTimeout {
+		v.Add("timeout", "value_error", "timeout must be between 1 and %d seconds", MaxTimeout)
+	}
+	if c.HTTPMethod != "" {
+		c.HTTPMethod = strings.ToUpper(c.HTTPMethod)
+		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}, c.HTTPMethod) {
+			v.Add("http_method", "enum", "http_method must be one of GET, POST, PUT, PATCH, DELETE, HEAD")
+		}
+	}
+	for _, code := range c.ExpectedStatusCodes {
+		if code < 100 || code > 599 {
+			v.Add("expected_status_codes", "value_error", "expected_status_codes must be HTTP status codes (100-599); got %d", code)
+			break
+		}
+	}
+	for name, value := range c.RequestHeaders {
+		if !headerName.MatchString(name) || strings.ContainsAny(value, "\r\n\x00") {
+			v.Add("request_headers", "value_error", "request header %q is not a valid HTTP header", name)
+			break
+		}
+	}
+	if len(c.RequestBody) > 64<<10 {
+		v.Add("request_body", "value_error", "request_body must be at most 64 KiB")
+	}
+	if c.SSLExpiryReminder < 0 || c.SSLExpiryReminder > 365 {
+		v.Add("ssl_expiry_reminder", "value_error", "ssl_expiry_reminder must be between 0 and 365 days")
+	}
+	if c.GracePeriod < 0 || c.GracePeriod > MaxCheckInterval {
+		v.Add("grace_period", "value_error", "grace_period must be between 0 and %d seconds", MaxCheckInterval)
+	}
+	c.RegionIDs = dedupe(c.RegionIDs)
+	for _, id := range c.RegionIDs {
+		if !r.ActiveRegions[id] {
+			v.Add("region_ids", "value_error", "region %d does not exist or is not active; see GET /api/regions/public", id)
+			break
+		}
+	}
+	if c.Type != TypePUSH && (c.ConfirmFromLocations < 1 || c.ConfirmFromLocations > max(len(c.RegionIDs), 1)) {
+		v.Add("confirm_from_locations", "value_error", "confirm_from_locations must be between 1 and the number of regions (%d)", max(len(c.RegionIDs), 1))
+	}
+	c.TagIDs = dedupe(c.TagIDs)
+	for _, id := range c.TagIDs {
+		if !r.AccountTags[id] {
+			v.Add("tag_ids", "value_error", "tag %d not found", id)
+			break
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if !WithinLimit(r.Limits.MaxRegions, len(c.RegionIDs)-1) {
+		return Errorf(ErrLimit, "plan %s allows %d regions per monitor", r.Limits.Plan, r.Limits.MaxRegions)
+	}
+	return nil
+}
+
+// splitTarget accepts "host", "host:port", "[v6]:port" or "scheme://host:port".
+func splitTarget(s string) (host string, port int, ok bool) {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "", 0, false
+		}
+		s = u.Host
+	}
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", 0, false
+		}
+		s, port = h, n
+	}
+	s = strings.Trim(s, "[]")
+	if s == "" || len(s) > 253 || strings.ContainsAny(s, " /?#@\\") {
+		return "", 0, false
+	}
+	return s, port, true
+}
+
+func dedupe(ids []int64) []int64 {
+	out := []int64{}
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// MonitorCreated starts a monitor.
+type MonitorCreated struct {
+	MonitorID int64         `json:"monitor_id"`
+	AccountID int64         `json:"account_id"`
+	Config    MonitorConfig `json:"config"`
+	PushToken string        `json:"push_token,omitempty"`
+}
+
+// MonitorUpdated records the whole new configuration.
+type MonitorUpdated struct {
+	Config MonitorConfig `json:"config"`
+}
+
+// MonitorPaused stops checks; its open incidents resolve.
+type MonitorPaused struct{}
+
+// MonitorResumed restarts checks.
+type MonitorResumed struct{}
+
+// MonitorDeleted removes the monitor from every read model. Its events stay
+// in the log (the audit trail), but no read model shows them again.
+type MonitorDeleted struct{}
+
+// CheckRecorded is one check's result from one region. RegionID 0 is a
+// push monitor's heartbeat (or its absence).
+type CheckRecorded struct {
+	MonitorID   int64     `json:"monitor_id"`
+	RegionID    int64     `json:"region_id"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	CheckedAt   time.Time `json:"checked_at"`
+	CheckOutcome
+}
+
+func (MonitorCreated) EventType() string { return "MonitorCreated" }
+func (MonitorCreated) EventVersion() int { return 1 }
+func (MonitorUpdated) EventType() string { return "MonitorUpdated" }
+func (MonitorUpdated) EventVersion() int { return 1 }
+func (MonitorPaused) EventType() string  { return "MonitorPaused" }
+func (MonitorPaused) EventVersion() int  { return 1 }
+func (MonitorResumed) EventType() string { return "MonitorResumed" }
+func (MonitorResumed) EventVersion() int { return 1 }
+func (MonitorDeleted) EventType() string { return "MonitorDeleted" }
+func (MonitorDeleted) EventVersion() int { return 1 }
+func (CheckRecorded) EventType() string  { return "CheckRecorded" }
+func (CheckRecorded) EventVersion() int  { return 1 }
+
+// Monitor is the monitor aggregate.
+type Monitor struct {
+	ID        int64
+	AccountID int64
+	Config    MonitorConfig
+	Paused    bool
+	Deleted   bool
+	PushToken string
+}
+
+// Apply folds one event into the monitor.
+func (m *Monitor) Apply(e Event) {
+	switch e := e.(type) {
+	case *MonitorCreated:
+		m.ID, m.AccountID, m.Config, m.PushToken = e.MonitorID, e.AccountID, e.Config, e.PushToken
+	case *MonitorUpdated:
+		m.Config = e.Config
+	case *MonitorPaused:
+		m.Paused = true
+	case *MonitorResumed:
+		m.Paused = false
+	case *MonitorDeleted:
+		m.Deleted = true
+	}
+}
+
+// Exists reports whether the monitor was created and not deleted.
+func (m *Monitor) Exists() bool { return m.ID != 0 && !m.Deleted }
+
+// Pause decides a pause; pausing a paused monitor changes nothing.
+func (m *Monitor) Pause() []Event {
+	if m.Paused {
+		return nil
+	}
+	return []Event{&MonitorPaused{}}
+}
+
+// Resume decides a resume.
+func (m *Monitor) Resume() []Event {
+	if !m.Paused {
+		return nil
+	}
+	return []Event{&MonitorResumed{}}
+}
+
+// Status is a monitor's current state as the API shows it.
+type Status string
+
+const (
+	StatusUp      Status = "up"
+	StatusDown    Status = "down"
+	StatusPaused  Status = "paused"
+	StatusPending Status = "pending"
+)
+
+// RegionResult is the latest result from one region.
+type RegionResult struct {
+	RegionID int64
+	Up       bool
+}
+
+// MonitorStatus decides a monitor's status from each region's latest
+// result: down only when at least confirm regions currently fail, up once
+// any result is in and fewer fail, pending before the first result.
+func MonitorStatus(paused bool, confirm int, latest []RegionResult) Status {
+	if paused {
+		return StatusPaused
+	}
+	if len(latest) == 0 {
+		return StatusPending
+	}
+	failing := 0
+	for _, r := range latest {
+		if !r.Up {
+			failing++
+		}
+	}
+	if failing >= max(confirm, 1) {
+		return StatusDown
+	}
+	return StatusUp
+}

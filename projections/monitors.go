@@ -1,0 +1,185 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Monitors projects monitors with their live status, tags and probe regions.
+type Monitors struct{}
+
+func (Monitors) Name() string { return "monitors" }
+func (Monitors) Version() int { return 1 }
+func (Monitors) Tables() []string {
+	return []string{"monitors", "monitor_region_latest", "tags", "regions"}
+}
+
+func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+		CREATE TABLE monitors (
+			id              BIGINT PRIMARY KEY,
+			account_id      BIGINT NOT NULL,
+			name            TEXT NOT NULL,
+			type            TEXT NOT NULL,
+			url             TEXT NOT NULL,
+			config          JSONB NOT NULL,
+			tag_ids         BIGINT[] NOT NULL DEFAULT '{}',
+			region_ids      BIGINT[] NOT NULL DEFAULT '{}',
+			confirm         INT NOT NULL DEFAULT 1,
+			check_interval  INT NOT NULL,
+			paused          BOOLEAN NOT NULL DEFAULT FALSE,
+			status          TEXT NOT NULL DEFAULT 'pending',
+			push_token      TEXT UNIQUE,
+			created_at      TIMESTAMPTZ NOT NULL,
+			updated_at      TIMESTAMPTZ NOT NULL,
+			resumed_at      TIMESTAMPTZ NOT NULL,
+			last_checked_at TIMESTAMPTZ,
+			last_up_at      TIMESTAMPTZ,
+			last_response_time_ms DOUBLE PRECISION,
+			cert_expires_at TIMESTAMPTZ);
+		CREATE INDEX monitors_account ON monitors (account_id, id);
+		CREATE INDEX monitors_active ON monitors (id) WHERE NOT paused;
+		CREATE TABLE monitor_region_latest (
+			monitor_id BIGINT NOT NULL,
+			region_id  BIGINT NOT NULL,
+			up         BOOLEAN NOT NULL,
+			checked_at TIMESTAMPTZ NOT NULL,
+			PRIMARY KEY (monitor_id, region_id));
+		CREATE TABLE tags (
+			id         BIGINT PRIMARY KEY,
+			account_id BIGINT NOT NULL,
+			name       TEXT NOT NULL,
+			color      TEXT NOT NULL,
+			created_at TIMESTAMPTZ NOT NULL);
+		CREATE INDEX tags_account ON tags (account_id, lower(name));
+		CREATE TABLE regions (
+			id         BIGINT PRIMARY KEY,
+			code       TEXT NOT NULL UNIQUE,
+			name       TEXT NOT NULL,
+			lat        DOUBLE PRECISION NOT NULL,
+			lng        DOUBLE PRECISION NOT NULL,
+			active     BOOLEAN NOT NULL DEFAULT TRUE,
+			created_at TIMESTAMPTZ NOT NULL);`)
+	return err
+}
+
+// statusSQL recomputes a monitor's status from its regions' latest results
+// (domain.MonitorStatus in SQL): only results from regions the monitor is
+// currently assigned count, and push heartbeats (region 0) always do.
+const statusSQL = `UPDATE monitors m SET status = CASE
+		WHEN m.paused THEN 'paused'
+		WHEN s.results = 0 THEN 'pending'
+		WHEN s.failing >= greatest(m.confirm, 1) THEN 'down'
+		ELSE 'up' END
+	FROM (SELECT count(*) AS results, count(*) FILTER (WHERE NOT l.up) AS failing
+		FROM monitor_region_latest l JOIN monitors mm ON mm.id = l.monitor_id
+		WHERE l.monitor_id = $1 AND (l.region_id = ANY(mm.region_ids) OR l.region_id = 0)) AS s
+	WHERE m.id = $1`
+
+func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
+	at := rec.Metadata.OccurredAt
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	switch e := ev.(type) {
+	case *domain.MonitorCreated:
+		cfg, err := json.Marshal(e.Config)
+		if err != nil {
+			return err
+		}
+		var token any
+		if e.PushToken != "" {
+			token = e.PushToken
+		}
+		return exec(`INSERT INTO monitors (id, account_id, name, type, url, config, tag_ids, region_ids, confirm, check_interval,
+				push_token, created_at, updated_at, resumed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) ON CONFLICT (id) DO NOTHING`,
+			e.MonitorID, e.AccountID, e.Config.Name, e.Config.Type, e.Config.URL, string(cfg), pq.Array(e.Config.TagIDs),
+			pq.Array(e.Config.RegionIDs), e.Config.ConfirmFromLocations, e.Config.CheckInterval, token, at)
+	case *domain.MonitorUpdated:
+		id := monitorID(rec)
+		cfg, err := json.Marshal(e.Config)
+		if err != nil {
+			return err
+		}
+		if err := exec(`UPDATE monitors SET name = $2, type = $3, url = $4, config = $5, tag_ids = $6, region_ids = $7,
+				confirm = $8, check_interval = $9, updated_at = $10 WHERE id = $1`,
+			id, e.Config.Name, e.Config.Type, e.Config.URL, string(cfg), pq.Array(e.Config.TagIDs), pq.Array(e.Config.RegionIDs),
+			e.Config.ConfirmFromLocations, e.Config.CheckInterval, at); err != nil {
+			return err
+		}
+		return exec(statusSQL, id)
+	case *domain.MonitorPaused:
+		return exec(`UPDATE monitors SET paused = TRUE, status = 'paused', updated_at = $2 WHERE id = $1`, monitorID(rec), at)
+	case *domain.MonitorResumed:
+		// Old results say nothing about the target now: start again as pending.
+		id := monitorID(rec)
+		if err := exec(`DELETE FROM monitor_region_latest WHERE monitor_id = $1`, id); err != nil {
+			return err
+		}
+		return exec(`UPDATE monitors SET paused = FALSE, status = 'pending', updated_at = $2, resumed_at = $2 WHERE id = $1`, id, at)
+	case *domain.MonitorDeleted:
+		id := monitorID(rec)
+		if err := exec(`DELETE FROM monitor_region_latest WHERE monitor_id = $1`, id); err != nil {
+			return err
+		}
+		return exec(`DELETE FROM monitors WHERE id = $1`, id)
+	case *domain.CheckRecorded:
+		if err := exec(`INSERT INTO monitor_region_latest (monitor_id, region_id, up, checked_at)
+			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = $1)
+			ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, checked_at = EXCLUDED.checked_at
+			WHERE monitor_region_latest.checked_at <= EXCLUDED.checked_at`, e.MonitorID, e.RegionID, e.Up, e.CheckedAt); err != nil {
+			return err
+		}
+		if err := exec(`UPDATE monitors SET last_checked_at = $2, last_response_time_ms = $4,
+				last_up_at = CASE WHEN $3 THEN $2 ELSE last_up_at END, cert_expires_at = coalesce($5, cert_expires_at)
+			WHERE id = $1 AND (last_checked_at IS NULL OR last_checked_at <= $2)`, e.MonitorID, e.CheckedAt, e.Up, e.ResponseTimeMs, e.CertExpiresAt); err != nil {
+			return err
+		}
+		return exec(statusSQL, e.MonitorID)
+	case *domain.TagCreated:
+		return exec(`INSERT INTO tags (id, account_id, name, color, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+			e.TagID, e.AccountID, e.Name, e.Color, at)
+	case *domain.TagDeleted:
+		id := tagID(rec)
+		if err := exec(`DELETE FROM tags WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return exec(`UPDATE monitors SET tag_ids = array_remove(tag_ids, $1::bigint),
+			config = jsonb_set(config, '{tag_ids}', to_jsonb(array_remove(tag_ids, $1::bigint))) WHERE $1 = ANY(tag_ids)`, id)
+	case *domain.RegionRegistered:
+		if rec.StreamID != domain.RegionStream(e.RegionID) {
+			return nil // the code claim carries the same event
+		}
+		return exec(`INSERT INTO regions (id, code, name, lat, lng, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+			e.RegionID, e.Code, e.Name, e.Lat, e.Lng, at)
+	case *domain.RegionDeactivated:
+		return exec(`UPDATE regions SET active = FALSE WHERE id = $1`, streamID(rec, "region-"))
+	}
+	return nil
+}
+
+func monitorID(rec domain.RecordedEvent) int64 { return streamID(rec, "monitor-") }
+func tagID(rec domain.RecordedEvent) int64     { return streamID(rec, "tag-") }
+
+// streamID reads the numeric id at the end of a stream name.
+func streamID(rec domain.RecordedEvent, prefix string) int64 {
+	s := rec.StreamID
+	if len(s) <= len(prefix) || s[:len(prefix)] != prefix {
+		return 0
+	}
+	var n int64
+	for _, c := range s[len(prefix):] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
