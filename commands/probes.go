@@ -29,14 +29,6 @@ type MonitorDirectory interface {
 	MonitorAccounts(ctx context.Context, ids []int64) (map[int64]int64, error)
 }
 
-// CheckResult is one result as a probe reports it.
-type CheckResult struct {
-	MonitorID   int64
-	ScheduledAt time.Time
-	CheckedAt   time.Time
-	Outcome     domain.CheckOutcome
-}
-
 // RecordChecksHandler appends probe results in batches.
 type RecordChecksHandler struct {
 	store domain.EventStore
@@ -50,7 +42,7 @@ func NewRecordChecksHandler(store domain.EventStore, dir MonitorDirectory) *Reco
 
 // Record appends the results of one region; results for monitors that no
 // longer exist are dropped. It returns how many were kept.
-func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, results []CheckResult) (int, domain.Position, error) {
+func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error) {
 	ids := make([]int64, len(results))
 	for i, r := range results {
 		ids[i] = r.MonitorID

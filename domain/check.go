@@ -52,3 +52,18 @@ type CheckOutcome struct {
 	// DNS answers, the final URL after redirects.
 	Detail string `json:"detail,omitempty"`
 }
+
+// CheckAssignment is one monitor a region's probe must check.
+type CheckAssignment struct {
+	MonitorID int64     `json:"monitor_id"`
+	Interval  int       `json:"check_interval"`
+	Spec      CheckSpec `json:"spec"`
+}
+
+// CheckResult is one finished check as a probe reports it.
+type CheckResult struct {
+	MonitorID   int64        `json:"monitor_id"`
+	ScheduledAt time.Time    `json:"scheduled_at"`
+	CheckedAt   time.Time    `json:"checked_at"`
+	Outcome     CheckOutcome `json:"outcome"`
+}

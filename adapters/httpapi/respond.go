@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,7 +102,24 @@ const maxBody = 1 << 20
 // decode reads a JSON object body into v: malformed JSON or a wrong type is
 // a 400, a body over 1 MiB a 413.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	return decodeFrom(r.Body, v)
+}
+
+// readBody reads the whole body (bounded by the middleware's 1 MiB limit)
+// for handlers that decode it more than once.
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: "request body is larger than 1 MiB"}
+	}
+	return data, err
+}
+
+func decodeBytes(data []byte, v any) error { return decodeFrom(bytes.NewReader(data), v) }
+
+func decodeFrom(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		var typeErr *json.UnmarshalTypeError

@@ -35,6 +35,34 @@ func (s *Server) routes() {
 	s.handle("GET", "/api/v1/account", keyOrJWT(domain.ScopeReadAccount, domain.RoleViewer), s.getAccount)
 	s.handle("PATCH", "/api/v1/account", keyOrJWT(domain.ScopeWriteAccount, domain.RoleAdmin), s.updateAccount)
 
+	s.handle("GET", "/api/v1/monitors", keyOrJWT(domain.ScopeReadMonitors, domain.RoleViewer), s.listMonitors)
+	s.handle("POST", "/api/v1/monitors", keyOrJWT(domain.ScopeWriteMonitors, domain.RoleEditor), s.createMonitor)
+	s.handle("GET", "/api/v1/monitors/{id}", keyOrJWT(domain.ScopeReadMonitors, domain.RoleViewer), s.getMonitor)
+	s.handle("PUT", "/api/v1/monitors/{id}", keyOrJWT(domain.ScopeWriteMonitors, domain.RoleEditor), s.updateMonitor)
+	s.handle("DELETE", "/api/v1/monitors/{id}", keyOrJWT(domain.ScopeDeleteMonitors, domain.RoleEditor), s.deleteMonitor)
+	s.handle("POST", "/api/monitors/bulk", jwtOnly(domain.RoleEditor), s.bulkMonitors)
+	s.handle("POST", "/api/monitors/{id}/pause", jwtOnly(domain.RoleEditor), s.pauseMonitor)
+	s.handle("POST", "/api/monitors/{id}/resume", jwtOnly(domain.RoleEditor), s.resumeMonitor)
+	s.handle("GET", "/api/monitors/{id}/history", jwtOnly(domain.RoleViewer), s.monitorHistory)
+
+	s.handle("GET", "/api/tags", jwtOnly(domain.RoleViewer), s.listTags)
+	s.handle("POST", "/api/tags", jwtOnly(domain.RoleEditor), s.createTag)
+	s.handle("DELETE", "/api/tags/{id}", jwtOnly(domain.RoleEditor), s.deleteTag)
+
+	s.handle("GET", "/api/v1/metrics/monitors/{id}", keyOrJWT(domain.ScopeReadMetrics, domain.RoleViewer), s.v1Metrics)
+	s.handle("GET", "/api/metrics/overview", jwtOnly(domain.RoleViewer), s.metricsOverview)
+	s.handle("GET", "/api/metrics/{id}/summary", jwtOnly(domain.RoleViewer), s.metricsSummary)
+	s.handle("GET", "/api/metrics/{id}/timeseries", jwtOnly(domain.RoleViewer), s.metricsTimeseries)
+	s.handle("GET", "/api/regions/public", public, s.publicRegions)
+	s.handle("GET", "/api/regions/monitors/{id}/latency", jwtOnly(domain.RoleViewer), s.regionLatency)
+
+	s.handle("POST", "/api/push/{token}", public, s.pushPing)
+	s.handle("GET", "/api/push/{token}", public, s.pushGet)
+
+	s.handle("POST", "/api/probe/register", public, s.probeRegister)
+	s.handle("GET", "/api/probe/assignments", public, s.probeAssignments)
+	s.handle("POST", "/api/probe/results", public, s.probeResults)
+
 	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

@@ -41,9 +41,15 @@ type Deps struct {
 	CreateAPIKey *commands.CreateAPIKeyHandler
 	RevokeAPIKey *commands.RevokeAPIKeyHandler
 	Account      *commands.AccountHandler
-	RateLimiter  RateLimiter
-	JWTSecret    []byte
-	Now          func() time.Time
+	Monitors     *commands.MonitorHandler
+	Tags         *commands.TagHandler
+	Regions      *commands.RegionHandler
+	RecordChecks *commands.RecordChecksHandler
+	// ProbeToken authenticates remote probe agents; empty disables them.
+	ProbeToken  string
+	RateLimiter RateLimiter
+	JWTSecret   []byte
+	Now         func() time.Time
 	// AuthRequestsPerMinute limits sign-up, login and invite acceptance per
 	// client address (default 30).
 	AuthRequestsPerMinute int

@@ -66,28 +66,34 @@ type target struct {
 
 func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
 
-// parseTarget reads a target from raw, which may be a bare host or address,
-// host:port, [v6]:port or a URL such as tcp://host:port. specPort wins over
-// a port in raw when set; defaultPort is used when neither has one (0 means
-// a port is required).
-func parseTarget(raw string, specPort, defaultPort int) (target, error) {
+// parseHost reads a host and an optional port from raw, which may be a bare
+// host or address, host:port, [v6]:port or a URL such as tcp://host:port.
+func parseHost(raw string) (host, port string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return target{}, fmt.Errorf("no target host given")
+		return "", "", fmt.Errorf("no target host given")
 	}
-	var host, port string
 	if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(raw, "["), "]")); err == nil {
-		host = ip.String() // a bare address, IPv6 without a port included
-	} else {
-		s := raw
-		if !strings.Contains(s, "://") {
-			s = "//" + s
-		}
-		u, err := url.Parse(s)
-		if err != nil || u.Hostname() == "" {
-			return target{}, fmt.Errorf("invalid target %q: expected a host, host:port or URL", raw)
-		}
-		host, port = u.Hostname(), u.Port()
+		return ip.String(), "", nil // a bare address, IPv6 without a port included
+	}
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "//" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return "", "", fmt.Errorf("invalid target %q: expected a host, host:port or URL", raw)
+	}
+	return u.Hostname(), u.Port(), nil
+}
+
+// parseTarget reads a target from raw (see parseHost). specPort wins over a
+// port in raw when set; defaultPort is used when neither has one (0 means a
+// port is required).
+func parseTarget(raw string, specPort, defaultPort int) (target, error) {
+	host, port, err := parseHost(raw)
+	if err != nil {
+		return target{}, err
 	}
 	t := target{host: host, port: defaultPort}
 	switch {

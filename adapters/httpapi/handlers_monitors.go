@@ -1,0 +1,303 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request, p *principal) error {
+	skip, limit, err := paging(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := projections.MonitorFilter{Status: q.Get("status"), Type: strings.ToUpper(q.Get("type")), Tag: q.Get("tag"), Search: q.Get("search")}
+	if f.Status != "" && !slices.Contains([]string{"up", "down", "paused", "pending"}, f.Status) {
+		return badRequest("query parameter status must be one of up, down, paused, pending")
+	}
+	if f.Type != "" && !slices.Contains(domain.MonitorTypes(), domain.MonitorType(f.Type)) {
+		return badRequest("query parameter type must be one of HTTP, HEAD, TCP, DNS, SMTP, SSH, PING, PUSH")
+	}
+	list, err := s.deps.Queries.Monitors(r.Context(), p.AccountID, f, skip, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var required struct {
+		Name *string `json:"name"`
+		Type *string `json:"type"`
+		URL  *string `json:"url"`
+	}
+	if err := decodeBytes(body, &required); err != nil {
+		return err
+	}
+	cfg := domain.DefaultMonitorConfig()
+	if err := decodeBytes(body, &cfg); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if required.Name == nil {
+		v.Add("name", "missing", "field required")
+	}
+	if required.Type == nil {
+		v.Add("type", "missing", "field required")
+	}
+	cfg.Type = domain.MonitorType(strings.ToUpper(string(cfg.Type)))
+	if required.URL == nil && cfg.Type != domain.TypePUSH {
+		v.Add("url", "missing", "field required")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if cfg.HTTPMethod == "" && cfg.RequestBody != "" {
+		cfg.HTTPMethod = "POST" // the reference: a body sets the method to POST
+	}
+	id, pos, err := s.deps.Monitors.Create(r.Context(), commands.CreateMonitor{Actor: p.actor(r), Plan: p.Plan, Config: cfg})
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	m, err := s.deps.Queries.Monitor(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, m)
+	return nil
+}
+
+func (s *Server) getMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	m, err := s.deps.Queries.Monitor(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	// Type errors are the client's (400) before anything is loaded.
+	var probe domain.MonitorConfig
+	if err := decodeBytes(body, &probe); err != nil {
+		return err
+	}
+	pos, err := s.deps.Monitors.Update(r.Context(), commands.UpdateMonitor{Actor: p.actor(r), Plan: p.Plan, MonitorID: id, Patch: json.RawMessage(body)})
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	return s.getMonitor(w, r, p)
+}
+
+func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
+	return s.monitorAction(w, r, p, "delete")
+}
+
+func (s *Server) pauseMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
+	return s.monitorAction(w, r, p, "pause")
+}
+
+func (s *Server) resumeMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
+	return s.monitorAction(w, r, p, "resume")
+}
+
+func (s *Server) monitorAction(w http.ResponseWriter, r *http.Request, p *principal, action string) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := s.deps.Monitors.SetState(r.Context(), commands.SetMonitorState{Actor: p.actor(r), MonitorID: id, Action: action})
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	if action == "delete" {
+		writeJSON(w, http.StatusNoContent, nil)
+		return nil
+	}
+	return s.getMonitor(w, r, p)
+}
+
+// bulkResult says what happened to one monitor of a bulk request.
+type bulkResult struct {
+	MonitorID int64  `json:"monitor_id"`
+	Status    string `json:"status"` // ok, not_found, error
+	Detail    string `json:"detail,omitempty"`
+}
+
+func (s *Server) bulkMonitors(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		Action     *string  `json:"action"`
+		MonitorIDs *[]int64 `json:"monitor_ids"`
+		TagIDs     []int64  `json:"tag_ids"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if body.Action == nil {
+		v.Add("action", "missing", "field required")
+	} else if !slices.Contains([]string{"delete", "pause", "resume", "add_tags", "remove_tags"}, *body.Action) {
+		v.Add("action", "enum", "action must be one of delete, pause, resume, add_tags, remove_tags")
+	}
+	if body.MonitorIDs == nil {
+		v.Add("monitor_ids", "missing", "field required")
+	} else if len(*body.MonitorIDs) > 1000 {
+		v.Add("monitor_ids", "value_error", "at most 1000 monitors per request")
+	}
+	if body.Action != nil && strings.HasSuffix(*body.Action, "_tags") && len(body.TagIDs) == 0 {
+		v.Add("tag_ids", "missing", "tag_ids is required for %s", *body.Action)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	results := []bulkResult{}
+	var last domain.Position
+	succeeded := 0
+	for _, id := range *body.MonitorIDs {
+		pos, err := s.deps.Monitors.SetState(r.Context(), commands.SetMonitorState{Actor: p.actor(r), MonitorID: id, Action: *body.Action, TagIDs: body.TagIDs})
+		res := bulkResult{MonitorID: id, Status: "ok"}
+		switch domain.ErrorCode(err) {
+		case "":
+			succeeded++
+			if last.Less(pos) {
+				last = pos
+			}
+		case domain.ErrNotFound:
+			res.Status, res.Detail = "not_found", "monitor not found"
+		case domain.ErrInvalid:
+			// The same for every id (an unknown tag): refuse the request.
+			return err
+		default:
+			res.Status, res.Detail = "error", domain.ErrorMessage(err)
+		}
+		results = append(results, res)
+	}
+	s.settle(r, last)
+	writeJSON(w, http.StatusOK, map[string]any{"action": *body.Action, "succeeded": succeeded, "failed": len(results) - succeeded, "results": results})
+	return nil
+}
+
+func (s *Server) monitorHistory(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := s.ownMonitor(r, p)
+	if err != nil {
+		return err
+	}
+	hours, err := intParam(r, "hours", 24, 1, 24*31)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 10000, 1, 100000)
+	if err != nil {
+		return err
+	}
+	rows, err := s.deps.Queries.History(r.Context(), id, s.deps.Now().Add(-time.Duration(hours)*time.Hour), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rows)
+	return nil
+}
+
+// ownMonitor returns the path's monitor id after checking the account owns it.
+func (s *Server) ownMonitor(r *http.Request, p *principal) (int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.deps.Queries.Monitor(r.Context(), p.AccountID, id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+func (s *Server) listTags(w http.ResponseWriter, r *http.Request, p *principal) error {
+	tags, err := s.deps.Queries.Tags(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tags)
+	return nil
+}
+
+func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		Name  *string `json:"name"`
+		Color string  `json:"color"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if body.Name == nil {
+		return domain.Invalid("name", "missing", "field required")
+	}
+	taken, err := s.deps.Queries.TagNameTaken(r.Context(), p.AccountID, *body.Name)
+	if err != nil {
+		return err
+	}
+	id, pos, err := s.deps.Tags.Create(r.Context(), p.actor(r), *body.Name, body.Color, taken)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	tags, err := s.deps.Queries.Tags(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if t.ID == id {
+			writeJSON(w, http.StatusCreated, t)
+			return nil
+		}
+	}
+	return domain.Errorf(domain.ErrInternal, "tag %d not projected", id)
+}
+
+func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := s.deps.Tags.Delete(r.Context(), p.actor(r), id)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}
+
+func (s *Server) publicRegions(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	regions, err := s.deps.Queries.Regions(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, regions)
+	return nil
+}

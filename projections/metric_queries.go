@@ -1,0 +1,238 @@
+package projections
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// RawRetention is how long raw check results are kept; older ranges are
+// answered from hourly rollups.
+const RawRetention = 30 * 24 * time.Hour
+
+// CheckRow is one check result in a monitor's history.
+type CheckRow struct {
+	RegionID       int64      `db:"region_id" json:"region_id"`
+	RegionCode     *string    `db:"region_code" json:"region_code"`
+	CheckedAt      time.Time  `db:"checked_at" json:"checked_at"`
+	Up             bool       `db:"up" json:"is_up"`
+	Status         string     `db:"status" json:"status"`
+	ResponseTimeMs float64    `db:"response_time_ms" json:"response_time_ms"`
+	StatusCode     *int       `db:"status_code" json:"status_code"`
+	Error          string     `db:"error" json:"error"`
+	Detail         string     `db:"detail" json:"detail"`
+	CertExpiresAt  *time.Time `db:"cert_expires_at" json:"ssl_cert_expires_at"`
+}
+
+// History returns a monitor's results since a time, newest first.
+func (q *Queries) History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]CheckRow, error) {
+	out := []CheckRow{}
+	err := q.db.SelectContext(ctx, &out, `SELECT c.region_id, r.code AS region_code, c.checked_at, c.up,
+			CASE WHEN c.up THEN 'up' ELSE 'down' END AS status, c.response_time_ms, c.status_code, c.error, c.detail, c.cert_expires_at
+		FROM check_results c LEFT JOIN regions r ON r.id = c.region_id
+		WHERE c.monitor_id = $1 AND c.checked_at >= $2 ORDER BY c.checked_at DESC LIMIT $3`, monitorID, since, limit)
+	return out, err
+}
+
+// Summary is a monitor's aggregate over a range.
+type Summary struct {
+	MonitorID        int64     `json:"monitor_id"`
+	Start            time.Time `json:"start_time"`
+	End              time.Time `json:"end_time"`
+	TotalChecks      int64     `json:"total_checks"`
+	UpChecks         int64     `json:"up_checks"`
+	UptimePercentage *float64  `json:"uptime_percentage"`
+	AvgResponseTime  *float64  `json:"avg_response_time_ms"`
+	MinResponseTime  *float64  `json:"min_response_time_ms"`
+	MaxResponseTime  *float64  `json:"max_response_time_ms"`
+	P50              *float64  `json:"p50_response_time_ms"`
+	P95              *float64  `json:"p95_response_time_ms"`
+	P99              *float64  `json:"p99_response_time_ms"`
+	// Source says where the figures come from: "raw" results (exact) or
+	// hourly "rollups" (percentiles within ~10%).
+	Source string `json:"source"`
+}
+
+type aggRow struct {
+	Checks int64         `db:"checks"`
+	Up     int64         `db:"up_checks"`
+	Avg    *float64      `db:"avg"`
+	Min    *float64      `db:"min"`
+	Max    *float64      `db:"max"`
+	P50    *float64      `db:"p50"`
+	P95    *float64      `db:"p95"`
+	P99    *float64      `db:"p99"`
+	Hist   pq.Int64Array `db:"hist"`
+}
+
+func round2(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	v := math.Round(*p*100) / 100
+	return &v
+}
+
+// Summary aggregates a monitor's checks between start and end.
+func (q *Queries) Summary(ctx context.Context, monitorID int64, start, end, now time.Time) (Summary, error) {
+	s := Summary{MonitorID: monitorID, Start: start, End: end}
+	var a aggRow
+	var err error
+	if !start.Before(now.Add(-RawRetention)) {
+		s.Source = "raw"
+		err = q.db.GetContext(ctx, &a, `SELECT count(*) AS checks, count(*) FILTER (WHERE up) AS up_checks,
+				avg(response_time_ms) AS avg, min(response_time_ms) AS min, max(response_time_ms) AS max,
+				percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms) AS p50,
+				percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95,
+				percentile_cont(0.99) WITHIN GROUP (ORDER BY response_time_ms) AS p99,
+				'{}'::bigint[] AS hist
+			FROM check_results WHERE monitor_id = $1 AND checked_at >= $2 AND checked_at < $3`, monitorID, start, end)
+	} else {
+		s.Source = "rollups"
+		err = q.db.GetContext(ctx, &a, `SELECT coalesce(sum(checks), 0) AS checks, coalesce(sum(up_checks), 0) AS up_checks,
+				sum(rt_sum) / nullif(sum(checks), 0) AS avg, min(rt_min) AS min, max(rt_max) AS max,
+				NULL::float8 AS p50, NULL::float8 AS p95, NULL::float8 AS p99,
+				coalesce((SELECT array_agg(s ORDER BY i) FROM (SELECT i, sum(h) AS s FROM check_rollups r2,
+					unnest(r2.rt_histogram) WITH ORDINALITY AS u(h, i)
+					WHERE r2.monitor_id = $1 AND r2.hour >= date_trunc('hour', $2::timestamptz) AND r2.hour < $3 GROUP BY i) AS b), '{}') AS hist
+			FROM check_rollups WHERE monitor_id = $1 AND hour >= date_trunc('hour', $2::timestamptz) AND hour < $3`, monitorID, start, end)
+		a.P50, a.P95, a.P99 = histogramPercentile(a.Hist, 0.5), histogramPercentile(a.Hist, 0.95), histogramPercentile(a.Hist, 0.99)
+	}
+	if err != nil {
+		return s, err
+	}
+	s.TotalChecks, s.UpChecks = a.Checks, a.Up
+	if a.Checks > 0 {
+		u := float64(a.Up) * 100 / float64(a.Checks)
+		s.UptimePercentage = round2(&u)
+	}
+	s.AvgResponseTime, s.MinResponseTime, s.MaxResponseTime = round2(a.Avg), round2(a.Min), round2(a.Max)
+	s.P50, s.P95, s.P99 = round2(a.P50), round2(a.P95), round2(a.P99)
+	return s, nil
+}
+
+// histogramPercentile estimates a percentile from rollup buckets: the
+// geometric middle of the bucket where the percentile falls.
+func histogramPercentile(hist []int64, p float64) *float64 {
+	var total int64
+	for _, n := range hist {
+		total += n
+	}
+	if total == 0 {
+		return nil
+	}
+	rank := int64(math.Ceil(p * float64(total)))
+	var seen int64
+	for i, n := range hist {
+		seen += n
+		if seen >= rank {
+			upper := BucketUpperMs(i)
+			v := upper
+			if i > 0 {
+				v = math.Sqrt(upper * BucketUpperMs(i-1))
+			}
+			return &v
+		}
+	}
+	return nil
+}
+
+// Point is one bucket of a time series.
+type Point struct {
+	Timestamp        time.Time `db:"ts" json:"timestamp"`
+	Checks           int64     `db:"checks" json:"checks"`
+	UptimePercentage float64   `db:"uptime" json:"uptime_percentage"`
+	AvgResponseTime  *float64  `db:"avg" json:"avg_response_time_ms"`
+	MinResponseTime  *float64  `db:"min" json:"min_response_time_ms"`
+	MaxResponseTime  *float64  `db:"max" json:"max_response_time_ms"`
+}
+
+// Timeseries buckets a monitor's checks; buckets without checks are absent.
+func (q *Queries) Timeseries(ctx context.Context, monitorID int64, start, end, now time.Time, bucket time.Duration) ([]Point, error) {
+	out := []Point{}
+	secs := int64(bucket.Seconds())
+	var err error
+	if !start.Before(now.Add(-RawRetention)) {
+		err = q.db.SelectContext(ctx, &out, `SELECT to_timestamp(floor(extract(epoch FROM checked_at) / $4) * $4) AS ts,
+				count(*) AS checks, round(100.0 * count(*) FILTER (WHERE up) / count(*), 2)::float8 AS uptime,
+				round(avg(response_time_ms)::numeric, 2)::float8 AS avg, min(response_time_ms) AS min, max(response_time_ms) AS max
+			FROM check_results WHERE monitor_id = $1 AND checked_at >= $2 AND checked_at < $3
+			GROUP BY 1 ORDER BY 1`, monitorID, start, end, secs)
+	} else {
+		err = q.db.SelectContext(ctx, &out, `SELECT to_timestamp(floor(extract(epoch FROM hour) / $4) * $4) AS ts,
+				sum(checks) AS checks, round(100.0 * sum(up_checks) / sum(checks), 2)::float8 AS uptime,
+				round((sum(rt_sum) / sum(checks))::numeric, 2)::float8 AS avg, min(rt_min) AS min, max(rt_max) AS max
+			FROM check_rollups WHERE monitor_id = $1 AND hour >= date_trunc('hour', $2::timestamptz) AND hour < $3
+			GROUP BY 1 ORDER BY 1`, monitorID, start, end, max(secs, 3600))
+	}
+	for i := range out {
+		out[i].Timestamp = out[i].Timestamp.UTC()
+	}
+	return out, err
+}
+
+// RegionLatency is one region's figures for a monitor.
+type RegionLatency struct {
+	RegionID         int64    `db:"region_id" json:"region_id"`
+	RegionCode       *string  `db:"region_code" json:"region_code"`
+	RegionName       *string  `db:"region_name" json:"region_name"`
+	Checks           int64    `db:"checks" json:"checks"`
+	UptimePercentage float64  `db:"uptime" json:"uptime_percentage"`
+	AvgResponseTime  *float64 `db:"avg" json:"avg_response_time_ms"`
+	MinResponseTime  *float64 `db:"min" json:"min_response_time_ms"`
+	MaxResponseTime  *float64 `db:"max" json:"max_response_time_ms"`
+	P95              *float64 `db:"p95" json:"p95_response_time_ms"`
+}
+
+// RegionLatencies breaks a monitor's recent checks down by region.
+func (q *Queries) RegionLatencies(ctx context.Context, monitorID int64, since time.Time) ([]RegionLatency, error) {
+	out := []RegionLatency{}
+	err := q.db.SelectContext(ctx, &out, `SELECT c.region_id, r.code AS region_code, r.name AS region_name, count(*) AS checks,
+			round(100.0 * count(*) FILTER (WHERE c.up) / count(*), 2)::float8 AS uptime,
+			round(avg(c.response_time_ms)::numeric, 2)::float8 AS avg, min(c.response_time_ms) AS min, max(c.response_time_ms) AS max,
+			round(percentile_cont(0.95) WITHIN GROUP (ORDER BY c.response_time_ms)::numeric, 2)::float8 AS p95
+		FROM check_results c LEFT JOIN regions r ON r.id = c.region_id
+		WHERE c.monitor_id = $1 AND c.checked_at >= $2 GROUP BY c.region_id, r.code, r.name ORDER BY c.region_id`, monitorID, since)
+	return out, err
+}
+
+// Overview is an account's health at a glance.
+type Overview struct {
+	TotalMonitors   int      `db:"total" json:"total_monitors"`
+	Up              int      `db:"up" json:"up"`
+	Down            int      `db:"down" json:"down"`
+	Paused          int      `db:"paused" json:"paused"`
+	Pending         int      `db:"pending" json:"pending"`
+	Checks24h       int64    `db:"checks" json:"checks_24h"`
+	Uptime24h       *float64 `db:"uptime" json:"uptime_percentage_24h"`
+	AvgResponseTime *float64 `db:"avg" json:"avg_response_time_ms_24h"`
+}
+
+// Overview summarises an account's monitors over the last 24 hours.
+func (q *Queries) Overview(ctx context.Context, accountID int64, now time.Time) (Overview, error) {
+	var o Overview
+	err := q.db.GetContext(ctx, &o, `SELECT count(*) AS total,
+			count(*) FILTER (WHERE status = 'up') AS up, count(*) FILTER (WHERE status = 'down') AS down,
+			count(*) FILTER (WHERE status = 'paused') AS paused, count(*) FILTER (WHERE status = 'pending') AS pending,
+			coalesce((SELECT sum(r.checks) FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
+				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)), 0) AS checks,
+			(SELECT round(100.0 * sum(r.up_checks) / nullif(sum(r.checks), 0), 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
+				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS uptime,
+			(SELECT round((sum(r.rt_sum) / nullif(sum(r.checks), 0))::numeric, 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
+				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS avg
+		FROM monitors WHERE account_id = $1`, accountID, now.Add(-24*time.Hour))
+	return o, err
+}
+
+// PruneRawResults deletes raw results older than the retention window, a
+// batch at a time so it never holds long locks.
+func (q *Queries) PruneRawResults(ctx context.Context, now time.Time) (int64, error) {
+	res, err := q.db.ExecContext(ctx, `DELETE FROM check_results WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM check_results WHERE checked_at < $1 LIMIT 10000))`, now.Add(-RawRetention))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
