@@ -203,7 +203,7 @@ func (q *Queries) Assignments(ctx context.Context, regionID int64) ([]domain.Che
 // deleted, so probes reload only then.
 func (q *Queries) AssignmentsVersion(ctx context.Context, regionID int64) (string, error) {
 	var v string
-	err := q.db.GetContext(ctx, &v, `SELECT count(*)::text || '-' || coalesce(max(updated_at)::text, '') || '-' || coalesce(sum(id)::text, '')
+	err := q.db.GetContext(ctx, &v, `SELECT md5(count(*)::text || '-' || coalesce(max(updated_at)::text, '') || '-' || coalesce(sum(id)::text, ''))
 		FROM monitors WHERE NOT paused AND type <> 'PUSH' AND $1 = ANY(region_ids)`, regionID)
 	return v, err
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -22,6 +23,8 @@ const usage = `medialuna — self-hosted uptime monitoring that speaks the Media
 Usage:
   medialuna serve                 run the API, projectors and mailer (applies migrations first)
   medialuna migrate               apply pending database migrations and exit
+  medialuna probe --region CODE --server URL --token TOKEN
+                                  run a probe agent for a region, checking what the server assigns
   medialuna projections rebuild [NAME...]
                                   rebuild read models from the event log while the API serves
   medialuna projections status    show each projector's position and lag
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runExport(ctx, rest[1:], stdout, stderr)
 		}
 		return fmt.Errorf("usage: medialuna events export [--format ndjson|csv] [--account ID] [--stream S] [--type T] [--since T] [--until T]")
+	case "probe":
+		return runProbe(ctx, rest, stderr)
 	case "accounts":
 		if len(rest) > 0 && rest[0] == "set-plan" {
 			return runSetPlan(ctx, rest[1:], stdout, stderr)
@@ -88,6 +93,16 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+func envInt(key string) int {
+	n, _ := strconv.Atoi(os.Getenv(key))
+	return n
+}
+
+func envFloat(key string) float64 {
+	f, _ := strconv.ParseFloat(os.Getenv(key), 64)
+	return f
 }
 
 // commonConfig is what every command needs to reach the data.

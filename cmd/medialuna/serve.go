@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,17 +16,38 @@ import (
 	"github.com/medialuna/medialuna/adapters/httpapi"
 	"github.com/medialuna/medialuna/adapters/mail"
 	"github.com/medialuna/medialuna/adapters/postgres"
+	"github.com/medialuna/medialuna/adapters/probe"
+	"github.com/medialuna/medialuna/adapters/probeagent"
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/projections"
 )
 
 type serveConfig struct {
 	commonConfig
-	Addr      string
-	BaseURL   string
-	JWTSecret string
-	SMTP      mail.Config
-	SMTPTLS   string
+	Addr                string
+	BaseURL             string
+	JWTSecret           string
+	SMTP                mail.Config
+	MinCheckInterval    int
+	BlockPrivateTargets bool
+	ProbeToken          string
+	Region              regionConfig
+	EmbeddedProbe       bool
+	ProbeWorkers        int
+}
+
+// regionConfig names the region a probe checks from.
+type regionConfig struct {
+	Code     string
+	Name     string
+	Lat, Lng float64
+}
+
+func (r *regionConfig) register(fs *flag.FlagSet, code, name string) {
+	fs.StringVar(&r.Code, "region", env("MEDIALUNA_REGION", code), "region code this probe checks from, e.g. eu-west (env MEDIALUNA_REGION)")
+	fs.StringVar(&r.Name, "name", env("MEDIALUNA_REGION_NAME", name), "region display name (env MEDIALUNA_REGION_NAME)")
+	fs.Float64Var(&r.Lat, "lat", envFloat("MEDIALUNA_REGION_LAT"), "region latitude (env MEDIALUNA_REGION_LAT)")
+	fs.Float64Var(&r.Lng, "lng", envFloat("MEDIALUNA_REGION_LNG"), "region longitude (env MEDIALUNA_REGION_LNG)")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +62,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.SMTP.Username, "smtp-username", env("MEDIALUNA_SMTP_USERNAME", ""), "SMTP username (env MEDIALUNA_SMTP_USERNAME)")
 	fs.StringVar(&c.SMTP.Password, "smtp-password", env("MEDIALUNA_SMTP_PASSWORD", ""), "SMTP password (env MEDIALUNA_SMTP_PASSWORD)")
 	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("MEDIALUNA_SMTP_TLS", "starttls"), "none, starttls or tls (env MEDIALUNA_SMTP_TLS)")
+	fs.IntVar(&c.MinCheckInterval, "min-check-interval", envInt("MEDIALUNA_MIN_CHECK_INTERVAL"), "seconds: lowers every plan's minimum check_interval to this floor (env MEDIALUNA_MIN_CHECK_INTERVAL)")
+	fs.BoolVar(&c.BlockPrivateTargets, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse loopback and private-network targets, for multi-tenant hosting (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
+	fs.StringVar(&c.ProbeToken, "probe-token", env("MEDIALUNA_PROBE_TOKEN", ""), "shared secret remote probe agents present; empty disables remote probes (env MEDIALUNA_PROBE_TOKEN)")
+	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
+	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
+	c.Region.register(fs, "local", "Local")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,9 +109,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	queries := projections.NewQueries(a.db)
 	ids := postgres.NewIDs(a.db)
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
+	regions := commands.NewRegionHandler(a.store, ids, utcNow)
+	recordChecks := commands.NewRecordChecksHandler(a.store, queries)
 	api := httpapi.New(httpapi.Deps{
 		Log: log.With("component", "http"), Store: a.store, Queries: queries,
-		ReadModels: projectorNames(models), Projectors: projectorNames(all),
+		ReadModels: settleModels(), Projectors: projectorNames(all),
+		Monitors:     commands.NewMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
+		Tags:         commands.NewTagHandler(a.store, ids, utcNow),
+		Regions:      regions,
+		RecordChecks: recordChecks,
+		ProbeToken:   c.ProbeToken,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, tokens),
@@ -95,7 +130,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
-	bg.Add(2)
+	if c.EmbeddedProbe {
+		regionID, pos, err := regions.Register(ctx, c.Region.Code, c.Region.Name, c.Region.Lat, c.Region.Lng)
+		if err != nil {
+			stopBackground()
+			return fmt.Errorf("register the embedded probe's region %q: %w", c.Region.Code, err)
+		}
+		_ = pos
+		checker := probe.New(probe.Config{BlockPrivateTargets: c.BlockPrivateTargets})
+		agent := probeagent.New(probeagent.NewLocalSource(queries, regionID), probeagent.NewLocalSink(recordChecks, regionID), checker,
+			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID, Workers: c.ProbeWorkers})
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			agent.Run(bgCtx)
+		}()
+		log.Info("embedded probe running", "region", c.Region.Code, "region_id", regionID)
+	}
+	watchdog := probeagent.NewPushWatchdog(queries, recordChecks, utcNow, log.With("component", "push"))
+	bg.Add(3)
+	go func() {
+		defer bg.Done()
+		watchdog.Run(bgCtx)
+	}()
 	go func() {
 		defer bg.Done()
 		if err := runner.Run(bgCtx); err != nil && bgCtx.Err() == nil {
@@ -113,6 +170,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			case <-t.C:
 				if err := limiter.Prune(bgCtx); err != nil && bgCtx.Err() == nil {
 					log.Warn("prune rate-limit windows", "err", err)
+				}
+				if _, err := queries.PruneRawResults(bgCtx, utcNow()); err != nil && bgCtx.Err() == nil {
+					log.Warn("prune raw check results", "err", err)
 				}
 			}
 		}

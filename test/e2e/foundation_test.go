@@ -166,7 +166,7 @@ func TestUserJourney(t *testing.T) {
 		LagEvents int    `json:"lag_events"`
 	}
 	s.expect(200, "GET", "/api/admin/projections", jwt, nil).json(t, &status)
-	if len(status) != 3 {
+	if len(status) != 5 {
 		t.Errorf("projector status: %+v", status)
 	}
 
