@@ -48,9 +48,13 @@ func runProbe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	log.Info("probe registered", "server", server, "region_id", regionID)
-	agent := probeagent.New(srv, srv, probe.New(probe.Config{BlockPrivateTargets: blockPrivate}), log,
+	agent := probeagent.New(srv, srv, probe.New(probe.Config{BlockPrivateTargets: blockPrivate, UserAgent: probeUserAgent(region.Code)}), log,
 		probeagent.Config{RegionID: regionID, Workers: workers})
 	err := agent.Run(ctx)
 	log.Info("probe stopped")
 	return err
 }
+
+// probeUserAgent names the region in HTTP checks, so target owners can tell
+// probes apart (and allow-list them).
+func probeUserAgent(region string) string { return probe.DefaultUserAgent + " region/" + region }

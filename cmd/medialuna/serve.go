@@ -137,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("register the embedded probe's region %q: %w", c.Region.Code, err)
 		}
 		_ = pos
-		checker := probe.New(probe.Config{BlockPrivateTargets: c.BlockPrivateTargets})
+		checker := probe.New(probe.Config{BlockPrivateTargets: c.BlockPrivateTargets, UserAgent: probeUserAgent(c.Region.Code)})
 		agent := probeagent.New(probeagent.NewLocalSource(queries, regionID), probeagent.NewLocalSink(recordChecks, regionID), checker,
 			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID, Workers: c.ProbeWorkers})
 		bg.Add(1)
