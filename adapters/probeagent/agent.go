@@ -53,6 +53,7 @@ type Config struct {
 	MaxBuffered   int           // results held while the sink fails (default 100,000)
 	RegionID      int64         // only for phase spreading and logs
 	StatsCallback func(Stats)   // optional: called after every flush
+	StatsEvery    time.Duration // log a stats line this often (default 10s; negative: never)
 }
 
 // Stats counts what the agent did, for benchmarks and logs.
@@ -64,6 +65,9 @@ type Stats struct {
 
 // Agent schedules and runs checks.
 type Agent struct {
+	window  Stats // since the last stats line
+	lastLog time.Time
+
 	src     Source
 	sink    Sink
 	checker Checker
@@ -91,6 +95,9 @@ func New(src Source, sink Sink, checker Checker, log *slog.Logger, cfg Config) *
 	}
 	if cfg.MaxBuffered <= 0 {
 		cfg.MaxBuffered = 100_000
+	}
+	if cfg.StatsEvery == 0 {
+		cfg.StatsEvery = 10 * time.Second
 	}
 	return &Agent{src: src, sink: sink, checker: checker, log: log, cfg: cfg}
 }
@@ -348,13 +355,42 @@ func (ag *Agent) flush(ctx context.Context) error {
 			break
 		}
 	}
+	ag.mu.Lock()
+	st := ag.stats
+	ag.stats.Lateness = nil
+	ag.mu.Unlock()
+	sort.Slice(st.Lateness, func(i, j int) bool { return st.Lateness[i] < st.Lateness[j] })
 	if ag.cfg.StatsCallback != nil {
-		ag.mu.Lock()
-		st := ag.stats
-		ag.stats.Lateness = nil
-		ag.mu.Unlock()
-		sort.Slice(st.Lateness, func(i, j int) bool { return st.Lateness[i] < st.Lateness[j] })
 		ag.cfg.StatsCallback(st)
 	}
+	ag.logStats(st)
 	return nil
+}
+
+// logStats writes one line of what the agent did since the last line:
+// operators see whether checks keep to their schedule.
+func (ag *Agent) logStats(st Stats) {
+	if ag.cfg.StatsEvery < 0 {
+		return
+	}
+	ag.window.Lateness = append(ag.window.Lateness, st.Lateness...)
+	if ag.lastLog.IsZero() {
+		ag.lastLog = time.Now()
+	}
+	if time.Since(ag.lastLog) < ag.cfg.StatsEvery {
+		return
+	}
+	l := ag.window.Lateness
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	pct := func(p float64) float64 {
+		if len(l) == 0 {
+			return 0
+		}
+		return float64(l[min(int(p*float64(len(l))), len(l)-1)].Microseconds()) / 1000
+	}
+	ag.log.Info("probe stats", "due", st.Due-ag.window.Due, "run", st.Run-ag.window.Run, "skipped_busy", st.SkippedBusy-ag.window.SkippedBusy,
+		"recorded", st.Recorded-ag.window.Recorded, "dropped", st.Dropped-ag.window.Dropped, "held", ag.held(),
+		"lateness_p50_ms", pct(0.5), "lateness_p99_ms", pct(0.99), "lateness_max_ms", pct(1))
+	ag.window = Stats{Due: st.Due, Run: st.Run, SkippedBusy: st.SkippedBusy, Recorded: st.Recorded, Dropped: st.Dropped}
+	ag.lastLog = time.Now()
 }

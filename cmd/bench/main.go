@@ -1,0 +1,420 @@
+// Command bench is the load driver for the check engine. It builds and runs
+// the real medialuna server against a fresh database and a local HTTP
+// target, creates thousands of HTTP monitors through the API, lets them run
+// for a while and reports: checks run against checks due, start lateness,
+// CPU per check end to end (server plus PostgreSQL), memory, projection lag
+// and API latency while it runs.
+//
+//	go run ./cmd/bench --monitors 10000 --interval 30 --duration 3m
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+)
+
+type config struct {
+	monitors int
+	interval int
+	duration time.Duration
+	adminURL string
+	binary   string
+	workers  int
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.monitors, "monitors", 10000, "HTTP monitors to create")
+	flag.IntVar(&c.interval, "interval", 30, "check interval in seconds")
+	flag.DurationVar(&c.duration, "duration", 3*time.Minute, "how long to measure after warm-up")
+	flag.StringVar(&c.adminURL, "database-url", envOr("MEDIALUNA_TEST_DATABASE_URL", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")), "PostgreSQL server to create the bench database on")
+	flag.StringVar(&c.binary, "binary", "", "medialuna binary (default: build ./cmd/medialuna)")
+	flag.IntVar(&c.workers, "probe-workers", 256, "embedded probe workers")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./cmd/bench [flags]\n\nLoad-tests the check engine end to end and prints a report.\n\nFlags:\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func run(c config) error {
+	dir, err := os.MkdirTemp("", "medialuna-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if c.binary == "" {
+		c.binary = filepath.Join(dir, "medialuna")
+		logf("building medialuna")
+		build := exec.Command("go", "build", "-o", c.binary, "./cmd/medialuna")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return err
+		}
+	}
+	dbURL, drop, err := createDatabase(c.adminURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	db, err := sqlx.Open("postgres", dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })}
+	tln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go target.Serve(tln)
+	defer target.Close()
+
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(dir, "server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	srv := exec.Command(c.binary, "serve", "--addr", addr, "--log-format", "json", "--log-level", "info")
+	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_PROBE_WORKERS="+strconv.Itoa(c.workers), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)))
+	srv.Stdout, srv.Stderr = logFile, logFile
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		srv.Wait()
+	}()
+	base := "http://" + addr
+	if err := waitHealthy(base); err != nil {
+		return err
+	}
+	cl := &client{base: base}
+	var su struct {
+		AccessToken string `json:"access_token"`
+		Account     struct{ ID int64 }
+	}
+	if err := cl.do("POST", "/api/auth/signup", map[string]string{"email": "bench@example.com", "password": "bench password", "account_name": "Bench"}, &su); err != nil {
+		return err
+	}
+	cl.token = su.AccessToken
+	setPlan := exec.Command(c.binary, "accounts", "set-plan", strconv.FormatInt(su.Account.ID, 10), "ENTERPRISE")
+	setPlan.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+	if out, err := setPlan.CombinedOutput(); err != nil {
+		return fmt.Errorf("set-plan: %v: %s", err, out)
+	}
+	time.Sleep(time.Second)
+
+	logf("creating %d monitors", c.monitors)
+	started := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var createErr atomic.Value
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1); i <= int64(c.monitors); i = next.Add(1) {
+				body := map[string]any{"name": fmt.Sprintf("m%d", i), "type": "HTTP", "url": fmt.Sprintf("http://%s/health/%d", tln.Addr(), i),
+					"check_interval": c.interval, "timeout": 10}
+				if err := cl.do("POST", "/api/v1/monitors", body, nil); err != nil {
+					createErr.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := createErr.Load().(error); err != nil {
+		return err
+	}
+	createdIn := time.Since(started)
+	logf("created in %s (%.0f/s); warming up for one interval", createdIn.Round(time.Millisecond), float64(c.monitors)/createdIn.Seconds())
+	time.Sleep(time.Duration(c.interval)*time.Second + 2*time.Second)
+
+	logf("measuring for %s", c.duration)
+	cpu0, err := cpuTicks(srv.Process.Pid)
+	if err != nil {
+		return err
+	}
+	pg0 := postgresTicks()
+	var recorded0 int64
+	db.Get(&recorded0, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
+	logOffset, _ := logFile.Seek(0, io.SeekCurrent)
+	t0 := time.Now()
+	var listLatency, lags []float64
+	var maxRSS int64
+	for time.Since(t0) < c.duration {
+		s := time.Now()
+		var list []json.RawMessage
+		if err := cl.do("GET", "/api/v1/monitors?limit=100&skip=5000", nil, &list); err != nil {
+			return err
+		}
+		listLatency = append(listLatency, float64(time.Since(s).Microseconds())/1000)
+		var st []struct {
+			Name       string  `json:"name"`
+			LagSeconds float64 `json:"lag_seconds"`
+		}
+		if err := cl.do("GET", "/api/admin/projections", nil, &st); err == nil {
+			worst := 0.0
+			for _, p := range st {
+				worst = max(worst, p.LagSeconds)
+			}
+			lags = append(lags, worst)
+		}
+		maxRSS = max(maxRSS, rssKB(srv.Process.Pid))
+		time.Sleep(time.Second - time.Since(s)%time.Second)
+	}
+	elapsed := time.Since(t0)
+	cpu1, _ := cpuTicks(srv.Process.Pid)
+	pg1 := postgresTicks()
+	var recorded1 int64
+	db.Get(&recorded1, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
+	stats, err := probeStats(logPath, logOffset)
+	if err != nil {
+		return err
+	}
+	checks := recorded1 - recorded0
+	due := float64(c.monitors) * elapsed.Seconds() / float64(c.interval)
+	tick := 1000.0 / 100 // ms per clock tick (USER_HZ = 100)
+	serverMs := float64(cpu1-cpu0) * tick
+	pgMs := float64(pg1-pg0) * tick
+
+	fmt.Printf("\nMedia Luna check engine load test\n")
+	fmt.Printf("  monitors                 %d HTTP, every %d s, embedded probe with %d workers\n", c.monitors, c.interval, c.workers)
+	fmt.Printf("  measured                 %s after one interval of warm-up\n", elapsed.Round(time.Second))
+	fmt.Printf("  checks recorded / due    %d / %.0f = %.3f%%\n", checks, due, 100*float64(checks)/due)
+	fmt.Printf("  probe: due, run, skipped %d, %d, %d (from the probe's own stats lines)\n", stats.due, stats.run, stats.skipped)
+	fmt.Printf("  start lateness           p50 %.1f ms, p99 %.1f ms (worst 10 s window p99: %.1f ms)\n", median(stats.p50s), median(stats.p99s), maxOf(stats.p99s))
+	fmt.Printf("  CPU per check            %.3f ms (server %.3f + PostgreSQL %.3f), %.1f%% of the 2 cores\n",
+		(serverMs+pgMs)/float64(checks), serverMs/float64(checks), pgMs/float64(checks), 100*(serverMs+pgMs)/(elapsed.Seconds()*1000*2))
+	fmt.Printf("  server memory            max RSS %.1f MiB\n", float64(maxRSS)/1024)
+	fmt.Printf("  projection lag           p50 %.2f s, p99 %.2f s, max %.2f s (sampled each second)\n", pct(lags, 0.5), pct(lags, 0.99), maxOf(lags))
+	fmt.Printf("  API list latency         p50 %.1f ms, p99 %.1f ms (GET /api/v1/monitors?limit=100&skip=5000)\n", pct(listLatency, 0.5), pct(listLatency, 0.99))
+	fmt.Printf("  monitor creation         %d in %s through the API\n", c.monitors, createdIn.Round(time.Millisecond))
+	return nil
+}
+
+type client struct {
+	base  string
+	token string
+	http  http.Client
+}
+
+func (c *client) do(method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func createDatabase(admin string) (string, func(), error) {
+	a, err := sqlx.Open("postgres", admin)
+	if err != nil {
+		return "", nil, err
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	name := "ml_bench_" + hex.EncodeToString(b[:])
+	if _, err := a.Exec(`CREATE DATABASE ` + name); err != nil {
+		a.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+		a.Close()
+	}, nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitHealthy(base string) error {
+	for range 300 {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("server did not become healthy")
+}
+
+// cpuTicks is a process's user plus system time in clock ticks.
+func cpuTicks(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	u, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	return u + st, nil
+}
+
+// postgresTicks sums the CPU of every PostgreSQL process on the machine.
+func postgresTicks() int64 {
+	entries, _ := os.ReadDir("/proc")
+	var total int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || !strings.HasPrefix(string(comm), "postgres") {
+			continue
+		}
+		if t, err := cpuTicks(pid); err == nil {
+			total += t
+		}
+	}
+	return total
+}
+
+func rssKB(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "VmRSS:") {
+			n, _ := strconv.ParseInt(strings.Fields(sc.Text())[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+type probeSummary struct {
+	due, run, skipped int64
+	p50s, p99s        []float64
+}
+
+func probeStats(path string, offset int64) (probeSummary, error) {
+	var out probeSummary
+	f, err := os.Open(path)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	f.Seek(offset, io.SeekStart)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg     string  `json:"msg"`
+			Due     int64   `json:"due"`
+			Run     int64   `json:"run"`
+			Skipped int64   `json:"skipped_busy"`
+			P50     float64 `json:"lateness_p50_ms"`
+			P99     float64 `json:"lateness_p99_ms"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Msg != "probe stats" {
+			continue
+		}
+		out.due += line.Due
+		out.run += line.Run
+		out.skipped += line.Skipped
+		out.p50s = append(out.p50s, line.P50)
+		out.p99s = append(out.p99s, line.P99)
+	}
+	return out, sc.Err()
+}
+
+func pct(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[min(int(p*float64(len(s))), len(s)-1)]
+}
+
+func median(v []float64) float64 { return pct(v, 0.5) }
+
+func maxOf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
