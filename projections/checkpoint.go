@@ -81,6 +81,8 @@ func applyAfter(ctx context.Context, tx *sqlx.Tx, p Projector, from domain.Posit
 	var applied int64
 	last := from
 	w := newBatcher(tx)
+	var recs []domain.RecordedEvent
+	var evs []domain.Event
 	for _, rec := range events {
 		if !from.Less(rec.Position) {
 			continue
@@ -89,11 +91,12 @@ func applyAfter(ctx context.Context, tx *sqlx.Tx, p Projector, from domain.Posit
 		if err != nil {
 			return &eventError{rec: rec, err: err}
 		}
-		if err := p.Apply(ctx, w, rec, ev); err != nil {
-			return &eventError{rec: rec, err: err}
-		}
+		recs, evs = append(recs, rec), append(evs, ev)
 		applied++
 		last = rec.Position
+	}
+	if err := apply(ctx, w, p, recs, evs); err != nil {
+		return err
 	}
 	if applied == 0 {
 		return nil
@@ -141,4 +144,24 @@ func park(ctx context.Context, db *sqlx.DB, p Projector, rec domain.RecordedEven
 		return err
 	}
 	return tx.Commit()
+}
+
+// apply hands decoded events to the projector, as one batch when it can
+// take one, else one by one.
+func apply(ctx context.Context, w Exec, p Projector, recs []domain.RecordedEvent, evs []domain.Event) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if bp, ok := p.(BatchProjector); ok && len(recs) > 1 {
+		if err := bp.ApplyBatch(ctx, w, recs, evs); err != nil {
+			return &eventError{rec: recs[0], err: err}
+		}
+		return nil
+	}
+	for i, rec := range recs {
+		if err := p.Apply(ctx, w, rec, evs[i]); err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+	}
+	return nil
 }

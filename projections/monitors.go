@@ -68,18 +68,20 @@ func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
 	return err
 }
 
-// statusSQL recomputes a monitor's status from its regions' latest results
-// (domain.MonitorStatus in SQL): only results from regions the monitor is
-// currently assigned count, and push heartbeats (region 0) always do.
-const statusSQL = `UPDATE monitors m SET status = CASE
-		WHEN m.paused THEN 'paused'
-		WHEN s.results = 0 THEN 'pending'
-		WHEN s.failing >= greatest(m.confirm, 1) THEN 'down'
-		ELSE 'up' END
-	FROM (SELECT count(*) AS results, count(*) FILTER (WHERE NOT l.up) AS failing
-		FROM monitor_region_latest l JOIN monitors mm ON mm.id = l.monitor_id
-		WHERE l.monitor_id = $1 AND (l.region_id = ANY(mm.region_ids) OR l.region_id = 0)) AS s
-	WHERE m.id = $1`
+// statusSQL recomputes the status of the monitors in $1 from their
+// regions' latest results (domain.MonitorStatus in SQL): only results from
+// regions a monitor is currently assigned count, and push heartbeats
+// (region 0) always do. Rows whose status does not change are not written.
+const statusSQL = `UPDATE monitors m SET status = s.status
+	FROM (SELECT mm.id, CASE
+			WHEN mm.paused THEN 'paused'
+			WHEN count(l.monitor_id) = 0 THEN 'pending'
+			WHEN count(l.monitor_id) FILTER (WHERE NOT l.up) >= greatest(mm.confirm, 1) THEN 'down'
+			ELSE 'up' END AS status
+		FROM monitors mm LEFT JOIN monitor_region_latest l
+			ON l.monitor_id = mm.id AND (l.region_id = ANY(mm.region_ids) OR l.region_id = 0)
+		WHERE mm.id = ANY($1::bigint[]) GROUP BY mm.id) AS s
+	WHERE m.id = s.id AND m.status IS DISTINCT FROM s.status`
 
 func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	at := rec.Metadata.OccurredAt
@@ -114,7 +116,7 @@ func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 			e.Config.ConfirmFromLocations, e.Config.CheckInterval, at); err != nil {
 			return err
 		}
-		return exec(statusSQL, id)
+		return exec(statusSQL, pq.Array([]int64{id}))
 	case *domain.MonitorPaused:
 		return exec(`UPDATE monitors SET paused = TRUE, status = 'paused', updated_at = $2 WHERE id = $1`, monitorID(rec), at)
 	case *domain.MonitorResumed:
@@ -142,7 +144,7 @@ func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 			WHERE id = $1 AND (last_checked_at IS NULL OR last_checked_at <= $2)`, e.MonitorID, e.CheckedAt, e.Up, e.ResponseTimeMs, e.CertExpiresAt); err != nil {
 			return err
 		}
-		return exec(statusSQL, e.MonitorID)
+		return exec(statusSQL, pq.Array([]int64{e.MonitorID}))
 	case *domain.TagCreated:
 		return exec(`INSERT INTO tags (id, account_id, name, color, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
 			e.TagID, e.AccountID, e.Name, e.Color, at)

@@ -32,6 +32,16 @@ type Projector interface {
 	Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error
 }
 
+// BatchProjector is a projector that can apply a run of events with
+// set-based statements. ApplyBatch must leave the tables exactly as Apply
+// on each event in order would; the runner and rebuilds prefer it. It is
+// how check results, the bulk of the log, cost a few statements per batch
+// instead of a few per event.
+type BatchProjector interface {
+	Projector
+	ApplyBatch(ctx context.Context, tx Exec, recs []domain.RecordedEvent, evs []domain.Event) error
+}
+
 // Consumer is a projector with side effects (sending mail, ...). It has no
 // tables, is never rebuilt, and starts at the head of the log the first time
 // it runs, so deploying it never replays history to the outside world.

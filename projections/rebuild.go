@@ -162,6 +162,8 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projector, progress Progress)
 // applyAll applies events through a statement batcher.
 func applyAll(ctx context.Context, tx *sqlx.Tx, p Projector, events []domain.RecordedEvent) error {
 	w := newBatcher(tx)
+	recs := make([]domain.RecordedEvent, 0, len(events))
+	evs := make([]domain.Event, 0, len(events))
 	for _, rec := range events {
 		ev, err := domain.DecodeRecorded(rec)
 		if err != nil {
@@ -170,9 +172,10 @@ func applyAll(ctx context.Context, tx *sqlx.Tx, p Projector, events []domain.Rec
 		if ev == nil {
 			continue
 		}
-		if err := p.Apply(ctx, w, rec, ev); err != nil {
-			return &eventError{rec: rec, err: err}
-		}
+		recs, evs = append(recs, rec), append(evs, ev)
+	}
+	if err := apply(ctx, w, p, recs, evs); err != nil {
+		return err
 	}
 	return w.flush(ctx)
 }

@@ -97,8 +97,10 @@ func (c *Checker) Check(ctx context.Context, spec domain.CheckSpec) (out domain.
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < timeout {
-		timeout = max(time.Until(deadline), 0)
+	if deadline, ok := ctx.Deadline(); ok {
+		if left := time.Until(deadline); left < timeout {
+			timeout = max(left, 0)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

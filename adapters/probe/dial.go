@@ -54,6 +54,7 @@ type PrivateTargetError struct {
 	Addr netip.Addr
 }
 
+// Error says which address was refused.
 func (e *PrivateTargetError) Error() string {
 	return fmt.Sprintf("target address %s is private; this server refuses private targets", e.Addr)
 }

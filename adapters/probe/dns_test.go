@@ -86,16 +86,24 @@ func lookupZone(records []string, qtype uint16) []dns.RR {
 // and returns its address.
 func startDNS(t *testing.T) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+	var (
+		pc  net.PacketConn
+		ln  net.Listener
+		err error
+	)
+	for range 20 { // the TCP port may be taken; try another
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		_ = pc.Close()
+	}
+	if err != nil {
 		t.Fatalf("TCP on the DNS server's port: %v", err)
 	}
+	addr := pc.LocalAddr().String()
 	for _, srv := range []*dns.Server{
 		{PacketConn: pc, Handler: dns.HandlerFunc(serveDNS)},
 		{Listener: ln, Handler: dns.HandlerFunc(serveDNS)},

@@ -136,6 +136,9 @@ func (s *icmpSocket) ping(ctx context.Context, dst netip.Addr) (time.Duration, e
 	sent := make(map[int]time.Time, pingEchoes)
 	buf := make([]byte, 1500)
 	for seq := 1; ; seq++ {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		if seq <= pingEchoes {
 			msg, err := s.echo(id, seq, token[:])
 			if err != nil {
@@ -149,9 +152,6 @@ func (s *icmpSocket) ping(ctx context.Context, dst netip.Addr) (time.Duration, e
 		wait := deadline
 		if seq < pingEchoes {
 			wait = minTime(deadline, time.Now().Add(pingInterval))
-		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
 		}
 		_ = s.conn.SetReadDeadline(wait)
 		for {
@@ -167,9 +167,6 @@ func (s *icmpSocket) ping(ctx context.Context, dst netip.Addr) (time.Duration, e
 					return time.Since(at), nil
 				}
 			}
-		}
-		if seq >= pingEchoes && time.Now().After(deadline) {
-			return 0, context.DeadlineExceeded
 		}
 	}
 }

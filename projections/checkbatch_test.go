@@ -1,0 +1,152 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/medialuna/medialuna/adapters/postgres"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+	"github.com/medialuna/medialuna/test/testdb"
+)
+
+// checkHistory writes a log mixing monitors, check results from several
+// regions across an hour boundary, a pause, a region change and a
+// deletion, and returns its events as the store recorded them.
+func checkHistory(t *testing.T, store *postgres.EventStore) []domain.RecordedEvent {
+	ctx := context.Background()
+	base := time.Date(2026, 5, 1, 9, 58, 0, 0, time.UTC)
+	meta := func(at time.Time) domain.Metadata {
+		return domain.Metadata{ActorType: domain.ActorUser, ActorID: 1, AccountID: 1, OccurredAt: at}
+	}
+	put := func(stream string, at time.Time, evs ...domain.Event) {
+		var data []domain.EventData
+		for _, e := range evs {
+			d, err := domain.Encode(e, meta(at), uuid.NewString())
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = append(data, d)
+		}
+		if _, err := store.Append(ctx, stream, domain.AnyVersion, data...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id := int64(1); id <= 4; id++ {
+		cfg := domain.DefaultMonitorConfig()
+		cfg.Name, cfg.Type, cfg.URL, cfg.RegionIDs, cfg.ConfirmFromLocations = fmt.Sprint("m", id), domain.TypeHTTP, "https://x.test", []int64{1, 2}, int(id%2)+1
+		put(domain.MonitorStream(id), base, &domain.MonitorCreated{MonitorID: id, AccountID: 1, Config: cfg})
+	}
+	var checks []domain.StreamEvent
+	for i := range 240 {
+		id := int64(i%4 + 1)
+		region := int64(i%3 + 1) // region 3 is not assigned: ignored for status
+		at := base.Add(time.Duration(i) * time.Second)
+		c := &domain.CheckRecorded{MonitorID: id, RegionID: region, ScheduledAt: at, CheckedAt: at,
+			CheckOutcome: domain.CheckOutcome{Up: (i/7)%3 != 0, ResponseTimeMs: float64(i%50) + 0.5, StatusCode: 200 + i%2*300, Error: fmt.Sprint("e", i%5)}}
+		if i%11 == 0 {
+			exp := at.Add(72 * time.Hour)
+			c.CertExpiresAt = &exp
+		}
+		d, _ := domain.Encode(c, meta(at), uuid.NewString())
+		checks = append(checks, domain.StreamEvent{Stream: domain.ChecksStream(id), Event: d})
+		if i == 100 {
+			if _, err := store.AppendBatch(ctx, checks); err != nil {
+				t.Fatal(err)
+			}
+			checks = nil
+			put(domain.MonitorStream(2), at, &domain.MonitorPaused{})
+			cfg := domain.DefaultMonitorConfig()
+			cfg.Name, cfg.Type, cfg.URL, cfg.RegionIDs = "m3", domain.TypeHTTP, "https://x.test", []int64{3}
+			put(domain.MonitorStream(3), at, &domain.MonitorUpdated{Config: cfg})
+		}
+		if i == 200 {
+			if _, err := store.AppendBatch(ctx, checks); err != nil {
+				t.Fatal(err)
+			}
+			checks = nil
+			put(domain.MonitorStream(4), at, &domain.MonitorDeleted{})
+		}
+	}
+	if _, err := store.AppendBatch(ctx, checks); err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.ReadAll(ctx, domain.Position{}, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func dumpQuery(t *testing.T, db *testdb.DB, q string) string {
+	var s *string
+	if err := db.Get(&s, q); err != nil {
+		t.Fatal(err)
+	}
+	if s == nil {
+		return ""
+	}
+	var v any
+	json.Unmarshal([]byte(*s), &v)
+	out, _ := json.MarshalIndent(v, "", " ")
+	return string(out)
+}
+
+// TestBatchPathEqualsOneByOne projects the same log event by event and in
+// batches; the check-result fast path must leave identical tables.
+func TestBatchPathEqualsOneByOne(t *testing.T) {
+	ctx := context.Background()
+	dumps := map[string][]string{}
+	for _, mode := range []string{"one_by_one", "batched"} {
+		db := testdb.New(t)
+		store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+		events := checkHistory(t, store)
+		for _, p := range []projections.Projector{projections.Monitors{}, projections.Metrics{}} {
+			if err := projections.NewRebuilder(db.DB, store, testdb.Logger(t)).Rebuild(ctx, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			// Undo the rebuild's work and apply again the way under test.
+			db.MustExec(`TRUNCATE ` + strings.Join(p.Tables(), ", "))
+			db.MustExec(`UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0 WHERE name = $1`, p.Name())
+			if mode == "one_by_one" {
+				for _, e := range events {
+					if err := projections.ApplyForTest(ctx, db.DB, p, []domain.RecordedEvent{e}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else if err := projections.ApplyForTest(ctx, db.DB, p, events); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dumps[mode] = []string{
+			dumpQuery(t, db, `SELECT json_agg(m ORDER BY id) FROM (SELECT id, status, paused, last_checked_at, last_up_at, last_response_time_ms, cert_expires_at FROM monitors) m`),
+			dumpQuery(t, db, `SELECT json_agg(l ORDER BY monitor_id, region_id) FROM monitor_region_latest l`),
+			dumpQuery(t, db, `SELECT json_agg(c ORDER BY monitor_id, checked_at, region_id) FROM check_results c`),
+			dumpQuery(t, db, `SELECT json_agg(r ORDER BY monitor_id, hour, region_id) FROM check_rollups r`),
+		}
+	}
+	for i, name := range []string{"monitors", "latest", "raw", "rollups"} {
+		if diff := cmp.Diff(dumps["one_by_one"][i], dumps["batched"][i]); diff != "" {
+			t.Errorf("%s differ (-one by one +batched):\n%s", name, diff)
+		}
+	}
+	if dumps["batched"][3] == "" || dumps["batched"][0] == "" {
+		t.Fatal("nothing was projected")
+	}
+	var statuses []struct {
+		ID     int64
+		Status string
+	}
+	json.Unmarshal([]byte(dumps["batched"][0]), &statuses)
+	t.Logf("statuses: %+v", statuses)
+	if len(statuses) != 3 || statuses[1].Status != "paused" {
+		t.Errorf("statuses = %+v; want monitor 4 deleted and 2 paused", statuses)
+	}
+}
