@@ -95,11 +95,11 @@ func (m Monitors) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorde
 			}
 			certs = append(certs, cert)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE monitors m SET last_checked_at = u.t::timestamptz, last_response_time_ms = u.rt,
+		if _, err := tx.ExecContext(ctx, `UPDATE monitor_state m SET last_checked_at = u.t::timestamptz, last_response_time_ms = u.rt,
 				last_up_at = greatest(m.last_up_at, NULLIF(u.up, '')::timestamptz),
 				cert_expires_at = coalesce(NULLIF(u.cert, '')::timestamptz, m.cert_expires_at)
 			FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::text[], $5::text[]) AS u(id, t, rt, up, cert)
-			WHERE m.id = u.id AND (m.last_checked_at IS NULL OR m.last_checked_at <= u.t::timestamptz)`,
+			WHERE m.monitor_id = u.id AND (m.last_checked_at IS NULL OR m.last_checked_at <= u.t::timestamptz)`,
 			pq.Array(ids), pq.Array(at), pq.Array(rts), pq.Array(ups), pq.Array(certs)); err != nil {
 			return err
 		}

@@ -126,7 +126,7 @@ func TestBatchPathEqualsOneByOne(t *testing.T) {
 			}
 		}
 		dumps[mode] = []string{
-			dumpQuery(t, db, `SELECT json_agg(m ORDER BY id) FROM (SELECT id, status, paused, last_checked_at, last_up_at, last_response_time_ms, cert_expires_at FROM monitors) m`),
+			dumpQuery(t, db, `SELECT json_agg(m ORDER BY id) FROM (SELECT id, status, paused, last_checked_at, last_up_at, last_response_time_ms, cert_expires_at FROM monitors JOIN monitor_state ON monitor_id = id) m`),
 			dumpQuery(t, db, `SELECT json_agg(l ORDER BY monitor_id, region_id) FROM monitor_region_latest l`),
 			dumpQuery(t, db, `SELECT json_agg(c ORDER BY monitor_id, checked_at, region_id) FROM check_results c`),
 			dumpQuery(t, db, `SELECT json_agg(r ORDER BY monitor_id, hour, region_id) FROM check_rollups r`),

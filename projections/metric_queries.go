@@ -214,15 +214,15 @@ type Overview struct {
 func (q *Queries) Overview(ctx context.Context, accountID int64, now time.Time) (Overview, error) {
 	var o Overview
 	err := q.db.GetContext(ctx, &o, `SELECT count(*) AS total,
-			count(*) FILTER (WHERE status = 'up') AS up, count(*) FILTER (WHERE status = 'down') AS down,
-			count(*) FILTER (WHERE status = 'paused') AS paused, count(*) FILTER (WHERE status = 'pending') AS pending,
+			count(*) FILTER (WHERE st.status = 'up') AS up, count(*) FILTER (WHERE st.status = 'down') AS down,
+			count(*) FILTER (WHERE st.status = 'paused') AS paused, count(*) FILTER (WHERE coalesce(st.status, 'pending') = 'pending') AS pending,
 			coalesce((SELECT sum(r.checks) FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
 				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)), 0) AS checks,
 			(SELECT round(100.0 * sum(r.up_checks) / nullif(sum(r.checks), 0), 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
 				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS uptime,
 			(SELECT round((sum(r.rt_sum) / nullif(sum(r.checks), 0))::numeric, 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
 				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS avg
-		FROM monitors WHERE account_id = $1`, accountID, now.Add(-24*time.Hour))
+		FROM monitors m LEFT JOIN monitor_state st ON st.monitor_id = m.id WHERE m.account_id = $1`, accountID, now.Add(-24*time.Hour))
 	return o, err
 }
 

@@ -51,8 +51,11 @@ type monitorRow struct {
 	Paused        bool       `db:"paused"`
 }
 
-const monitorColumns = `id, account_id, config::text AS config, status, push_token, created_at, updated_at, resumed_at,
-	last_checked_at, last_up_at, last_response_time_ms, cert_expires_at, paused`
+const monitorColumns = `m.id, m.account_id, m.config::text AS config, coalesce(st.status, 'pending') AS status, m.push_token,
+	m.created_at, m.updated_at, m.resumed_at, st.last_checked_at, st.last_up_at, st.last_response_time_ms, st.cert_expires_at, m.paused`
+
+// monitorsFrom joins each monitor with its live state.
+const monitorsFrom = ` FROM monitors m LEFT JOIN monitor_state st ON st.monitor_id = m.id `
 
 // MonitorFilter narrows a monitor list.
 type MonitorFilter struct {
@@ -98,11 +101,11 @@ func (q *Queries) Monitors(ctx context.Context, accountID int64, f MonitorFilter
 	if f.Search != "" {
 		search = "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Search)) + "%"
 	}
-	err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+` FROM monitors m WHERE account_id = $1
-		AND ($2 = '' OR status = $2) AND ($3 = '' OR type = $3)
+	err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+monitorsFrom+`WHERE m.account_id = $1
+		AND ($2 = '' OR coalesce(st.status, 'pending') = $2) AND ($3 = '' OR m.type = $3)
 		AND ($4 = '' OR EXISTS (SELECT 1 FROM tags t WHERE t.account_id = m.account_id AND t.id = ANY(m.tag_ids) AND lower(t.name) = lower($4)))
-		AND ($5 = '' OR lower(name) LIKE $5 OR lower(url) LIKE $5)
-		ORDER BY id OFFSET $6 LIMIT $7`, accountID, f.Status, f.Type, f.Tag, search, skip, limit)
+		AND ($5 = '' OR lower(m.name) LIKE $5 OR lower(m.url) LIKE $5)
+		ORDER BY m.id OFFSET $6 LIMIT $7`, accountID, f.Status, f.Type, f.Tag, search, skip, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +115,7 @@ func (q *Queries) Monitors(ctx context.Context, accountID int64, f MonitorFilter
 // Monitor returns one monitor of the account.
 func (q *Queries) Monitor(ctx context.Context, accountID, id int64) (MonitorView, error) {
 	var rows []monitorRow
-	if err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+` FROM monitors WHERE id = $1 AND account_id = $2`, id, accountID); err != nil {
+	if err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+monitorsFrom+`WHERE m.id = $1 AND m.account_id = $2`, id, accountID); err != nil {
 		return MonitorView{}, err
 	}
 	if len(rows) == 0 {
@@ -151,7 +154,7 @@ func pushMonitor(r monitorRow) (PushMonitor, error) {
 // MonitorByPushToken finds a push monitor.
 func (q *Queries) MonitorByPushToken(ctx context.Context, token string) (PushMonitor, error) {
 	var rows []monitorRow
-	if err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+` FROM monitors WHERE push_token = $1 AND type = 'PUSH'`, token); err != nil {
+	if err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+monitorsFrom+`WHERE m.push_token = $1 AND m.type = 'PUSH'`, token); err != nil {
 		return PushMonitor{}, err
 	}
 	if len(rows) == 0 {
@@ -163,7 +166,7 @@ func (q *Queries) MonitorByPushToken(ctx context.Context, token string) (PushMon
 // ActivePushMonitors lists push monitors that are not paused.
 func (q *Queries) ActivePushMonitors(ctx context.Context) ([]PushMonitor, error) {
 	var rows []monitorRow
-	if err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+` FROM monitors WHERE type = 'PUSH' AND NOT paused ORDER BY id`); err != nil {
+	if err := q.db.SelectContext(ctx, &rows, `SELECT `+monitorColumns+monitorsFrom+`WHERE m.type = 'PUSH' AND NOT m.paused ORDER BY m.id`); err != nil {
 		return nil, err
 	}
 	out := make([]PushMonitor, 0, len(rows))

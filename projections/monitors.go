@@ -14,9 +14,9 @@ import (
 type Monitors struct{}
 
 func (Monitors) Name() string { return "monitors" }
-func (Monitors) Version() int { return 1 }
+func (Monitors) Version() int { return 2 }
 func (Monitors) Tables() []string {
-	return []string{"monitors", "monitor_region_latest", "tags", "regions"}
+	return []string{"monitors", "monitor_state", "monitor_region_latest", "tags", "regions"}
 }
 
 func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
@@ -33,17 +33,21 @@ func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			confirm         INT NOT NULL DEFAULT 1,
 			check_interval  INT NOT NULL,
 			paused          BOOLEAN NOT NULL DEFAULT FALSE,
-			status          TEXT NOT NULL DEFAULT 'pending',
 			push_token      TEXT UNIQUE,
 			created_at      TIMESTAMPTZ NOT NULL,
 			updated_at      TIMESTAMPTZ NOT NULL,
-			resumed_at      TIMESTAMPTZ NOT NULL,
+			resumed_at      TIMESTAMPTZ NOT NULL);
+		CREATE INDEX monitors_account ON monitors (account_id, id);
+		CREATE INDEX monitors_active ON monitors (id) WHERE NOT paused;
+		-- What every check changes lives in its own narrow table, so the
+		-- configuration rows above are written only when a user changes them.
+		CREATE TABLE monitor_state (
+			monitor_id      BIGINT PRIMARY KEY,
+			status          TEXT NOT NULL DEFAULT 'pending',
 			last_checked_at TIMESTAMPTZ,
 			last_up_at      TIMESTAMPTZ,
 			last_response_time_ms DOUBLE PRECISION,
-			cert_expires_at TIMESTAMPTZ);
-		CREATE INDEX monitors_account ON monitors (account_id, id);
-		CREATE INDEX monitors_active ON monitors (id) WHERE NOT paused;
+			cert_expires_at TIMESTAMPTZ) WITH (fillfactor = 70);
 		CREATE TABLE monitor_region_latest (
 			monitor_id BIGINT NOT NULL,
 			region_id  BIGINT NOT NULL,
@@ -72,7 +76,7 @@ func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
 // regions' latest results (domain.MonitorStatus in SQL): only results from
 // regions a monitor is currently assigned count, and push heartbeats
 // (region 0) always do. Rows whose status does not change are not written.
-const statusSQL = `UPDATE monitors m SET status = s.status
+const statusSQL = `UPDATE monitor_state m SET status = s.status
 	FROM (SELECT mm.id, CASE
 			WHEN mm.paused THEN 'paused'
 			WHEN count(l.monitor_id) = 0 THEN 'pending'
@@ -81,7 +85,7 @@ const statusSQL = `UPDATE monitors m SET status = s.status
 		FROM monitors mm LEFT JOIN monitor_region_latest l
 			ON l.monitor_id = mm.id AND (l.region_id = ANY(mm.region_ids) OR l.region_id = 0)
 		WHERE mm.id = ANY($1::bigint[]) GROUP BY mm.id) AS s
-	WHERE m.id = s.id AND m.status IS DISTINCT FROM s.status`
+	WHERE m.monitor_id = s.id AND m.status IS DISTINCT FROM s.status`
 
 func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	at := rec.Metadata.OccurredAt
@@ -99,11 +103,14 @@ func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 		if e.PushToken != "" {
 			token = e.PushToken
 		}
-		return exec(`INSERT INTO monitors (id, account_id, name, type, url, config, tag_ids, region_ids, confirm, check_interval,
+		if err := exec(`INSERT INTO monitors (id, account_id, name, type, url, config, tag_ids, region_ids, confirm, check_interval,
 				push_token, created_at, updated_at, resumed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) ON CONFLICT (id) DO NOTHING`,
 			e.MonitorID, e.AccountID, e.Config.Name, e.Config.Type, e.Config.URL, string(cfg), pq.Array(e.Config.TagIDs),
-			pq.Array(e.Config.RegionIDs), e.Config.ConfirmFromLocations, e.Config.CheckInterval, token, at)
+			pq.Array(e.Config.RegionIDs), e.Config.ConfirmFromLocations, e.Config.CheckInterval, token, at); err != nil {
+			return err
+		}
+		return exec(`INSERT INTO monitor_state (monitor_id) VALUES ($1) ON CONFLICT DO NOTHING`, e.MonitorID)
 	case *domain.MonitorUpdated:
 		id := monitorID(rec)
 		cfg, err := json.Marshal(e.Config)
@@ -118,17 +125,26 @@ func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 		}
 		return exec(statusSQL, pq.Array([]int64{id}))
 	case *domain.MonitorPaused:
-		return exec(`UPDATE monitors SET paused = TRUE, status = 'paused', updated_at = $2 WHERE id = $1`, monitorID(rec), at)
+		if err := exec(`UPDATE monitors SET paused = TRUE, updated_at = $2 WHERE id = $1`, monitorID(rec), at); err != nil {
+			return err
+		}
+		return exec(`UPDATE monitor_state SET status = 'paused' WHERE monitor_id = $1`, monitorID(rec))
 	case *domain.MonitorResumed:
 		// Old results say nothing about the target now: start again as pending.
 		id := monitorID(rec)
 		if err := exec(`DELETE FROM monitor_region_latest WHERE monitor_id = $1`, id); err != nil {
 			return err
 		}
-		return exec(`UPDATE monitors SET paused = FALSE, status = 'pending', updated_at = $2, resumed_at = $2 WHERE id = $1`, id, at)
+		if err := exec(`UPDATE monitors SET paused = FALSE, updated_at = $2, resumed_at = $2 WHERE id = $1`, id, at); err != nil {
+			return err
+		}
+		return exec(`UPDATE monitor_state SET status = 'pending' WHERE monitor_id = $1`, id)
 	case *domain.MonitorDeleted:
 		id := monitorID(rec)
 		if err := exec(`DELETE FROM monitor_region_latest WHERE monitor_id = $1`, id); err != nil {
+			return err
+		}
+		if err := exec(`DELETE FROM monitor_state WHERE monitor_id = $1`, id); err != nil {
 			return err
 		}
 		return exec(`DELETE FROM monitors WHERE id = $1`, id)
@@ -139,9 +155,9 @@ func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 			WHERE monitor_region_latest.checked_at <= EXCLUDED.checked_at`, e.MonitorID, e.RegionID, e.Up, e.CheckedAt); err != nil {
 			return err
 		}
-		if err := exec(`UPDATE monitors SET last_checked_at = $2, last_response_time_ms = $4,
+		if err := exec(`UPDATE monitor_state SET last_checked_at = $2, last_response_time_ms = $4,
 				last_up_at = CASE WHEN $3 THEN $2 ELSE last_up_at END, cert_expires_at = coalesce($5, cert_expires_at)
-			WHERE id = $1 AND (last_checked_at IS NULL OR last_checked_at <= $2)`, e.MonitorID, e.CheckedAt, e.Up, e.ResponseTimeMs, e.CertExpiresAt); err != nil {
+			WHERE monitor_id = $1 AND (last_checked_at IS NULL OR last_checked_at <= $2)`, e.MonitorID, e.CheckedAt, e.Up, e.ResponseTimeMs, e.CertExpiresAt); err != nil {
 			return err
 		}
 		return exec(statusSQL, pq.Array([]int64{e.MonitorID}))
