@@ -12,8 +12,18 @@ import (
 // Accounts projects accounts, their members and invitations.
 type Accounts struct{}
 
-func (Accounts) Name() string     { return "accounts" }
-func (Accounts) Version() int     { return 1 }
+func (Accounts) Name() string { return "accounts" }
+func (Accounts) Version() int { return 1 }
+
+// Handles implements EventFilter.
+func (Accounts) Handles(t string) bool {
+	switch t {
+	case "AccountOpened", "AccountUpdated", "PlanChanged", "MemberInvited", "MemberJoined", "UserRegistered":
+		return true
+	}
+	return false
+}
+
 func (Accounts) Tables() []string { return []string{"accounts", "users", "invites"} }
 
 func (Accounts) Setup(ctx context.Context, tx *sqlx.Tx) error {

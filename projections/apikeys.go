@@ -13,8 +13,18 @@ import (
 // APIKeys projects API keys (hashes only) for authentication and listing.
 type APIKeys struct{}
 
-func (APIKeys) Name() string     { return "api_keys" }
-func (APIKeys) Version() int     { return 1 }
+func (APIKeys) Name() string { return "api_keys" }
+func (APIKeys) Version() int { return 1 }
+
+// Handles implements EventFilter.
+func (APIKeys) Handles(t string) bool {
+	switch t {
+	case "APIKeyCreated", "APIKeyRevoked":
+		return true
+	}
+	return false
+}
+
 func (APIKeys) Tables() []string { return []string{"api_keys"} }
 
 func (APIKeys) Setup(ctx context.Context, tx *sqlx.Tx) error {

@@ -58,7 +58,11 @@ func readCheckpoint(ctx context.Context, db *sqlx.DB, name string) (checkpoint, 
 
 // applyBatch applies the events after the stored checkpoint and advances it,
 // all in one transaction.
-func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.RecordedEvent) error {
+//
+// through, when later than the last event, is where the checkpoint ends:
+// the batch was filtered and the events after its last one up to through
+// are of no interest to p.
+func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.RecordedEvent, through domain.Position) error {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -70,6 +74,11 @@ func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.R
 	}
 	if err := applyAfter(ctx, tx, p, cp.position(), events, cp.Version); err != nil {
 		return err
+	}
+	if cp.position().Less(through) && (len(events) == 0 || events[len(events)-1].Position.Less(through)) {
+		if err := saveCheckpoint(ctx, tx, p.Name(), through, cp.Version, 0); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

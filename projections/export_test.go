@@ -10,5 +10,5 @@ import (
 
 // ApplyForTest exposes the checkpoint-guarded batch apply to tests.
 func ApplyForTest(ctx context.Context, db *sqlx.DB, p Projector, events []domain.RecordedEvent) error {
-	return applyBatch(ctx, db, p, events)
+	return applyBatch(ctx, db, p, events, domain.Position{})
 }

@@ -36,6 +36,9 @@ func (*InviteMailer) Tables() []string                             { return nil 
 func (*InviteMailer) Setup(ctx context.Context, tx *sqlx.Tx) error { return nil }
 func (*InviteMailer) IsConsumer()                                  {}
 
+// Handles implements EventFilter.
+func (*InviteMailer) Handles(t string) bool { return t == "MemberInvited" }
+
 func (m *InviteMailer) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	inv, ok := ev.(*domain.MemberInvited)
 	if !ok {

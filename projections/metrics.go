@@ -24,8 +24,18 @@ import (
 // every query of a range longer than the raw window reads rollups.
 type Metrics struct{}
 
-func (Metrics) Name() string     { return "metrics" }
-func (Metrics) Version() int     { return 1 }
+func (Metrics) Name() string { return "metrics" }
+func (Metrics) Version() int { return 1 }
+
+// Handles implements EventFilter.
+func (Metrics) Handles(t string) bool {
+	switch t {
+	case "CheckRecorded", "MonitorDeleted":
+		return true
+	}
+	return false
+}
+
 func (Metrics) Tables() []string { return []string{"check_results", "check_rollups"} }
 
 // HistogramBuckets is the number of latency buckets in a rollup. Bucket i

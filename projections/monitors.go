@@ -15,6 +15,16 @@ type Monitors struct{}
 
 func (Monitors) Name() string { return "monitors" }
 func (Monitors) Version() int { return 2 }
+
+// Handles implements EventFilter.
+func (Monitors) Handles(t string) bool {
+	switch t {
+	case "MonitorCreated", "MonitorUpdated", "MonitorPaused", "MonitorResumed", "MonitorDeleted", "CheckRecorded", "TagCreated", "TagDeleted", "RegionRegistered", "RegionDeactivated":
+		return true
+	}
+	return false
+}
+
 func (Monitors) Tables() []string {
 	return []string{"monitors", "monitor_state", "monitor_region_latest", "tags", "regions"}
 }

@@ -32,6 +32,19 @@ type Projector interface {
 	Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error
 }
 
+// EventFilter is a projector that names the event types it applies. The
+// runner then hands it only those (still moving its checkpoint past the
+// rest), and rebuilds skip decoding the others: most of the log is check
+// results, which most read models ignore.
+type EventFilter interface {
+	Handles(eventType string) bool
+}
+
+func handles(p Projector, eventType string) bool {
+	f, ok := p.(EventFilter)
+	return !ok || f.Handles(eventType)
+}
+
 // BatchProjector is a projector that can apply a run of events with
 // set-based statements. ApplyBatch must leave the tables exactly as Apply
 // on each event in order would; the runner and rebuilds prefer it. It is

@@ -165,6 +165,9 @@ func applyAll(ctx context.Context, tx *sqlx.Tx, p Projector, events []domain.Rec
 	recs := make([]domain.RecordedEvent, 0, len(events))
 	evs := make([]domain.Event, 0, len(events))
 	for _, rec := range events {
+		if !handles(p, rec.Type) {
+			continue
+		}
 		ev, err := domain.DecodeRecorded(rec)
 		if err != nil {
 			return &eventError{rec: rec, err: err}

@@ -84,7 +84,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	router.AddMiddleware(middleware.Recoverer)
-	sub := &logSubscriber{runner: r, closing: make(chan struct{})}
+	sub := &logSubscriber{runner: r, closing: make(chan struct{}), projectors: map[string]Projector{}}
+	for _, p := range r.projectors {
+		sub.projectors[p.Name()] = p
+	}
 	for _, p := range r.projectors {
 		retry := middleware.Retry{
 			MaxRetries: r.cfg.MaxRetries, InitialInterval: r.cfg.RetryInitial, MaxInterval: r.cfg.RetryMax,
@@ -92,11 +95,11 @@ func (r *Runner) Run(ctx context.Context) error {
 			Logger: watermill.NewSlogLogger(r.log.With("projector", p.Name())),
 		}
 		apply := func(msg *message.Message) ([]*message.Message, error) {
-			events, err := decodeBatch(msg)
+			b, err := decodeBatch(msg)
 			if err != nil {
 				return nil, err
 			}
-			return nil, applyBatch(msg.Context(), r.db, p, events)
+			return nil, applyBatch(msg.Context(), r.db, p, b.Events, b.Through)
 		}
 		router.AddConsumerHandler(p.Name(), p.Name(), sub, func(msg *message.Message) error {
 			_, err := retry.Middleware(apply)(msg)
@@ -129,12 +132,12 @@ func isPermanent(err error) bool {
 
 func (r *Runner) isolatePoison(msg *message.Message, p Projector, batchErr error) error {
 	ctx := msg.Context()
-	events, err := decodeBatch(msg)
+	b, err := decodeBatch(msg)
 	if err != nil {
 		return err
 	}
-	for _, rec := range events {
-		err := applyBatch(ctx, r.db, p, []domain.RecordedEvent{rec})
+	for _, rec := range b.Events {
+		err := applyBatch(ctx, r.db, p, []domain.RecordedEvent{rec}, domain.Position{})
 		if err == nil {
 			continue
 		}
@@ -147,7 +150,7 @@ func (r *Runner) isolatePoison(msg *message.Message, p Projector, batchErr error
 			return err
 		}
 	}
-	return nil
+	return applyBatch(ctx, r.db, p, nil, b.Through)
 }
 
 // prepare makes sure the projector's tables exist at its current version.
@@ -188,12 +191,19 @@ func inTx(ctx context.Context, db *sqlx.DB, fn func(*sqlx.Tx) error) error {
 	return tx.Commit()
 }
 
-func decodeBatch(msg *message.Message) ([]domain.RecordedEvent, error) {
-	var events []domain.RecordedEvent
-	if err := json.Unmarshal(msg.Payload, &events); err != nil {
-		return nil, fmt.Errorf("decode event batch: %w", err)
+// batchPayload is a message: the events a projector handles from one read
+// of the log, and the position the read reached.
+type batchPayload struct {
+	Events  []domain.RecordedEvent `json:"events"`
+	Through domain.Position        `json:"through"`
+}
+
+func decodeBatch(msg *message.Message) (batchPayload, error) {
+	var b batchPayload
+	if err := json.Unmarshal(msg.Payload, &b); err != nil {
+		return b, fmt.Errorf("decode event batch: %w", err)
 	}
-	return events, nil
+	return b, nil
 }
 
 // logSubscriber is a Watermill subscriber over the event log. Each topic is
@@ -201,9 +211,10 @@ func decodeBatch(msg *message.Message) ([]domain.RecordedEvent, error) {
 // and emits one message per batch of committed events, waiting for the ack
 // before moving on, and redelivering on a nack.
 type logSubscriber struct {
-	runner  *Runner
-	closing chan struct{}
-	wg      sync.WaitGroup
+	runner     *Runner
+	closing    chan struct{}
+	wg         sync.WaitGroup
+	projectors map[string]Projector
 }
 
 var _ message.Subscriber = (*logSubscriber)(nil)
@@ -230,7 +241,7 @@ func (s *logSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *me
 		from := cp.position()
 		for ctx.Err() == nil {
 			err := s.runner.store.Follow(ctx, from, s.runner.cfg.BatchSize, func(batch []domain.RecordedEvent) error {
-				if err := s.deliver(ctx, out, batch); err != nil {
+				if err := s.deliver(ctx, out, s.projectors[topic], batch); err != nil {
 					return err
 				}
 				from = batch[len(batch)-1].Position
@@ -245,8 +256,14 @@ func (s *logSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *me
 	return out, nil
 }
 
-func (s *logSubscriber) deliver(ctx context.Context, out chan<- *message.Message, batch []domain.RecordedEvent) error {
-	payload, err := json.Marshal(batch)
+func (s *logSubscriber) deliver(ctx context.Context, out chan<- *message.Message, p Projector, batch []domain.RecordedEvent) error {
+	b := batchPayload{Events: make([]domain.RecordedEvent, 0, len(batch)), Through: batch[len(batch)-1].Position}
+	for _, e := range batch {
+		if p == nil || handles(p, e.Type) {
+			b.Events = append(b.Events, e)
+		}
+	}
+	payload, err := json.Marshal(b)
 	if err != nil {
 		return err
 	}

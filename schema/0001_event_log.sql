@@ -21,7 +21,6 @@ CREATE TABLE events (
     CONSTRAINT events_event_id_key UNIQUE (event_id)
 );
 CREATE INDEX events_log_order ON events (transaction_id, position);
-CREATE INDEX events_account ON events (account_id, position) WHERE account_id IS NOT NULL;
 CREATE INDEX events_recorded_at ON events USING brin (recorded_at);
 
 -- Integer ids for new aggregates. Sequences never hand out the same id twice,

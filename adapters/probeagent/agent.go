@@ -88,7 +88,7 @@ func New(src Source, sink Sink, checker Checker, log *slog.Logger, cfg Config) *
 		cfg.Refresh = time.Second
 	}
 	if cfg.FlushEvery <= 0 {
-		cfg.FlushEvery = 200 * time.Millisecond
+		cfg.FlushEvery = 500 * time.Millisecond
 	}
 	if cfg.FlushSize <= 0 {
 		cfg.FlushSize = 500
