@@ -88,9 +88,10 @@ func (h *InviteMemberHandler) Handle(ctx context.Context, cmd InviteMember) (int
 
 // AcceptInvite turns an invitation into a login.
 type AcceptInvite struct {
-	Token    string
-	Password string
-	FullName string
+	CorrelationID string
+	Token         string
+	Password      string
+	FullName      string
 }
 
 // AcceptInviteResult names the new member.
@@ -139,7 +140,7 @@ func (h *AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acc
 	if err != nil {
 		return AcceptInviteResult{}, err
 	}
-	actor := Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID}
+	actor := Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID, CorrelationID: cmd.CorrelationID}
 	if err := registerUser(ctx, h.store, h.now(), userID, accountID, joined.Email, strings.TrimSpace(cmd.FullName), string(hash), actor); err != nil {
 		return AcceptInviteResult{}, err
 	}
@@ -149,6 +150,11 @@ func (h *AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acc
 		return acc.AcceptInvite(inviteID, userID, h.now())
 	})
 	if err != nil {
+		// The account refused the member after the address was claimed
+		// (the plan filled up meanwhile): give the address back.
+		if relErr := releaseEmail(context.WithoutCancel(ctx), h.store, h.now(), userID, joined.Email, actor); relErr != nil {
+			return AcceptInviteResult{}, fmt.Errorf("%w (and releasing %s failed: %v)", err, joined.Email, relErr)
+		}
 		return AcceptInviteResult{}, err
 	}
 	return AcceptInviteResult{UserID: userID, AccountID: accountID, Position: pos}, nil

@@ -64,7 +64,7 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 		if err != nil {
 			return 0, domain.Position{}, err
 		}
-		batch = append(batch, domain.StreamEvent{Stream: domain.ChecksStream(r.MonitorID), Event: data})
+		batch = append(batch, domain.StreamEvent{Stream: domain.ChecksStream(regionID), Event: data})
 	}
 	if len(batch) == 0 {
 		return 0, domain.Position{}, nil

@@ -13,10 +13,11 @@ import (
 
 // Signup opens an account with its first user, an ADMIN.
 type Signup struct {
-	Email       string
-	Password    string
-	FullName    string
-	AccountName string
+	CorrelationID string
+	Email         string
+	Password      string
+	FullName      string
+	AccountName   string
 }
 
 // SignupResult names what was created.
@@ -72,14 +73,14 @@ func (h *SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, e
 		return SignupResult{}, fmt.Errorf("hash password: %w", err)
 	}
 	if err := registerUser(ctx, h.store, h.now(), userID, accountID, email, strings.TrimSpace(cmd.FullName), string(hash),
-		Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID}); err != nil {
+		Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID, CorrelationID: cmd.CorrelationID}); err != nil {
 		return SignupResult{}, err
 	}
 	events, err := domain.OpenAccount(accountID, userID, cmd.AccountName, email)
 	if err != nil {
 		return SignupResult{}, err
 	}
-	meta := Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID}.metadata(h.now(), accountID)
+	meta := Actor{Type: domain.ActorUser, ID: userID, AccountID: accountID, CorrelationID: cmd.CorrelationID}.metadata(h.now(), accountID)
 	res, err := save(ctx, h.store, domain.AccountStream(accountID), domain.NoStream, meta, events)
 	if err != nil {
 		return SignupResult{}, err
@@ -87,10 +88,30 @@ func (h *SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, e
 	return SignupResult{UserID: userID, AccountID: accountID, Position: res.Position}, nil
 }
 
+// releaseEmail gives an address back after a registration that could not
+// finish, so the person can try again.
+func releaseEmail(ctx context.Context, store domain.EventStore, now time.Time, userID int64, email string, actor Actor) error {
+	var claim domain.EmailClaim
+	version, err := load(ctx, store, domain.EmailStream(email), &claim)
+	if err != nil || !claim.Claimed {
+		return err
+	}
+	_, err = save(ctx, store, domain.EmailStream(email), version, actor.metadata(now, 0), []domain.Event{&domain.EmailReleased{UserID: userID}})
+	return err
+}
+
 // registerUser claims email for the user and records the login.
 func registerUser(ctx context.Context, store domain.EventStore, now time.Time, userID, accountID int64, email, fullName, hash string, actor Actor) error {
 	meta := actor.metadata(now, accountID)
-	_, err := save(ctx, store, domain.EmailStream(email), domain.NoStream, meta, []domain.Event{&domain.EmailClaimed{UserID: userID}})
+	var claim domain.EmailClaim
+	version, err := load(ctx, store, domain.EmailStream(email), &claim)
+	if err != nil {
+		return err
+	}
+	if claim.Claimed {
+		return domain.Errorf(domain.ErrConflict, "%s is already registered; log in instead", email)
+	}
+	_, err = save(ctx, store, domain.EmailStream(email), version, meta, []domain.Event{&domain.EmailClaimed{UserID: userID}})
 	if domain.ErrorCode(err) == domain.ErrConflict {
 		return domain.Errorf(domain.ErrConflict, "%s is already registered; log in instead", email)
 	}

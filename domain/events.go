@@ -106,6 +106,8 @@ func newEvent(typ string) Event {
 		return &UserRegistered{}
 	case "EmailClaimed":
 		return &EmailClaimed{}
+	case "EmailReleased":
+		return &EmailReleased{}
 	case "APIKeyCreated":
 		return &APIKeyCreated{}
 	case "APIKeyRevoked":

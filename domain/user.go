@@ -30,8 +30,30 @@ type EmailClaimed struct {
 
 func (UserRegistered) EventType() string { return "UserRegistered" }
 func (UserRegistered) EventVersion() int { return 1 }
-func (EmailClaimed) EventType() string   { return "EmailClaimed" }
-func (EmailClaimed) EventVersion() int   { return 1 }
+
+// EmailReleased frees an address whose registration could not complete
+// (the account it was joining refused the member), so it can be used again.
+type EmailReleased struct {
+	UserID int64 `json:"user_id"`
+}
+
+func (EmailClaimed) EventType() string  { return "EmailClaimed" }
+func (EmailClaimed) EventVersion() int  { return 1 }
+func (EmailReleased) EventType() string { return "EmailReleased" }
+func (EmailReleased) EventVersion() int { return 1 }
+
+// EmailClaim folds an address's claim stream.
+type EmailClaim struct{ Claimed bool }
+
+// Apply folds one event.
+func (c *EmailClaim) Apply(e Event) {
+	switch e.(type) {
+	case *EmailClaimed:
+		c.Claimed = true
+	case *EmailReleased:
+		c.Claimed = false
+	}
+}
 
 // APIKeyStream names the stream of API key id.
 func APIKeyStream(id int64) string { return "apikey-" + itoa(id) }

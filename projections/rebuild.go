@@ -150,6 +150,13 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projector, progress Progress)
 	if err != nil {
 		return fmt.Errorf("swap %s: %w", p.Name(), err)
 	}
+	// Fresh tables have no statistics yet; without them the planner takes
+	// 10,000 rows for a hundred.
+	for _, table := range p.Tables() {
+		if _, err := b.db.ExecContext(ctx, `ANALYZE public.`+table); err != nil {
+			b.log.Warn("analyze rebuilt table", "table", table, "err", err)
+		}
+	}
 	elapsed := time.Since(started)
 	b.log.Info("read model rebuilt", "projector", p.Name(), "events", applied, "elapsed", elapsed.Round(time.Millisecond),
 		"events_per_second", int(float64(applied)/max(elapsed.Seconds(), 1e-9)))

@@ -97,7 +97,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request, _ *principal) er
 	if err := v.Err(); err != nil {
 		return err
 	}
-	res, err := s.deps.Signup.Handle(r.Context(), commands.Signup{Email: *body.Email, Password: *body.Password,
+	res, err := s.deps.Signup.Handle(r.Context(), commands.Signup{CorrelationID: requestID(r), Email: *body.Email, Password: *body.Password,
 		AccountName: *body.AccountName, FullName: deref(body.FullName)})
 	if err != nil {
 		return err
@@ -167,7 +167,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request, _ *princip
 	if err := v.Err(); err != nil {
 		return err
 	}
-	res, err := s.deps.AcceptInvite.Handle(r.Context(), commands.AcceptInvite{Token: *body.Token, Password: *body.Password, FullName: deref(body.FullName)})
+	res, err := s.deps.AcceptInvite.Handle(r.Context(), commands.AcceptInvite{CorrelationID: requestID(r), Token: *body.Token, Password: *body.Password, FullName: deref(body.FullName)})
 	if err != nil {
 		return err
 	}

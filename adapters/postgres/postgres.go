@@ -124,8 +124,8 @@ func SchemaUpToDate(ctx context.Context, db *sqlx.DB) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var n int
-	err = db.GetContext(ctx, &n, `SELECT count(*) FROM schema_migrations`)
+	var applied []int
+	err = db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		var pqErr *pq.Error
 		if errors.As(err, &pqErr) && pqErr.Code == "42P01" {
@@ -133,7 +133,16 @@ func SchemaUpToDate(ctx context.Context, db *sqlx.DB) (bool, error) {
 		}
 		return false, err
 	}
-	return n == len(migrations), nil
+	known := map[int]bool{}
+	for _, m := range migrations {
+		known[m.Version] = true
+	}
+	for _, v := range applied {
+		if !known[v] {
+			return false, fmt.Errorf("database has migration %d that this build does not know: run a newer medialuna", v)
+		}
+	}
+	return len(applied) == len(migrations), nil
 }
 
 // FormatError turns driver errors into domain errors where they have a

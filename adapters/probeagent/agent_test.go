@@ -100,13 +100,13 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 	src.set(list[:10])
 	time.Sleep(1500 * time.Millisecond)
 	var before int
-	db.Get(&before, `SELECT count(*) FROM events WHERE stream_id = 'checks-15'`)
+	db.Get(&before, `SELECT count(*) FROM events WHERE data->>'monitor_id' = '15'`)
 	time.Sleep(2 * time.Second)
 	cancel()
 	<-done
 
 	var after int
-	db.Get(&after, `SELECT count(*) FROM events WHERE stream_id = 'checks-15'`)
+	db.Get(&after, `SELECT count(*) FROM events WHERE data->>'monitor_id' = '15'`)
 	if after > before+1 {
 		t.Errorf("a removed monitor kept being checked: %d results, then %d", before, after)
 	}
@@ -115,7 +115,7 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 	}
 	var total, distinct int
 	db.Get(&total, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
-	db.Get(&distinct, `SELECT count(DISTINCT (stream_id, data->>'scheduled_at')) FROM events WHERE event_type = 'CheckRecorded'`)
+	db.Get(&distinct, `SELECT count(DISTINCT (data->>'monitor_id', data->>'scheduled_at')) FROM events WHERE event_type = 'CheckRecorded'`)
 	if total == 0 || total != distinct {
 		t.Errorf("%d results recorded for %d scheduled checks: retries were recorded twice", total, distinct)
 	}
@@ -127,7 +127,7 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 	// are a second apart.
 	var minGap float64
 	db.Get(&minGap, `SELECT coalesce(min(gap), 1) FROM (SELECT extract(epoch FROM (data->>'scheduled_at')::timestamptz
-		- lag((data->>'scheduled_at')::timestamptz) OVER (PARTITION BY stream_id ORDER BY stream_version))::float8 AS gap
+		- lag((data->>'scheduled_at')::timestamptz) OVER (PARTITION BY data->>'monitor_id' ORDER BY (data->>'scheduled_at')::timestamptz))::float8 AS gap
 		FROM events WHERE event_type = 'CheckRecorded') AS g WHERE gap IS NOT NULL`)
 	if minGap < 0.999 {
 		t.Errorf("a monitor ran twice within its interval (gap %.3fs)", minGap)

@@ -43,6 +43,7 @@ type config struct {
 	adminURL string
 	binary   string
 	workers  int
+	keep     bool
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.StringVar(&c.adminURL, "database-url", envOr("MEDIALUNA_TEST_DATABASE_URL", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")), "PostgreSQL server to create the bench database on")
 	flag.StringVar(&c.binary, "binary", "", "medialuna binary (default: build ./cmd/medialuna)")
 	flag.IntVar(&c.workers, "probe-workers", 256, "embedded probe workers")
+	flag.BoolVar(&c.keep, "keep", false, "keep the bench database (its URL is printed) for inspection")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./cmd/bench [flags]\n\nLoad-tests the check engine end to end and prints a report.\n\nFlags:\n")
 		flag.PrintDefaults()
@@ -94,7 +96,11 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	defer drop()
+	if c.keep {
+		logf("keeping database %s", dbURL)
+	} else {
+		defer drop()
+	}
 	db, err := sqlx.Open("postgres", dbURL)
 	if err != nil {
 		return err
