@@ -34,7 +34,9 @@ func (a Actor) metadata(now time.Time, accountID int64) domain.Metadata {
 	if accountID == 0 {
 		accountID = a.AccountID
 	}
-	return domain.Metadata{ActorType: a.Type, ActorID: a.ID, AccountID: accountID, CorrelationID: a.CorrelationID, OccurredAt: now.UTC()}
+	// Microseconds: what PostgreSQL keeps, so a state folded from the log
+	// and the same state read from a read model compare equal.
+	return domain.Metadata{ActorType: a.Type, ActorID: a.ID, AccountID: accountID, CorrelationID: a.CorrelationID, OccurredAt: now.UTC().Truncate(time.Microsecond)}
 }
 
 // aggregate is anything that folds events.

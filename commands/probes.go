@@ -57,9 +57,10 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 		if !ok {
 			continue
 		}
-		ev := &domain.CheckRecorded{MonitorID: r.MonitorID, RegionID: regionID, ScheduledAt: r.ScheduledAt.UTC(),
-			CheckedAt: r.CheckedAt.UTC(), CheckOutcome: r.Outcome}
-		meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: regionID, AccountID: account, OccurredAt: r.CheckedAt.UTC()}
+		checked := r.CheckedAt.UTC().Truncate(time.Microsecond)
+		ev := &domain.CheckRecorded{MonitorID: r.MonitorID, RegionID: regionID, ScheduledAt: r.ScheduledAt.UTC().Truncate(time.Microsecond),
+			CheckedAt: checked, CheckOutcome: r.Outcome}
+		meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: regionID, AccountID: account, OccurredAt: checked}
 		data, err := domain.Encode(ev, meta, CheckEventID(r.MonitorID, regionID, r.ScheduledAt))
 		if err != nil {
 			return 0, domain.Position{}, err

@@ -132,6 +132,20 @@ func newEvent(typ string) Event {
 		return &TagCreated{}
 	case "TagDeleted":
 		return &TagDeleted{}
+	case "IncidentTriggered":
+		return &IncidentTriggered{}
+	case "IncidentAcknowledged":
+		return &IncidentAcknowledged{}
+	case "IncidentSnoozed":
+		return &IncidentSnoozed{}
+	case "IncidentCommented":
+		return &IncidentCommented{}
+	case "IncidentResolved":
+		return &IncidentResolved{}
+	case "IncidentOpened":
+		return &IncidentOpened{}
+	case "IncidentClosed":
+		return &IncidentClosed{}
 	}
 	return nil
 }

@@ -63,6 +63,9 @@ func readCheckpoint(ctx context.Context, db *sqlx.DB, name string) (checkpoint, 
 // the batch was filtered and the events after its last one up to through
 // are of no interest to p.
 func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.RecordedEvent, through domain.Position) error {
+	if isConsumer(p) && len(p.Tables()) == 0 {
+		return applySideEffects(ctx, db, p, events, through)
+	}
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -81,6 +84,42 @@ func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.R
 		}
 	}
 	return tx.Commit()
+}
+
+// applySideEffects runs a stateless consumer (a mailer) outside any
+// transaction, then moves its checkpoint. Holding a transaction open while
+// a mail server answers would hold back every follower of the log (see
+// the gap problem in adapters/postgres). A crash between the two sends
+// again: at least once, never zero times.
+func applySideEffects(ctx context.Context, db *sqlx.DB, p Projector, events []domain.RecordedEvent, through domain.Position) error {
+	cp, _, err := readCheckpoint(ctx, db, p.Name())
+	if err != nil {
+		return err
+	}
+	last := cp.position()
+	var applied int64
+	for _, rec := range events {
+		if !cp.position().Less(rec.Position) {
+			continue
+		}
+		ev, err := domain.DecodeRecorded(rec)
+		if err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+		if err := p.Apply(ctx, nil, rec, ev); err != nil {
+			return &eventError{rec: rec, err: err}
+		}
+		last, applied = rec.Position, applied+1
+	}
+	if last.Less(through) {
+		last = through
+	}
+	if !cp.position().Less(last) {
+		return nil
+	}
+	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+		return saveCheckpoint(ctx, tx, p.Name(), last, cp.Version, applied)
+	})
 }
 
 // applyAfter applies, inside tx, the events later than from and saves the

@@ -162,6 +162,27 @@ func (r *Runner) prepare(ctx context.Context, p Projector) error {
 	switch {
 	case found && cp.Version == p.Version():
 		return nil
+	case isConsumer(p) && len(p.Tables()) > 0:
+		// A consumer with its own state replays the whole log into fresh
+		// tables; it must not act on what it replays (see IncidentDetector).
+		r.log.Info("building consumer state from the log", "consumer", p.Name(), "version", p.Version())
+		return inTx(ctx, r.db, func(tx *sqlx.Tx) error {
+			for _, t := range p.Tables() {
+				if !identifier.MatchString(t) {
+					return fmt.Errorf("table name %q is not a plain identifier", t)
+				}
+				if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS public.`+t+` CASCADE`); err != nil {
+					return err
+				}
+			}
+			if err := p.Setup(ctx, tx); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name()); err != nil {
+				return err
+			}
+			return saveCheckpoint(ctx, tx, p.Name(), domain.Position{}, p.Version(), 0)
+		})
 	case !found && isConsumer(p):
 		head, err := r.store.Head(ctx)
 		if err != nil {

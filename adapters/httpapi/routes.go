@@ -63,6 +63,14 @@ func (s *Server) routes() {
 	s.handle("GET", "/api/probe/assignments", public, s.probeAssignments)
 	s.handle("POST", "/api/probe/results", public, s.probeResults)
 
+	s.handle("GET", "/api/v1/incidents", keyOrJWT(domain.ScopeReadIncidents, domain.RoleViewer), s.listIncidents)
+	s.handle("GET", "/api/v1/incidents/{id}", keyOrJWT(domain.ScopeReadIncidents, domain.RoleViewer), s.getIncident)
+	s.handle("GET", "/api/incidents/counts", jwtOnly(domain.RoleViewer), s.incidentCounts)
+	s.handle("GET", "/api/incidents/{id}/replay", jwtOnly(domain.RoleViewer), s.incidentReplay)
+	s.handle("POST", "/api/incidents/{id}/acknowledge", jwtOnly(domain.RoleEditor), s.acknowledgeIncident)
+	s.handle("POST", "/api/incidents/{id}/snooze", jwtOnly(domain.RoleEditor), s.snoozeIncident)
+	s.handle("POST", "/api/incidents/{id}/timeline", jwtOnly(domain.RoleEditor), s.commentIncident)
+
 	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

@@ -45,6 +45,7 @@ type Deps struct {
 	Tags         *commands.TagHandler
 	Regions      *commands.RegionHandler
 	RecordChecks *commands.RecordChecksHandler
+	Incidents    *commands.IncidentHandler
 	// ProbeToken authenticates remote probe agents; empty disables them.
 	ProbeToken  string
 	RateLimiter RateLimiter

@@ -104,10 +104,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tokens := commands.NewInviteTokens(inviteKeyBytes)
 
 	models := readModels()
-	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")))
+	ids := postgres.NewIDs(a.db)
+	incidents := commands.NewIncidentHandler(a.store, ids, utcNow)
+	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
+		projections.NewIncidentDetector(incidents, utcNow))
 	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
 	queries := projections.NewQueries(a.db)
-	ids := postgres.NewIDs(a.db)
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
 	regions := commands.NewRegionHandler(a.store, ids, utcNow)
 	recordChecks := commands.NewRecordChecksHandler(a.store, queries)
@@ -118,6 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Tags:         commands.NewTagHandler(a.store, ids, utcNow),
 		Regions:      regions,
 		RecordChecks: recordChecks,
+		Incidents:    incidents,
 		ProbeToken:   c.ProbeToken,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),

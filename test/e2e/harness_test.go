@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -211,5 +212,14 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// unlimited moves an account to ENTERPRISE (no rate limit) for tests that
+// poll the API many times a minute.
+func unlimited(t *testing.T, s *server, accountID int64) {
+	t.Helper()
+	if _, errOut, err := medialuna(t, s.DB, "accounts", "set-plan", strconv.FormatInt(accountID, 10), "ENTERPRISE"); err != nil {
+		t.Fatalf("set-plan: %v %s", err, errOut)
 	}
 }

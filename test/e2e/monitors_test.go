@@ -89,6 +89,7 @@ func TestMonitorLifecycle(t *testing.T) {
 	db := testdb.New(t)
 	s := startServer(t, db, smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
 	su := signup(t, s, "mon@example.com", "Mon")
+	unlimited(t, s, su.Account.ID)
 	jwt := su.AccessToken
 	tg := newTarget(t)
 
@@ -387,7 +388,9 @@ func TestTagsFiltersAndBulk(t *testing.T) {
 // TestPushMonitor: pings mark it up; silence past interval + grace marks it down.
 func TestPushMonitor(t *testing.T) {
 	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
-	jwt := signup(t, s, "push@example.com", "Push").AccessToken
+	su := signup(t, s, "push@example.com", "Push")
+	unlimited(t, s, su.Account.ID)
+	jwt := su.AccessToken
 	var m monitor
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "nightly job", "type": "PUSH", "check_interval": 2, "grace_period": 1}).json(t, &m)
 	if len(m.PushToken) < 32 {

@@ -198,28 +198,37 @@ func testOneWinner(t *testing.T, s domain.EventStore) {
 }
 
 // ownEvents reads the whole log from the start and keeps the events of
-// streams with the given prefix.
-func ownEvents(t *testing.T, s domain.EventStore, pre string, page int) []domain.RecordedEvent {
+// streams with the given prefix, reading again until want of them are
+// visible: a log may hold back fresh commits for a moment (PostgreSQL does
+// while an older transaction anywhere in the cluster is open).
+func ownEvents(t *testing.T, s domain.EventStore, pre string, page, want int) []domain.RecordedEvent {
 	t.Helper()
-	var out []domain.RecordedEvent
-	from := domain.Position{}
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		batch, err := s.ReadAll(context.Background(), from, page)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range batch {
-			if !from.Less(e.Position) {
-				t.Fatalf("ReadAll went backwards: %v after %v", e.Position, from)
+		var out []domain.RecordedEvent
+		from := domain.Position{}
+		for {
+			batch, err := s.ReadAll(context.Background(), from, page)
+			if err != nil {
+				t.Fatal(err)
 			}
-			from = e.Position
-			if strings.HasPrefix(e.StreamID, pre) {
-				out = append(out, e)
+			for _, e := range batch {
+				if !from.Less(e.Position) {
+					t.Fatalf("ReadAll went backwards: %v after %v", e.Position, from)
+				}
+				from = e.Position
+				if strings.HasPrefix(e.StreamID, pre) {
+					out = append(out, e)
+				}
+			}
+			if len(batch) < page {
+				break
 			}
 		}
-		if len(batch) < page {
+		if len(out) >= want || time.Now().After(deadline) {
 			return out
 		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -233,7 +242,7 @@ func testReadAllPages(t *testing.T, s domain.EventStore) {
 		}
 	}
 	for _, page := range []int{1, 4, 1000} {
-		got := ownEvents(t, s, pre, page)
+		got := ownEvents(t, s, pre, page, 15)
 		var ns []int
 		for _, e := range got {
 			ns = append(ns, decode(t, e).N)
@@ -247,7 +256,7 @@ func testReadAllPages(t *testing.T, s domain.EventStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := ownEvents(t, s, pre, 1000)
+	last := ownEvents(t, s, pre, 1000, 15)
 	if head.Less(last[len(last)-1].Position) {
 		t.Errorf("head %v is before the last event %v", head, last[len(last)-1].Position)
 	}
@@ -411,7 +420,7 @@ func testAppendBatch(t *testing.T, s domain.EventStore) {
 			t.Errorf("%s (-want +got):\n%s", stream, diff)
 		}
 	}
-	all := ownEvents(t, s, pre, 1000)
+	all := ownEvents(t, s, pre, 1000, 6)
 	if len(all) != 6 {
 		t.Errorf("log holds %d of our events, want 6", len(all))
 	}

@@ -1,0 +1,240 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// IncidentCommands is what the detector asks of the write side.
+type IncidentCommands interface {
+	Open(ctx context.Context, accountID, monitorID int64, typ domain.IncidentType, message string, startedAt time.Time) (int64, domain.Position, error)
+	Close(ctx context.Context, accountID, monitorID int64, typ domain.IncidentType, reason, message string) (domain.Position, error)
+}
+
+// IncidentDetector is the process manager that turns check results into
+// incidents: DOWN when a monitor is confirmed down (confirm_from_locations
+// regions failing), SSL_EXPIRY when a certificate expires within the
+// monitor's ssl_expiry_reminder days, and it resolves them on recovery,
+// renewal, pause or deletion.
+//
+// It keeps its own fold of the log (its tables) and acts through
+// IncidentCommands, which are idempotent: the monitor's tracker stream
+// allows one open incident per type, so an event applied twice after a
+// crash opens nothing twice. Results older than StaleAfter only update
+// its state: when it first starts, or is rebuilt, it replays history
+// without opening incidents for the past.
+type IncidentDetector struct {
+	commands   IncidentCommands
+	now        func() time.Time
+	staleAfter time.Duration
+}
+
+// NewIncidentDetector returns the detector.
+func NewIncidentDetector(commands IncidentCommands, now func() time.Time) *IncidentDetector {
+	return &IncidentDetector{commands: commands, now: now, staleAfter: 10 * time.Minute}
+}
+
+func (*IncidentDetector) Name() string { return "incident_detector" }
+func (*IncidentDetector) Version() int { return 1 }
+func (*IncidentDetector) IsConsumer()  {}
+func (*IncidentDetector) Tables() []string {
+	return []string{"detector_monitors", "detector_latest"}
+}
+
+// Handles implements EventFilter.
+func (*IncidentDetector) Handles(t string) bool {
+	switch t {
+	case "MonitorCreated", "MonitorUpdated", "MonitorPaused", "MonitorResumed", "MonitorDeleted", "CheckRecorded":
+		return true
+	}
+	return false
+}
+
+func (*IncidentDetector) Setup(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+		CREATE TABLE detector_monitors (
+			monitor_id   BIGINT PRIMARY KEY,
+			account_id   BIGINT NOT NULL,
+			name         TEXT NOT NULL,
+			confirm      INT NOT NULL,
+			region_ids   BIGINT[] NOT NULL,
+			ssl_reminder INT NOT NULL,
+			paused       BOOLEAN NOT NULL DEFAULT FALSE,
+			down         BOOLEAN NOT NULL DEFAULT FALSE,
+			ssl_expiring BOOLEAN NOT NULL DEFAULT FALSE);
+		CREATE TABLE detector_latest (
+			monitor_id BIGINT NOT NULL,
+			region_id  BIGINT NOT NULL,
+			up         BOOLEAN NOT NULL,
+			error      TEXT NOT NULL,
+			checked_at TIMESTAMPTZ NOT NULL,
+			PRIMARY KEY (monitor_id, region_id));`)
+	return err
+}
+
+type detectorMonitor struct {
+	AccountID   int64         `db:"account_id"`
+	Name        string        `db:"name"`
+	Confirm     int           `db:"confirm"`
+	RegionIDs   pq.Int64Array `db:"region_ids"`
+	SSLReminder int           `db:"ssl_reminder"`
+	Paused      bool          `db:"paused"`
+	Down        bool          `db:"down"`
+	SSLExpiring bool          `db:"ssl_expiring"`
+}
+
+func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
+	switch e := ev.(type) {
+	case *domain.MonitorCreated:
+		c := e.Config
+		_, err := tx.ExecContext(ctx, `INSERT INTO detector_monitors (monitor_id, account_id, name, confirm, region_ids, ssl_reminder)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (monitor_id) DO NOTHING`,
+			e.MonitorID, e.AccountID, c.Name, max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder)
+		return err
+	case *domain.MonitorUpdated:
+		c := e.Config
+		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET name = $2, confirm = $3, region_ids = $4, ssl_reminder = $5
+			WHERE monitor_id = $1`, monitorID(rec), c.Name, max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder)
+		return err
+	case *domain.MonitorPaused, *domain.MonitorDeleted:
+		id := monitorID(rec)
+		m, ok, err := d.monitor(ctx, tx, id)
+		if err != nil || !ok {
+			return err
+		}
+		reason, verb := "monitor_paused", "paused"
+		if _, deleted := ev.(*domain.MonitorDeleted); deleted {
+			reason, verb = "monitor_deleted", "deleted"
+		}
+		for _, typ := range []domain.IncidentType{domain.IncidentDown, domain.IncidentSSLExpiry, domain.IncidentPerformance} {
+			if _, err := d.commands.Close(ctx, m.AccountID, id, typ, reason, "Resolved automatically: the monitor was "+verb); err != nil {
+				return err
+			}
+		}
+		if reason == "monitor_deleted" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM detector_latest WHERE monitor_id = $1`, id); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `DELETE FROM detector_monitors WHERE monitor_id = $1`, id)
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE detector_monitors SET paused = TRUE, down = FALSE, ssl_expiring = FALSE WHERE monitor_id = $1`, id)
+		return err
+	case *domain.MonitorResumed:
+		id := monitorID(rec)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM detector_latest WHERE monitor_id = $1`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET paused = FALSE, down = FALSE, ssl_expiring = FALSE WHERE monitor_id = $1`, id)
+		return err
+	case *domain.CheckRecorded:
+		return d.check(ctx, tx, e)
+	}
+	return nil
+}
+
+func (d *IncidentDetector) monitor(ctx context.Context, tx Exec, id int64) (detectorMonitor, bool, error) {
+	var m detectorMonitor
+	err := tx.GetContext(ctx, &m, `SELECT account_id, name, confirm, region_ids, ssl_reminder, paused, down, ssl_expiring FROM detector_monitors WHERE monitor_id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}
+
+func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRecorded) error {
+	m, ok, err := d.monitor(ctx, tx, c.MonitorID)
+	if err != nil || !ok || m.Paused {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO detector_latest (monitor_id, region_id, up, error, checked_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, error = EXCLUDED.error, checked_at = EXCLUDED.checked_at
+		WHERE detector_latest.checked_at <= EXCLUDED.checked_at`, c.MonitorID, c.RegionID, c.Up, c.Error, c.CheckedAt); err != nil {
+		return err
+	}
+	var latest []struct {
+		RegionID int64  `db:"region_id"`
+		Up       bool   `db:"up"`
+		Error    string `db:"error"`
+	}
+	if err := tx.SelectContext(ctx, &latest, `SELECT region_id, up, error FROM detector_latest
+		WHERE monitor_id = $1 AND (region_id = ANY($2) OR region_id = 0) ORDER BY region_id`, c.MonitorID, m.RegionIDs); err != nil {
+		return err
+	}
+	results := make([]domain.RegionResult, len(latest))
+	var errs []string
+	for i, l := range latest {
+		results[i] = domain.RegionResult{RegionID: l.RegionID, Up: l.Up}
+		if !l.Up && l.Error != "" {
+			errs = append(errs, l.Error)
+		}
+	}
+	down := domain.MonitorStatus(false, m.Confirm, results) == domain.StatusDown
+	// History replayed on a first start or a rebuild only updates state;
+	// the flags below say which incidents this detector has open, so the
+	// first fresh result of an outage that began in the past opens one.
+	if d.now().Sub(c.CheckedAt) >= d.staleAfter {
+		return nil
+	}
+	if down != m.Down {
+		if down {
+			msg := fmt.Sprintf("%s is down", m.Name)
+			if len(errs) > 0 {
+				msg += ": " + strings.Join(dedupeStrings(errs), "; ")
+			}
+			if _, _, err := d.commands.Open(ctx, m.AccountID, c.MonitorID, domain.IncidentDown, msg, c.CheckedAt); err != nil {
+				return err
+			}
+		} else if _, err := d.commands.Close(ctx, m.AccountID, c.MonitorID, domain.IncidentDown, "recovered",
+			fmt.Sprintf("Resolved automatically: %s is up again", m.Name)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET down = $2 WHERE monitor_id = $1`, c.MonitorID, down); err != nil {
+			return err
+		}
+	}
+	if c.CertExpiresAt == nil || m.SSLReminder <= 0 {
+		return nil
+	}
+	left := c.CertExpiresAt.Sub(c.CheckedAt)
+	expiring := left < time.Duration(m.SSLReminder)*24*time.Hour
+	if expiring == m.SSLExpiring {
+		return nil
+	}
+	if expiring {
+		msg := fmt.Sprintf("The TLS certificate of %s expires on %s (in %d days)", m.Name,
+			c.CertExpiresAt.UTC().Format("2006-01-02 15:04 MST"), int(left.Hours()/24))
+		if left <= 0 {
+			msg = fmt.Sprintf("The TLS certificate of %s expired on %s", m.Name, c.CertExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+		}
+		if _, _, err := d.commands.Open(ctx, m.AccountID, c.MonitorID, domain.IncidentSSLExpiry, msg, c.CheckedAt); err != nil {
+			return err
+		}
+	} else if _, err := d.commands.Close(ctx, m.AccountID, c.MonitorID, domain.IncidentSSLExpiry, "certificate_renewed",
+		"Resolved automatically: the certificate was renewed"); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE detector_monitors SET ssl_expiring = $2 WHERE monitor_id = $1`, c.MonitorID, expiring)
+	return err
+}
+
+func dedupeStrings(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
