@@ -132,6 +132,14 @@ func newEvent(typ string) Event {
 		return &TagCreated{}
 	case "TagDeleted":
 		return &TagDeleted{}
+	case "MaintenanceScheduled":
+		return &MaintenanceScheduled{}
+	case "MaintenanceUpdated":
+		return &MaintenanceUpdated{}
+	case "MaintenanceToggled":
+		return &MaintenanceToggled{}
+	case "MaintenanceDeleted":
+		return &MaintenanceDeleted{}
 	case "IncidentTriggered":
 		return &IncidentTriggered{}
 	case "IncidentAcknowledged":
