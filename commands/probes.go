@@ -29,15 +29,22 @@ type MonitorDirectory interface {
 	MonitorAccounts(ctx context.Context, ids []int64) (map[int64]int64, error)
 }
 
-// RecordChecksHandler appends probe results in batches.
+// MaintenanceLookup finds the enabled maintenance windows of accounts.
+type MaintenanceLookup interface {
+	ActiveWindows(ctx context.Context, accountIDs []int64) (map[int64][]domain.MaintenanceConfig, error)
+}
+
+// RecordChecksHandler appends probe results in batches, marking those a
+// maintenance window covered.
 type RecordChecksHandler struct {
-	store domain.EventStore
-	dir   MonitorDirectory
+	store   domain.EventStore
+	dir     MonitorDirectory
+	windows MaintenanceLookup
 }
 
 // NewRecordChecksHandler returns a handler.
-func NewRecordChecksHandler(store domain.EventStore, dir MonitorDirectory) *RecordChecksHandler {
-	return &RecordChecksHandler{store: store, dir: dir}
+func NewRecordChecksHandler(store domain.EventStore, dir MonitorDirectory, windows MaintenanceLookup) *RecordChecksHandler {
+	return &RecordChecksHandler{store: store, dir: dir, windows: windows}
 }
 
 // Record appends the results of one region; results for monitors that no
@@ -51,6 +58,33 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 	if err != nil {
 		return 0, domain.Position{}, err
 	}
+	var accountIDs []int64
+	for _, a := range accounts {
+		accountIDs = append(accountIDs, a)
+	}
+	windows, err := h.windows.ActiveWindows(ctx, accountIDs)
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	zones := map[string]*time.Location{}
+	inMaintenance := func(account, monitor int64, at time.Time) bool {
+		for _, w := range windows[account] {
+			if !w.Covers(monitor) {
+				continue
+			}
+			loc, ok := zones[w.TimeZone]
+			if !ok {
+				if loc, err = time.LoadLocation(w.TimeZone); err != nil {
+					loc = time.UTC
+				}
+				zones[w.TimeZone] = loc
+			}
+			if w.InEffect(at, loc) {
+				return true
+			}
+		}
+		return false
+	}
 	batch := make([]domain.StreamEvent, 0, len(results))
 	for _, r := range results {
 		account, ok := accounts[r.MonitorID]
@@ -59,7 +93,7 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 		}
 		checked := r.CheckedAt.UTC().Truncate(time.Microsecond)
 		ev := &domain.CheckRecorded{MonitorID: r.MonitorID, RegionID: regionID, ScheduledAt: r.ScheduledAt.UTC().Truncate(time.Microsecond),
-			CheckedAt: checked, CheckOutcome: r.Outcome}
+			CheckedAt: checked, CheckOutcome: r.Outcome, InMaintenance: inMaintenance(account, r.MonitorID, checked)}
 		meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: regionID, AccountID: account, OccurredAt: checked}
 		data, err := domain.Encode(ev, meta, CheckEventID(r.MonitorID, regionID, r.ScheduledAt))
 		if err != nil {

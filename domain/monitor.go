@@ -282,6 +282,10 @@ type CheckRecorded struct {
 	RegionID    int64     `json:"region_id"`
 	ScheduledAt time.Time `json:"scheduled_at"`
 	CheckedAt   time.Time `json:"checked_at"`
+	// InMaintenance says a maintenance window covered the monitor when the
+	// check ran: decided once, when the result is recorded, so every reader
+	// (incidents, uptime, notifications) agrees, on replays too.
+	InMaintenance bool `json:"in_maintenance,omitempty"`
 	CheckOutcome
 }
 

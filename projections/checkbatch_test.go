@@ -50,7 +50,8 @@ func checkHistory(t *testing.T, store *postgres.EventStore) []domain.RecordedEve
 		region := int64(i%3 + 1) // region 3 is not assigned: ignored for status
 		at := base.Add(time.Duration(i) * time.Second)
 		c := &domain.CheckRecorded{MonitorID: id, RegionID: region, ScheduledAt: at, CheckedAt: at,
-			CheckOutcome: domain.CheckOutcome{Up: (i/7)%3 != 0, ResponseTimeMs: float64(i%50) + 0.5, StatusCode: 200 + i%2*300, Error: fmt.Sprint("e", i%5)}}
+			InMaintenance: i%13 == 0,
+			CheckOutcome:  domain.CheckOutcome{Up: (i/7)%3 != 0, ResponseTimeMs: float64(i%50) + 0.5, StatusCode: 200 + i%2*300, Error: fmt.Sprint("e", i%5)}}
 		if i%11 == 0 {
 			exp := at.Add(72 * time.Hour)
 			c.CertExpiresAt = &exp

@@ -185,7 +185,10 @@ func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRe
 	if d.now().Sub(c.CheckedAt) >= d.staleAfter {
 		return nil
 	}
-	if down != m.Down {
+	// Inside a maintenance window no incident opens; one that was open
+	// still resolves when the monitor recovers. After the window, the next
+	// failing result opens it.
+	if down != m.Down && !(down && c.InMaintenance) {
 		if down {
 			msg := fmt.Sprintf("%s is down", m.Name)
 			if len(errs) > 0 {
@@ -207,7 +210,7 @@ func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRe
 	}
 	left := c.CertExpiresAt.Sub(c.CheckedAt)
 	expiring := left < time.Duration(m.SSLReminder)*24*time.Hour
-	if expiring == m.SSLExpiring {
+	if expiring == m.SSLExpiring || (expiring && c.InMaintenance) {
 		return nil
 	}
 	if expiring {

@@ -38,33 +38,37 @@ func (q *Queries) History(ctx context.Context, monitorID int64, since time.Time,
 
 // Summary is a monitor's aggregate over a range.
 type Summary struct {
-	MonitorID        int64     `json:"monitor_id"`
-	Start            time.Time `json:"start_time"`
-	End              time.Time `json:"end_time"`
-	TotalChecks      int64     `json:"total_checks"`
-	UpChecks         int64     `json:"up_checks"`
-	UptimePercentage *float64  `json:"uptime_percentage"`
-	AvgResponseTime  *float64  `json:"avg_response_time_ms"`
-	MinResponseTime  *float64  `json:"min_response_time_ms"`
-	MaxResponseTime  *float64  `json:"max_response_time_ms"`
-	P50              *float64  `json:"p50_response_time_ms"`
-	P95              *float64  `json:"p95_response_time_ms"`
-	P99              *float64  `json:"p99_response_time_ms"`
+	MonitorID   int64     `json:"monitor_id"`
+	Start       time.Time `json:"start_time"`
+	End         time.Time `json:"end_time"`
+	TotalChecks int64     `json:"total_checks"`
+	UpChecks    int64     `json:"up_checks"`
+	// MaintenanceChecks ran inside maintenance windows; uptime leaves them out.
+	MaintenanceChecks int64    `json:"maintenance_checks"`
+	UptimePercentage  *float64 `json:"uptime_percentage"`
+	AvgResponseTime   *float64 `json:"avg_response_time_ms"`
+	MinResponseTime   *float64 `json:"min_response_time_ms"`
+	MaxResponseTime   *float64 `json:"max_response_time_ms"`
+	P50               *float64 `json:"p50_response_time_ms"`
+	P95               *float64 `json:"p95_response_time_ms"`
+	P99               *float64 `json:"p99_response_time_ms"`
 	// Source says where the figures come from: "raw" results (exact) or
 	// hourly "rollups" (percentiles within ~10%).
 	Source string `json:"source"`
 }
 
 type aggRow struct {
-	Checks int64         `db:"checks"`
-	Up     int64         `db:"up_checks"`
-	Avg    *float64      `db:"avg"`
-	Min    *float64      `db:"min"`
-	Max    *float64      `db:"max"`
-	P50    *float64      `db:"p50"`
-	P95    *float64      `db:"p95"`
-	P99    *float64      `db:"p99"`
-	Hist   pq.Int64Array `db:"hist"`
+	Checks  int64         `db:"checks"`
+	Up      int64         `db:"up_checks"`
+	Maint   int64         `db:"maint_checks"`
+	MaintUp int64         `db:"maint_up"`
+	Avg     *float64      `db:"avg"`
+	Min     *float64      `db:"min"`
+	Max     *float64      `db:"max"`
+	P50     *float64      `db:"p50"`
+	P95     *float64      `db:"p95"`
+	P99     *float64      `db:"p99"`
+	Hist    pq.Int64Array `db:"hist"`
 }
 
 func round2(p *float64) *float64 {
@@ -83,6 +87,7 @@ func (q *Queries) Summary(ctx context.Context, monitorID int64, start, end, now 
 	if !start.Before(now.Add(-RawRetention)) {
 		s.Source = "raw"
 		err = q.db.GetContext(ctx, &a, `SELECT count(*) AS checks, count(*) FILTER (WHERE up) AS up_checks,
+				count(*) FILTER (WHERE in_maintenance) AS maint_checks, count(*) FILTER (WHERE in_maintenance AND up) AS maint_up,
 				avg(response_time_ms) AS avg, min(response_time_ms) AS min, max(response_time_ms) AS max,
 				percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms) AS p50,
 				percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95,
@@ -92,6 +97,7 @@ func (q *Queries) Summary(ctx context.Context, monitorID int64, start, end, now 
 	} else {
 		s.Source = "rollups"
 		err = q.db.GetContext(ctx, &a, `SELECT coalesce(sum(checks), 0) AS checks, coalesce(sum(up_checks), 0) AS up_checks,
+				coalesce(sum(maint_checks), 0) AS maint_checks, coalesce(sum(maint_up), 0) AS maint_up,
 				sum(rt_sum) / nullif(sum(checks), 0) AS avg, min(rt_min) AS min, max(rt_max) AS max,
 				NULL::float8 AS p50, NULL::float8 AS p95, NULL::float8 AS p99,
 				coalesce((SELECT array_agg(s ORDER BY i) FROM (SELECT i, sum(h) AS s FROM check_rollups r2,
@@ -103,9 +109,9 @@ func (q *Queries) Summary(ctx context.Context, monitorID int64, start, end, now 
 	if err != nil {
 		return s, err
 	}
-	s.TotalChecks, s.UpChecks = a.Checks, a.Up
-	if a.Checks > 0 {
-		u := float64(a.Up) * 100 / float64(a.Checks)
+	s.TotalChecks, s.UpChecks, s.MaintenanceChecks = a.Checks, a.Up, a.Maint
+	if counted := a.Checks - a.Maint; counted > 0 {
+		u := float64(a.Up-a.MaintUp) * 100 / float64(counted)
 		s.UptimePercentage = round2(&u)
 	}
 	s.AvgResponseTime, s.MinResponseTime, s.MaxResponseTime = round2(a.Avg), round2(a.Min), round2(a.Max)
@@ -156,13 +162,14 @@ func (q *Queries) Timeseries(ctx context.Context, monitorID int64, start, end, n
 	var err error
 	if !start.Before(now.Add(-RawRetention)) {
 		err = q.db.SelectContext(ctx, &out, `SELECT to_timestamp(floor(extract(epoch FROM checked_at) / $4) * $4) AS ts,
-				count(*) AS checks, round(100.0 * count(*) FILTER (WHERE up) / count(*), 2)::float8 AS uptime,
+				count(*) AS checks, coalesce(round(100.0 * count(*) FILTER (WHERE up AND NOT in_maintenance)
+					/ nullif(count(*) FILTER (WHERE NOT in_maintenance), 0), 2), 100)::float8 AS uptime,
 				round(avg(response_time_ms)::numeric, 2)::float8 AS avg, min(response_time_ms) AS min, max(response_time_ms) AS max
 			FROM check_results WHERE monitor_id = $1 AND checked_at >= $2 AND checked_at < $3
 			GROUP BY 1 ORDER BY 1`, monitorID, start, end, secs)
 	} else {
 		err = q.db.SelectContext(ctx, &out, `SELECT to_timestamp(floor(extract(epoch FROM hour) / $4) * $4) AS ts,
-				sum(checks) AS checks, round(100.0 * sum(up_checks) / sum(checks), 2)::float8 AS uptime,
+				sum(checks) AS checks, coalesce(round(100.0 * sum(up_checks - maint_up) / nullif(sum(checks - maint_checks), 0), 2), 100)::float8 AS uptime,
 				round((sum(rt_sum) / sum(checks))::numeric, 2)::float8 AS avg, min(rt_min) AS min, max(rt_max) AS max
 			FROM check_rollups WHERE monitor_id = $1 AND hour >= date_trunc('hour', $2::timestamptz) AND hour < $3
 			GROUP BY 1 ORDER BY 1`, monitorID, start, end, max(secs, 3600))
@@ -190,7 +197,7 @@ type RegionLatency struct {
 func (q *Queries) RegionLatencies(ctx context.Context, monitorID int64, since time.Time) ([]RegionLatency, error) {
 	out := []RegionLatency{}
 	err := q.db.SelectContext(ctx, &out, `SELECT c.region_id, r.code AS region_code, r.name AS region_name, count(*) AS checks,
-			round(100.0 * count(*) FILTER (WHERE c.up) / count(*), 2)::float8 AS uptime,
+			coalesce(round(100.0 * count(*) FILTER (WHERE c.up AND NOT c.in_maintenance) / nullif(count(*) FILTER (WHERE NOT c.in_maintenance), 0), 2), 100)::float8 AS uptime,
 			round(avg(c.response_time_ms)::numeric, 2)::float8 AS avg, min(c.response_time_ms) AS min, max(c.response_time_ms) AS max,
 			round(percentile_cont(0.95) WITHIN GROUP (ORDER BY c.response_time_ms)::numeric, 2)::float8 AS p95
 		FROM check_results c LEFT JOIN regions r ON r.id = c.region_id
@@ -218,7 +225,7 @@ func (q *Queries) Overview(ctx context.Context, accountID int64, now time.Time) 
 			count(*) FILTER (WHERE st.status = 'paused') AS paused, count(*) FILTER (WHERE coalesce(st.status, 'pending') = 'pending') AS pending,
 			coalesce((SELECT sum(r.checks) FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
 				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)), 0) AS checks,
-			(SELECT round(100.0 * sum(r.up_checks) / nullif(sum(r.checks), 0), 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
+			(SELECT round(100.0 * sum(r.up_checks - r.maint_up) / nullif(sum(r.checks - r.maint_checks), 0), 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
 				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS uptime,
 			(SELECT round((sum(r.rt_sum) / nullif(sum(r.checks), 0))::numeric, 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
 				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS avg

@@ -67,7 +67,8 @@ func (Metrics) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			status_code      INT,
 			error            TEXT NOT NULL DEFAULT '',
 			detail           TEXT NOT NULL DEFAULT '',
-			cert_expires_at  TIMESTAMPTZ);
+			cert_expires_at  TIMESTAMPTZ,
+			in_maintenance   BOOLEAN NOT NULL DEFAULT FALSE);
 		CREATE INDEX check_results_monitor ON check_results (monitor_id, checked_at);
 		CREATE INDEX check_results_time ON check_results USING brin (checked_at);
 		CREATE TABLE check_rollups (
@@ -76,6 +77,8 @@ func (Metrics) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			hour         TIMESTAMPTZ NOT NULL,
 			checks       INT NOT NULL,
 			up_checks    INT NOT NULL,
+			maint_checks INT NOT NULL DEFAULT 0, -- of checks, those inside a maintenance window
+			maint_up     INT NOT NULL DEFAULT 0,
 			rt_sum       DOUBLE PRECISION NOT NULL,
 			rt_min       DOUBLE PRECISION NOT NULL,
 			rt_max       DOUBLE PRECISION NOT NULL,
@@ -92,22 +95,27 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 			code = e.StatusCode
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms,
-			status_code, error, detail, cert_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, truncate(e.Detail, 500), e.CertExpiresAt); err != nil {
+			status_code, error, detail, cert_expires_at, in_maintenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, truncate(e.Detail, 500), e.CertExpiresAt, e.InMaintenance); err != nil {
 			return err
 		}
-		up := 0
+		up, maint, maintUp := 0, 0, 0
 		if e.Up {
 			up = 1
 		}
+		if e.InMaintenance {
+			maint, maintUp = 1, up
+		}
 		b := bucketOf(e.ResponseTimeMs)
-		_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, rt_sum, rt_min, rt_max, rt_histogram)
-			VALUES ($1, $2, date_trunc('hour', $3::timestamptz), 1, $4, $5, $5, $5,
+		_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
+				rt_sum, rt_min, rt_max, rt_histogram)
+			VALUES ($1, $2, date_trunc('hour', $3::timestamptz), 1, $4, $7, $8, $5, $5, $5,
 				(SELECT array_agg(CASE WHEN i = $6 THEN 1 ELSE 0 END ORDER BY i) FROM generate_series(1, `+itoa(HistogramBuckets)+`) AS i))
 			ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + 1, up_checks = r.up_checks + $4,
+				maint_checks = r.maint_checks + $7, maint_up = r.maint_up + $8,
 				rt_sum = r.rt_sum + $5, rt_min = least(r.rt_min, $5), rt_max = greatest(r.rt_max, $5),
 				rt_histogram[$6] = r.rt_histogram[$6] + 1`,
-			e.MonitorID, e.RegionID, e.CheckedAt, up, e.ResponseTimeMs, b)
+			e.MonitorID, e.RegionID, e.CheckedAt, up, e.ResponseTimeMs, b, maint, maintUp)
 		return err
 	case *domain.MonitorDeleted:
 		id := monitorID(rec)

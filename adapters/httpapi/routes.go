@@ -71,6 +71,15 @@ func (s *Server) routes() {
 	s.handle("POST", "/api/incidents/{id}/snooze", jwtOnly(domain.RoleEditor), s.snoozeIncident)
 	s.handle("POST", "/api/incidents/{id}/timeline", jwtOnly(domain.RoleEditor), s.commentIncident)
 
+	readMaint, writeMaint := keyOrJWT(domain.ScopeReadMaintenance, domain.RoleViewer), keyOrJWT(domain.ScopeWriteMaintenance, domain.RoleEditor)
+	s.handle("GET", "/api/maintenance-windows", readMaint, s.listMaintenance)
+	s.handle("POST", "/api/maintenance-windows", writeMaint, s.createMaintenance)
+	s.handle("GET", "/api/maintenance-windows/active", readMaint, s.activeMaintenance)
+	s.handle("GET", "/api/maintenance-windows/{id}", readMaint, s.getMaintenance)
+	s.handle("PUT", "/api/maintenance-windows/{id}", writeMaint, s.updateMaintenance)
+	s.handle("DELETE", "/api/maintenance-windows/{id}", writeMaint, s.deleteMaintenance)
+	s.handle("POST", "/api/maintenance-windows/{id}/toggle", writeMaint, s.toggleMaintenance)
+
 	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

@@ -46,6 +46,7 @@ type Deps struct {
 	Regions      *commands.RegionHandler
 	RecordChecks *commands.RecordChecksHandler
 	Incidents    *commands.IncidentHandler
+	Maintenance  *commands.MaintenanceHandler
 	// ProbeToken authenticates remote probe agents; empty disables them.
 	ProbeToken  string
 	RateLimiter RateLimiter

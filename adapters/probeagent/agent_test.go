@@ -42,6 +42,10 @@ func (s *staticSource) set(list []domain.CheckAssignment) {
 
 type everyMonitor struct{}
 
+func (everyMonitor) ActiveWindows(context.Context, []int64) (map[int64][]domain.MaintenanceConfig, error) {
+	return nil, nil
+}
+
 func (everyMonitor) MonitorAccounts(_ context.Context, ids []int64) (map[int64]int64, error) {
 	out := map[int64]int64{}
 	for _, id := range ids {
@@ -86,7 +90,7 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 		list = append(list, domain.CheckAssignment{MonitorID: id, Interval: 1, Spec: domain.CheckSpec{Type: domain.TypeHTTP, URL: target.URL, Timeout: 2 * time.Second}})
 	}
 	src.set(list)
-	sink := &lossySink{inner: probeagent.NewLocalSink(commands.NewRecordChecksHandler(store, everyMonitor{}), 7)}
+	sink := &lossySink{inner: probeagent.NewLocalSink(commands.NewRecordChecksHandler(store, everyMonitor{}, everyMonitor{}), 7)}
 	sink.losses.Store(2)
 	var stats atomic.Pointer[probeagent.Stats]
 	agent := probeagent.New(src, sink, probe.New(probe.Config{}), log, probeagent.Config{RegionID: 7, Workers: 4,

@@ -112,7 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	queries := projections.NewQueries(a.db)
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
 	regions := commands.NewRegionHandler(a.store, ids, utcNow)
-	recordChecks := commands.NewRecordChecksHandler(a.store, queries)
+	recordChecks := commands.NewRecordChecksHandler(a.store, queries, queries)
 	api := httpapi.New(httpapi.Deps{
 		Log: log.With("component", "http"), Store: a.store, Queries: queries,
 		ReadModels: settleModels(), Projectors: projectorNames(all),
@@ -121,6 +121,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Regions:      regions,
 		RecordChecks: recordChecks,
 		Incidents:    incidents,
+		Maintenance:  commands.NewMaintenanceHandler(a.store, ids, utcNow, queries),
 		ProbeToken:   c.ProbeToken,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// AccountMonitors lists an account's monitor ids, for validating windows.
+type AccountMonitors interface {
+	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
+}
+
+// MaintenanceHandler handles maintenance window commands; every change is
+// an event on the window's stream, so the audit log shows who scheduled what.
+type MaintenanceHandler struct {
+	store    domain.EventStore
+	ids      IDs
+	now      Clock
+	monitors AccountMonitors
+}
+
+// NewMaintenanceHandler returns a handler.
+func NewMaintenanceHandler(store domain.EventStore, ids IDs, now Clock, monitors AccountMonitors) *MaintenanceHandler {
+	return &MaintenanceHandler{store: store, ids: ids, now: now, monitors: monitors}
+}
+
+func (h *MaintenanceHandler) validate(ctx context.Context, accountID int64, cfg *domain.MaintenanceConfig) error {
+	ids, err := h.monitors.MonitorIDs(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	own := map[int64]bool{}
+	for _, id := range ids {
+		own[id] = true
+	}
+	return cfg.Validate(time.LoadLocation, func(id int64) bool { return own[id] })
+}
+
+// Schedule creates a window.
+func (h *MaintenanceHandler) Schedule(ctx context.Context, actor Actor, cfg domain.MaintenanceConfig) (int64, domain.Position, error) {
+	if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
+		return 0, domain.Position{}, err
+	}
+	id, err := h.ids.Next(ctx, "maintenance")
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	res, err := save(ctx, h.store, domain.MaintenanceStream(id), domain.NoStream, actor.metadata(h.now(), 0),
+		[]domain.Event{&domain.MaintenanceScheduled{WindowID: id, AccountID: actor.AccountID, Config: cfg}})
+	return id, res.Position, err
+}
+
+// Update applies a partial change: patch holds only the fields to change.
+func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+	return h.decide(ctx, actor, id, func(w *domain.MaintenanceWindow) ([]domain.Event, error) {
+		cfg := w.Config
+		cfg.MonitorIDs = append([]int64(nil), w.Config.MonitorIDs...)
+		if err := json.Unmarshal(patch, &cfg); err != nil {
+			return nil, fmt.Errorf("apply change: %w", err)
+		}
+		if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
+			return nil, err
+		}
+		return []domain.Event{&domain.MaintenanceUpdated{Config: cfg}}, nil
+	})
+}
+
+// Toggle switches a window on or off.
+func (h *MaintenanceHandler) Toggle(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+	return h.decide(ctx, actor, id, func(w *domain.MaintenanceWindow) ([]domain.Event, error) {
+		return []domain.Event{&domain.MaintenanceToggled{IsActive: !w.Config.IsActive}}, nil
+	})
+}
+
+// Delete removes a window.
+func (h *MaintenanceHandler) Delete(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+	return h.decide(ctx, actor, id, func(w *domain.MaintenanceWindow) ([]domain.Event, error) {
+		return []domain.Event{&domain.MaintenanceDeleted{}}, nil
+	})
+}
+
+func (h *MaintenanceHandler) decide(ctx context.Context, actor Actor, id int64, fn func(*domain.MaintenanceWindow) ([]domain.Event, error)) (domain.Position, error) {
+	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
+		var w domain.MaintenanceWindow
+		version, err := load(ctx, h.store, domain.MaintenanceStream(id), &w)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		if !w.Exists() || w.AccountID != actor.AccountID {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "maintenance window %d not found", id)
+		}
+		events, err := fn(&w)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		return save(ctx, h.store, domain.MaintenanceStream(id), version, actor.metadata(h.now(), w.AccountID), events)
+	})
+	return res.Position, err
+}
