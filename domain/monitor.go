@@ -44,6 +44,11 @@ type MonitorConfig struct {
 	DNSResolver          string            `json:"dns_resolver"`
 	GracePeriod          int               `json:"grace_period"`
 	TagIDs               []int64           `json:"tag_ids"`
+	// PerformanceThresholdMs opens a PERFORMANCE incident when that many
+	// consecutive successful checks (PerformanceConsecutiveChecks) take
+	// longer; as many consecutive faster checks resolve it. 0: off.
+	PerformanceThresholdMs       int `json:"performance_threshold_ms"`
+	PerformanceConsecutiveChecks int `json:"performance_consecutive_checks"`
 }
 
 // Defaults from the reference.
@@ -59,7 +64,8 @@ const (
 func DefaultMonitorConfig() MonitorConfig {
 	return MonitorConfig{CheckInterval: DefaultCheckInterval, Timeout: DefaultTimeout, ConfirmFromLocations: 1,
 		FollowRedirects: true, VerifySSL: true, GracePeriod: DefaultGracePeriod, RegionIDs: []int64{}, TagIDs: []int64{},
-		ExpectedStatusCodes: []int{}, RequestHeaders: map[string]string{}}
+		PerformanceConsecutiveChecks: 3,
+		ExpectedStatusCodes:          []int{}, RequestHeaders: map[string]string{}}
 }
 
 // Spec is what a probe needs to check this monitor.
@@ -189,6 +195,15 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 	}
 	if c.SSLExpiryReminder < 0 || c.SSLExpiryReminder > 365 {
 		v.Add("ssl_expiry_reminder", "value_error", "ssl_expiry_reminder must be between 0 and 365 days")
+	}
+	if c.PerformanceThresholdMs < 0 || c.PerformanceThresholdMs > MaxTimeout*1000 {
+		v.Add("performance_threshold_ms", "value_error", "performance_threshold_ms must be between 0 (off) and %d", MaxTimeout*1000)
+	}
+	if c.PerformanceConsecutiveChecks == 0 {
+		c.PerformanceConsecutiveChecks = 3
+	}
+	if c.PerformanceConsecutiveChecks < 1 || c.PerformanceConsecutiveChecks > 100 {
+		v.Add("performance_consecutive_checks", "value_error", "performance_consecutive_checks must be between 1 and 100")
 	}
 	if c.GracePeriod < 0 || c.GracePeriod > MaxCheckInterval {
 		v.Add("grace_period", "value_error", "grace_period must be between 0 and %d seconds", MaxCheckInterval)

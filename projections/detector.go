@@ -44,7 +44,7 @@ func NewIncidentDetector(commands IncidentCommands, now func() time.Time) *Incid
 }
 
 func (*IncidentDetector) Name() string { return "incident_detector" }
-func (*IncidentDetector) Version() int { return 1 }
+func (*IncidentDetector) Version() int { return 2 }
 func (*IncidentDetector) IsConsumer()  {}
 func (*IncidentDetector) Tables() []string {
 	return []string{"detector_monitors", "detector_latest"}
@@ -70,7 +70,12 @@ func (*IncidentDetector) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			ssl_reminder INT NOT NULL,
 			paused       BOOLEAN NOT NULL DEFAULT FALSE,
 			down         BOOLEAN NOT NULL DEFAULT FALSE,
-			ssl_expiring BOOLEAN NOT NULL DEFAULT FALSE);
+			ssl_expiring BOOLEAN NOT NULL DEFAULT FALSE,
+			perf_threshold   INT NOT NULL DEFAULT 0,
+			perf_consecutive INT NOT NULL DEFAULT 3,
+			slow_streak      INT NOT NULL DEFAULT 0,
+			fast_streak      INT NOT NULL DEFAULT 0,
+			perf_open        BOOLEAN NOT NULL DEFAULT FALSE);
 		CREATE TABLE detector_latest (
 			monitor_id BIGINT NOT NULL,
 			region_id  BIGINT NOT NULL,
@@ -82,28 +87,36 @@ func (*IncidentDetector) Setup(ctx context.Context, tx *sqlx.Tx) error {
 }
 
 type detectorMonitor struct {
-	AccountID   int64         `db:"account_id"`
-	Name        string        `db:"name"`
-	Confirm     int           `db:"confirm"`
-	RegionIDs   pq.Int64Array `db:"region_ids"`
-	SSLReminder int           `db:"ssl_reminder"`
-	Paused      bool          `db:"paused"`
-	Down        bool          `db:"down"`
-	SSLExpiring bool          `db:"ssl_expiring"`
+	AccountID       int64         `db:"account_id"`
+	Name            string        `db:"name"`
+	Confirm         int           `db:"confirm"`
+	RegionIDs       pq.Int64Array `db:"region_ids"`
+	SSLReminder     int           `db:"ssl_reminder"`
+	Paused          bool          `db:"paused"`
+	Down            bool          `db:"down"`
+	SSLExpiring     bool          `db:"ssl_expiring"`
+	PerfThreshold   int           `db:"perf_threshold"`
+	PerfConsecutive int           `db:"perf_consecutive"`
+	SlowStreak      int           `db:"slow_streak"`
+	FastStreak      int           `db:"fast_streak"`
+	PerfOpen        bool          `db:"perf_open"`
 }
 
 func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	switch e := ev.(type) {
 	case *domain.MonitorCreated:
 		c := e.Config
-		_, err := tx.ExecContext(ctx, `INSERT INTO detector_monitors (monitor_id, account_id, name, confirm, region_ids, ssl_reminder)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (monitor_id) DO NOTHING`,
-			e.MonitorID, e.AccountID, c.Name, max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder)
+		_, err := tx.ExecContext(ctx, `INSERT INTO detector_monitors (monitor_id, account_id, name, confirm, region_ids, ssl_reminder,
+				perf_threshold, perf_consecutive)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (monitor_id) DO NOTHING`,
+			e.MonitorID, e.AccountID, c.Name, max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder,
+			c.PerformanceThresholdMs, max(c.PerformanceConsecutiveChecks, 1))
 		return err
 	case *domain.MonitorUpdated:
 		c := e.Config
-		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET name = $2, confirm = $3, region_ids = $4, ssl_reminder = $5
-			WHERE monitor_id = $1`, monitorID(rec), c.Name, max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder)
+		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET name = $2, confirm = $3, region_ids = $4, ssl_reminder = $5,
+				perf_threshold = $6, perf_consecutive = $7 WHERE monitor_id = $1`, monitorID(rec), c.Name, max(c.ConfirmFromLocations, 1),
+			pq.Array(c.RegionIDs), c.SSLExpiryReminder, c.PerformanceThresholdMs, max(c.PerformanceConsecutiveChecks, 1))
 		return err
 	case *domain.MonitorPaused, *domain.MonitorDeleted:
 		id := monitorID(rec)
@@ -127,14 +140,16 @@ func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.Record
 			_, err = tx.ExecContext(ctx, `DELETE FROM detector_monitors WHERE monitor_id = $1`, id)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE detector_monitors SET paused = TRUE, down = FALSE, ssl_expiring = FALSE WHERE monitor_id = $1`, id)
+		_, err = tx.ExecContext(ctx, `UPDATE detector_monitors SET paused = TRUE, down = FALSE, ssl_expiring = FALSE, perf_open = FALSE,
+			slow_streak = 0, fast_streak = 0 WHERE monitor_id = $1`, id)
 		return err
 	case *domain.MonitorResumed:
 		id := monitorID(rec)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM detector_latest WHERE monitor_id = $1`, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET paused = FALSE, down = FALSE, ssl_expiring = FALSE WHERE monitor_id = $1`, id)
+		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET paused = FALSE, down = FALSE, ssl_expiring = FALSE, perf_open = FALSE,
+			slow_streak = 0, fast_streak = 0 WHERE monitor_id = $1`, id)
 		return err
 	case *domain.CheckRecorded:
 		return d.check(ctx, tx, e)
@@ -144,7 +159,8 @@ func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.Record
 
 func (d *IncidentDetector) monitor(ctx context.Context, tx Exec, id int64) (detectorMonitor, bool, error) {
 	var m detectorMonitor
-	err := tx.GetContext(ctx, &m, `SELECT account_id, name, confirm, region_ids, ssl_reminder, paused, down, ssl_expiring FROM detector_monitors WHERE monitor_id = $1`, id)
+	err := tx.GetContext(ctx, &m, `SELECT account_id, name, confirm, region_ids, ssl_reminder, paused, down, ssl_expiring,
+		perf_threshold, perf_consecutive, slow_streak, fast_streak, perf_open FROM detector_monitors WHERE monitor_id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, false, nil
 	}
@@ -179,6 +195,9 @@ func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRe
 		}
 	}
 	down := domain.MonitorStatus(false, m.Confirm, results) == domain.StatusDown
+	if err := d.performance(ctx, tx, c, &m); err != nil {
+		return err
+	}
 	// History replayed on a first start or a rebuild only updates state;
 	// the flags below say which incidents this detector has open, so the
 	// first fresh result of an outage that began in the past opens one.
@@ -227,6 +246,41 @@ func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRe
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE detector_monitors SET ssl_expiring = $2 WHERE monitor_id = $1`, c.MonitorID, expiring)
+	return err
+}
+
+// performance tracks streaks of slow and fast successful checks and opens
+// or resolves a PERFORMANCE incident when a streak reaches the monitor's
+// performance_consecutive_checks.
+func (d *IncidentDetector) performance(ctx context.Context, tx Exec, c *domain.CheckRecorded, m *detectorMonitor) error {
+	if m.PerfThreshold <= 0 || !c.Up {
+		return nil
+	}
+	slow := c.ResponseTimeMs > float64(m.PerfThreshold)
+	if slow {
+		m.SlowStreak, m.FastStreak = m.SlowStreak+1, 0
+	} else {
+		m.SlowStreak, m.FastStreak = 0, m.FastStreak+1
+	}
+	live := d.now().Sub(c.CheckedAt) < d.staleAfter
+	open := m.PerfOpen
+	switch {
+	case live && !open && slow && m.SlowStreak >= m.PerfConsecutive && !c.InMaintenance:
+		msg := fmt.Sprintf("%s is slow: %d consecutive checks over %d ms (last %.0f ms)", m.Name, m.SlowStreak, m.PerfThreshold, c.ResponseTimeMs)
+		if _, _, err := d.commands.Open(ctx, m.AccountID, c.MonitorID, domain.IncidentPerformance, msg, c.CheckedAt); err != nil {
+			return err
+		}
+		open = true
+	case live && open && !slow && m.FastStreak >= m.PerfConsecutive:
+		if _, err := d.commands.Close(ctx, m.AccountID, c.MonitorID, domain.IncidentPerformance, "performance_recovered",
+			fmt.Sprintf("Resolved automatically: %s answered within %d ms %d times in a row", m.Name, m.PerfThreshold, m.FastStreak)); err != nil {
+			return err
+		}
+		open = false
+	}
+	m.PerfOpen = open
+	_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET slow_streak = $2, fast_streak = $3, perf_open = $4 WHERE monitor_id = $1`,
+		c.MonitorID, m.SlowStreak, m.FastStreak, open)
 	return err
 }
 

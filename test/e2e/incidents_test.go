@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,5 +179,38 @@ func TestIncidentLifecycle(t *testing.T) {
 		var i incident
 		s.expect(200, "GET", "/api/v1/incidents/"+itoa(list[0].ID), jwt, nil).json(t, &i)
 		return i.Status == "RESOLVED" && strings.Contains(i.Timeline[len(i.Timeline)-1].Message, "paused")
+	})
+}
+
+// TestPerformanceIncident: consecutive slow answers over the monitor's
+// threshold open a PERFORMANCE incident; as many fast ones resolve it.
+func TestPerformanceIncident(t *testing.T) {
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
+	su := signup(t, s, "perf@example.com", "Perf")
+	unlimited(t, s, su.Account.ID)
+	jwt := su.AccessToken
+	var delay atomic.Int64
+	tg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(delay.Load()))
+	}))
+	defer tg.Close()
+	var m monitor
+	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "slow api", "type": "HTTP", "url": tg.URL, "check_interval": 1,
+		"performance_threshold_ms": 150, "performance_consecutive_checks": 2}).json(t, &m)
+	s.expect(422, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "x", "type": "HTTP", "url": tg.URL, "performance_consecutive_checks": 101})
+	waitStatus(t, s, jwt, m.ID, "up")
+	delay.Store(int64(300 * time.Millisecond))
+	list := waitIncidents(t, s, jwt, "?incident_type=PERFORMANCE", 1)
+	if !strings.Contains(list[0].Message, "over 150 ms") || list[0].Status != "TRIGGERED" {
+		t.Errorf("incident = %+v", list[0])
+	}
+	if getMonitor(t, s, jwt, m.ID).Status != "up" {
+		t.Error("a slow monitor is not down")
+	}
+	delay.Store(0)
+	waitFor(t, func() bool {
+		var i incident
+		s.expect(200, "GET", "/api/v1/incidents/"+itoa(list[0].ID), jwt, nil).json(t, &i)
+		return i.Status == "RESOLVED"
 	})
 }

@@ -1,0 +1,90 @@
+package commands_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/medialuna/medialuna/adapters/postgres"
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/test/testdb"
+)
+
+// TestAcknowledgeRacingTheAutomaticResolve runs people acknowledging and
+// the detector resolving the same incidents at the same moment, many
+// times, and checks every history is one of the two consistent orders.
+func TestAcknowledgeRacingTheAutomaticResolve(t *testing.T) {
+	db := testdb.New(t)
+	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	h := commands.NewIncidentHandler(store, postgres.NewIDs(db.DB), time.Now)
+	ctx := context.Background()
+	user := commands.Actor{Type: domain.ActorUser, ID: 5, AccountID: 1}
+	for monitor := int64(1); monitor <= 20; monitor++ {
+		id, _, err := h.Open(ctx, 1, monitor, domain.IncidentDown, "down", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Opening again (a detector retry) finds the same incident.
+		if again, _, err := h.Open(ctx, 1, monitor, domain.IncidentDown, "down", time.Now()); err != nil || again != id {
+			t.Fatalf("second open: %d, %v; want %d", again, err, id)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 3)
+		start := make(chan struct{})
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := h.Acknowledge(ctx, user, id, "on it")
+				if domain.ErrorCode(err) == domain.ErrConflict {
+					err = nil // resolved first: refused, as it should be
+				}
+				errs <- err
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := h.Close(ctx, 1, monitor, domain.IncidentDown, "recovered", "up again")
+			errs <- err
+		}()
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("monitor %d: %v", monitor, err)
+			}
+		}
+		recs, err := store.ReadStream(ctx, domain.IncidentStream(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, r := range recs {
+			types = append(types, r.Type)
+		}
+		got := ""
+		for _, ty := range types {
+			got += ty + " "
+		}
+		switch got {
+		case "IncidentTriggered IncidentAcknowledged IncidentResolved ", "IncidentTriggered IncidentResolved ":
+		default:
+			t.Errorf("monitor %d: inconsistent history %q", monitor, got)
+		}
+		var tracker domain.IncidentTracker
+		trecs, _ := store.ReadStream(ctx, domain.MonitorIncidentsStream(monitor))
+		for _, r := range trecs {
+			ev, _ := domain.DecodeRecorded(r)
+			tracker.Apply(ev)
+		}
+		if len(tracker.Open) != 0 || len(trecs) != 2 {
+			t.Errorf("monitor %d: tracker %v after %d events; want closed after open+close", monitor, tracker.Open, len(trecs))
+		}
+	}
+}
