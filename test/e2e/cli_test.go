@@ -13,7 +13,7 @@ import (
 )
 
 // medialuna runs a CLI command against db and returns stdout and stderr.
-func medialuna(t *testing.T, db *testdb.DB, args ...string) (string, string, error) {
+func medialuna(t testing.TB, db *testdb.DB, args ...string) (string, string, error) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+db.URL)

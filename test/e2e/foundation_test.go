@@ -28,7 +28,7 @@ type signupResponse struct {
 	} `json:"account"`
 }
 
-func signup(t *testing.T, s *server, email, account string) signupResponse {
+func signup(t testing.TB, s *server, email, account string) signupResponse {
 	t.Helper()
 	var out signupResponse
 	s.expect(201, "POST", "/api/auth/signup", "", map[string]string{"email": email, "password": "correct horse battery", "account_name": account}).json(t, &out)

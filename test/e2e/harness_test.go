@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 
 // server is one running medialuna process.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string
 	DB   *testdb.DB
 	Mail *smtpcatcher.Catcher
@@ -71,7 +71,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServer runs `medialuna serve` and waits for /healthz.
-func startServer(t *testing.T, db *testdb.DB, mail *smtpcatcher.Catcher, extraEnv ...string) *server {
+func startServer(t testing.TB, db *testdb.DB, mail *smtpcatcher.Catcher, extraEnv ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	s := &server{t: t, URL: "http://" + addr, DB: db, Mail: mail, logs: &syncBuffer{}, done: make(chan error, 1)}
@@ -139,7 +139,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
@@ -204,7 +204,7 @@ func (s *server) expect(want int, method, path, auth string, body any) response 
 }
 
 // waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -217,7 +217,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // unlimited moves an account to ENTERPRISE (no rate limit) for tests that
 // poll the API many times a minute.
-func unlimited(t *testing.T, s *server, accountID int64) {
+func unlimited(t testing.TB, s *server, accountID int64) {
 	t.Helper()
 	if _, errOut, err := medialuna(t, s.DB, "accounts", "set-plan", strconv.FormatInt(accountID, 10), "ENTERPRISE"); err != nil {
 		t.Fatalf("set-plan: %v %s", err, errOut)

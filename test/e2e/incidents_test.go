@@ -40,13 +40,13 @@ func (i incident) events() string {
 	return strings.Join(out, " ")
 }
 
-func incidentsOf(t *testing.T, s *server, token string, query string) []incident {
+func incidentsOf(t testing.TB, s *server, token string, query string) []incident {
 	var list []incident
 	s.expect(200, "GET", "/api/v1/incidents"+query, token, nil).json(t, &list)
 	return list
 }
 
-func waitIncidents(t *testing.T, s *server, token, query string, n int) []incident {
+func waitIncidents(t testing.TB, s *server, token, query string, n int) []incident {
 	t.Helper()
 	var list []incident
 	waitFor(t, func() bool {

@@ -61,16 +61,16 @@ func newTarget(t *testing.T) *target {
 	return tg
 }
 
-func getMonitor(t *testing.T, s *server, token string, id int64) monitor {
+func getMonitor(t testing.TB, s *server, token string, id int64) monitor {
 	var m monitor
 	s.expect(200, "GET", "/api/v1/monitors/"+itoa(id), token, nil).json(t, &m)
 	return m
 }
 
-func waitStatus(t *testing.T, s *server, token string, id int64, want string) monitor {
+func waitStatus(t testing.TB, s *server, token string, id int64, want string) monitor {
 	t.Helper()
 	var m monitor
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		m = getMonitor(t, s, token, id)
 		if m.Status == want {
