@@ -61,28 +61,14 @@ func (s *EventStore) Append(ctx context.Context, stream string, expected domain.
 	if len(events) == 0 {
 		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "nothing to append")
 	}
-	n := len(events)
-	ids := make([]string, n)
-	types := make([]string, n)
-	schemaVersions := make([]int64, n)
-	data := make([]string, n)
-	metas := make([]string, n)
-	accounts := make([]string, n)
-	for i, e := range events {
-		meta, err := json.Marshal(e.Metadata)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		ids[i], types[i], schemaVersions[i] = e.ID, e.Type, int64(e.Version)
-		data[i], metas[i] = string(e.Data), string(meta)
-		if e.Metadata.AccountID != 0 {
-			accounts[i] = strconv.FormatInt(e.Metadata.AccountID, 10)
-		}
+	cols, err := newColumns(events)
+	if err != nil {
+		return domain.AppendResult{}, err
 	}
-	args := []any{stream, pq.Array(ids), pq.Array(types), pq.Array(schemaVersions), pq.Array(data), pq.Array(metas), pq.Array(accounts), int64(expected)}
+	n := len(events)
+	args := append([]any{stream}, append(cols.args(), int64(expected))...)
 
 	var res appendRow
-	var err error
 	if expected == domain.AnyVersion {
 		// Appends without a version guard take a per-stream lock so that two
 		// of them cannot pick the same next version and fail spuriously.
@@ -123,28 +109,17 @@ func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEven
 	if len(events) == 0 {
 		return domain.Position{}, nil
 	}
-	n := len(events)
-	streams := make([]string, n)
-	ids := make([]string, n)
-	types := make([]string, n)
-	schemaVersions := make([]int64, n)
-	data := make([]string, n)
-	metas := make([]string, n)
-	accounts := make([]string, n)
+	streams := make([]string, len(events))
+	data := make([]domain.EventData, len(events))
 	for i, se := range events {
 		if se.Stream == "" {
 			return domain.Position{}, domain.Errorf(domain.ErrInvalid, "stream id must not be empty")
 		}
-		e := se.Event
-		meta, err := json.Marshal(e.Metadata)
-		if err != nil {
-			return domain.Position{}, err
-		}
-		streams[i], ids[i], types[i], schemaVersions[i] = se.Stream, e.ID, e.Type, int64(e.Version)
-		data[i], metas[i] = string(e.Data), string(meta)
-		if e.Metadata.AccountID != 0 {
-			accounts[i] = strconv.FormatInt(e.Metadata.AccountID, 10)
-		}
+		streams[i], data[i] = se.Stream, se.Event
+	}
+	cols, err := newColumns(data)
+	if err != nil {
+		return domain.Position{}, err
 	}
 	var res appendRow
 	for attempt := 0; ; attempt++ {
@@ -153,8 +128,7 @@ func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEven
 				FROM (SELECT DISTINCT s FROM unnest($1::text[]) AS s ORDER BY s) AS locked`, pq.Array(streams)); err != nil {
 				return err
 			}
-			return tx.GetContext(ctx, &res, appendBatchSQL, pq.Array(streams), pq.Array(ids), pq.Array(types),
-				pq.Array(schemaVersions), pq.Array(data), pq.Array(metas), pq.Array(accounts))
+			return tx.GetContext(ctx, &res, appendBatchSQL, append([]any{pq.Array(streams)}, cols.args()...)...)
 		})
 		// Two retries of one batch racing each other: the loser hits the
 		// event id constraint; once more and it sees the winner's rows.
@@ -174,6 +148,34 @@ func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEven
 		return domain.Position{}, fmt.Errorf("parse transaction id %q: %w", res.Tx.String, err)
 	}
 	return domain.Position{Commit: txid, Prepare: uint64(res.Position.Int64)}, nil
+}
+
+// columns holds a batch of events as the column arrays the insert unnests.
+type columns struct {
+	ids, types, data, metas, accounts []string
+	versions                          []int64
+}
+
+func newColumns(events []domain.EventData) (columns, error) {
+	n := len(events)
+	c := columns{ids: make([]string, n), types: make([]string, n), data: make([]string, n), metas: make([]string, n),
+		accounts: make([]string, n), versions: make([]int64, n)}
+	for i, e := range events {
+		meta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return c, err
+		}
+		c.ids[i], c.types[i], c.versions[i], c.data[i], c.metas[i] = e.ID, e.Type, int64(e.Version), string(e.Data), string(meta)
+		if e.Metadata.AccountID != 0 {
+			c.accounts[i] = strconv.FormatInt(e.Metadata.AccountID, 10)
+		}
+	}
+	return c, nil
+}
+
+// args are the arrays in the order both insert statements take them.
+func (c columns) args() []any {
+	return []any{pq.Array(c.ids), pq.Array(c.types), pq.Array(c.versions), pq.Array(c.data), pq.Array(c.metas), pq.Array(c.accounts)}
 }
 
 func isUniqueViolation(err error, constraint string) bool {
