@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -87,6 +89,7 @@ func (*IncidentDetector) Setup(ctx context.Context, tx *sqlx.Tx) error {
 }
 
 type detectorMonitor struct {
+	MonitorID       int64         `db:"monitor_id"`
 	AccountID       int64         `db:"account_id"`
 	Name            string        `db:"name"`
 	Confirm         int           `db:"confirm"`
@@ -159,43 +162,159 @@ func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.Record
 
 func (d *IncidentDetector) monitor(ctx context.Context, tx Exec, id int64) (detectorMonitor, bool, error) {
 	var m detectorMonitor
-	err := tx.GetContext(ctx, &m, `SELECT account_id, name, confirm, region_ids, ssl_reminder, paused, down, ssl_expiring,
-		perf_threshold, perf_consecutive, slow_streak, fast_streak, perf_open FROM detector_monitors WHERE monitor_id = $1`, id)
+	err := tx.GetContext(ctx, &m, `SELECT `+detectorColumns+` FROM detector_monitors WHERE monitor_id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, false, nil
 	}
 	return m, err == nil, err
 }
 
+const detectorColumns = `monitor_id, account_id, name, confirm, region_ids, ssl_reminder, paused, down, ssl_expiring,
+	perf_threshold, perf_consecutive, slow_streak, fast_streak, perf_open`
+
+// latestResult is a region's latest result as the detector keeps it.
+type latestResult struct {
+	MonitorID int64     `db:"monitor_id"`
+	RegionID  int64     `db:"region_id"`
+	Up        bool      `db:"up"`
+	Error     string    `db:"error"`
+	CheckedAt time.Time `db:"checked_at"`
+}
+
+// detectorState is what evaluating a run of checks reads and writes.
+type detectorState struct {
+	monitors map[int64]*detectorMonitor
+	latest   map[int64]map[int64]latestResult // monitor -> region -> result
+}
+
+func (d *IncidentDetector) loadState(ctx context.Context, tx Exec, ids []int64) (detectorState, error) {
+	st := detectorState{monitors: map[int64]*detectorMonitor{}, latest: map[int64]map[int64]latestResult{}}
+	var ms []detectorMonitor
+	if err := tx.SelectContext(ctx, &ms, `SELECT `+detectorColumns+` FROM detector_monitors WHERE monitor_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return st, err
+	}
+	for i := range ms {
+		st.monitors[ms[i].MonitorID] = &ms[i]
+	}
+	var ls []latestResult
+	if err := tx.SelectContext(ctx, &ls, `SELECT monitor_id, region_id, up, error, checked_at FROM detector_latest WHERE monitor_id = ANY($1)`,
+		pq.Array(ids)); err != nil {
+		return st, err
+	}
+	for _, l := range ls {
+		if st.latest[l.MonitorID] == nil {
+			st.latest[l.MonitorID] = map[int64]latestResult{}
+		}
+		st.latest[l.MonitorID][l.RegionID] = l
+	}
+	return st, nil
+}
+
+// saveState writes back the monitors and latest results a run touched, in
+// two statements whatever the run's length.
+func (d *IncidentDetector) saveState(ctx context.Context, tx Exec, st detectorState, touched []int64) error {
+	var lm, lr []int64
+	var lup []bool
+	var lerr, lat []string
+	var ids, slow, fast []int64
+	var down, ssl, perf []bool
+	for _, id := range touched {
+		m := st.monitors[id]
+		if m == nil {
+			continue
+		}
+		ids, slow, fast = append(ids, id), append(slow, int64(m.SlowStreak)), append(fast, int64(m.FastStreak))
+		down, ssl, perf = append(down, m.Down), append(ssl, m.SSLExpiring), append(perf, m.PerfOpen)
+		for _, l := range st.latest[id] {
+			lm, lr, lup, lerr, lat = append(lm, l.MonitorID), append(lr, l.RegionID), append(lup, l.Up), append(lerr, l.Error), append(lat, ts(l.CheckedAt))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO detector_latest (monitor_id, region_id, up, error, checked_at)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::text[], $5::text[]::timestamptz[])
+		ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, error = EXCLUDED.error, checked_at = EXCLUDED.checked_at`,
+		pq.Array(lm), pq.Array(lr), pq.Array(lup), pq.Array(lerr), pq.Array(lat)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE detector_monitors m SET down = u.down, ssl_expiring = u.ssl, perf_open = u.perf,
+			slow_streak = u.slow, fast_streak = u.fast
+		FROM unnest($1::bigint[], $2::bool[], $3::bool[], $4::bool[], $5::int[], $6::int[]) AS u(id, down, ssl, perf, slow, fast)
+		WHERE m.monitor_id = u.id`, pq.Array(ids), pq.Array(down), pq.Array(ssl), pq.Array(perf), pq.Array(slow), pq.Array(fast))
+	return err
+}
+
+// checks evaluates a run of check results against loaded state.
+func (d *IncidentDetector) checks(ctx context.Context, tx Exec, run []*domain.CheckRecorded) error {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, c := range run {
+		if !seen[c.MonitorID] {
+			seen[c.MonitorID] = true
+			ids = append(ids, c.MonitorID)
+		}
+	}
+	st, err := d.loadState(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range run {
+		if err := d.evaluate(ctx, st, c); err != nil {
+			return err
+		}
+	}
+	return d.saveState(ctx, tx, st, ids)
+}
+
+// check is the one-event path: a run of one.
 func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRecorded) error {
-	m, ok, err := d.monitor(ctx, tx, c.MonitorID)
-	if err != nil || !ok || m.Paused {
-		return err
+	return d.checks(ctx, tx, []*domain.CheckRecorded{c})
+}
+
+// ApplyBatch implements BatchProjector.
+func (d *IncidentDetector) ApplyBatch(ctx context.Context, tx Exec, recs []domain.RecordedEvent, evs []domain.Event) error {
+	return eachRun(recs, evs, func(run []*domain.CheckRecorded) error {
+		return d.checks(ctx, tx, run)
+	}, func(rec domain.RecordedEvent, ev domain.Event) error {
+		return d.Apply(ctx, tx, rec, ev)
+	})
+}
+
+// evaluate folds one result into the state and acts on the transitions it
+// causes.
+func (d *IncidentDetector) evaluate(ctx context.Context, st detectorState, c *domain.CheckRecorded) error {
+	m := st.monitors[c.MonitorID]
+	if m == nil || m.Paused {
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO detector_latest (monitor_id, region_id, up, error, checked_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, error = EXCLUDED.error, checked_at = EXCLUDED.checked_at
-		WHERE detector_latest.checked_at <= EXCLUDED.checked_at`, c.MonitorID, c.RegionID, c.Up, c.Error, c.CheckedAt); err != nil {
-		return err
+	byRegion := st.latest[c.MonitorID]
+	if byRegion == nil {
+		byRegion = map[int64]latestResult{}
+		st.latest[c.MonitorID] = byRegion
 	}
-	var latest []struct {
-		RegionID int64  `db:"region_id"`
-		Up       bool   `db:"up"`
-		Error    string `db:"error"`
+	if prev, ok := byRegion[c.RegionID]; !ok || !c.CheckedAt.Before(prev.CheckedAt) {
+		byRegion[c.RegionID] = latestResult{MonitorID: c.MonitorID, RegionID: c.RegionID, Up: c.Up, Error: c.Error, CheckedAt: c.CheckedAt}
 	}
-	if err := tx.SelectContext(ctx, &latest, `SELECT region_id, up, error FROM detector_latest
-		WHERE monitor_id = $1 AND (region_id = ANY($2) OR region_id = 0) ORDER BY region_id`, c.MonitorID, m.RegionIDs); err != nil {
-		return err
-	}
-	results := make([]domain.RegionResult, len(latest))
+	var results []domain.RegionResult
 	var errs []string
-	for i, l := range latest {
-		results[i] = domain.RegionResult{RegionID: l.RegionID, Up: l.Up}
+	regions := make([]int64, 0, len(byRegion))
+	for r := range byRegion {
+		regions = append(regions, r)
+	}
+	sort.Slice(regions, func(i, j int) bool { return regions[i] < regions[j] })
+	for _, r := range regions {
+		l := byRegion[r]
+		if r != 0 && !slices.Contains(m.RegionIDs, r) {
+			continue
+		}
+		results = append(results, domain.RegionResult{RegionID: r, Up: l.Up})
 		if !l.Up && l.Error != "" {
 			errs = append(errs, l.Error)
 		}
 	}
 	down := domain.MonitorStatus(false, m.Confirm, results) == domain.StatusDown
-	if err := d.performance(ctx, tx, c, &m); err != nil {
+	if err := d.performance(ctx, c, m); err != nil {
 		return err
 	}
 	// History replayed on a first start or a rebuild only updates state;
@@ -220,9 +339,7 @@ func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRe
 			fmt.Sprintf("Resolved automatically: %s is up again", m.Name)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET down = $2 WHERE monitor_id = $1`, c.MonitorID, down); err != nil {
-			return err
-		}
+		m.Down = down
 	}
 	if c.CertExpiresAt == nil || m.SSLReminder <= 0 {
 		return nil
@@ -245,14 +362,14 @@ func (d *IncidentDetector) check(ctx context.Context, tx Exec, c *domain.CheckRe
 		"Resolved automatically: the certificate was renewed"); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE detector_monitors SET ssl_expiring = $2 WHERE monitor_id = $1`, c.MonitorID, expiring)
-	return err
+	m.SSLExpiring = expiring
+	return nil
 }
 
 // performance tracks streaks of slow and fast successful checks and opens
 // or resolves a PERFORMANCE incident when a streak reaches the monitor's
 // performance_consecutive_checks.
-func (d *IncidentDetector) performance(ctx context.Context, tx Exec, c *domain.CheckRecorded, m *detectorMonitor) error {
+func (d *IncidentDetector) performance(ctx context.Context, c *domain.CheckRecorded, m *detectorMonitor) error {
 	if m.PerfThreshold <= 0 || !c.Up {
 		return nil
 	}
@@ -262,26 +379,24 @@ func (d *IncidentDetector) performance(ctx context.Context, tx Exec, c *domain.C
 	} else {
 		m.SlowStreak, m.FastStreak = 0, m.FastStreak+1
 	}
-	live := d.now().Sub(c.CheckedAt) < d.staleAfter
-	open := m.PerfOpen
+	if d.now().Sub(c.CheckedAt) >= d.staleAfter {
+		return nil
+	}
 	switch {
-	case live && !open && slow && m.SlowStreak >= m.PerfConsecutive && !c.InMaintenance:
+	case !m.PerfOpen && slow && m.SlowStreak >= m.PerfConsecutive && !c.InMaintenance:
 		msg := fmt.Sprintf("%s is slow: %d consecutive checks over %d ms (last %.0f ms)", m.Name, m.SlowStreak, m.PerfThreshold, c.ResponseTimeMs)
 		if _, _, err := d.commands.Open(ctx, m.AccountID, c.MonitorID, domain.IncidentPerformance, msg, c.CheckedAt); err != nil {
 			return err
 		}
-		open = true
-	case live && open && !slow && m.FastStreak >= m.PerfConsecutive:
+		m.PerfOpen = true
+	case m.PerfOpen && !slow && m.FastStreak >= m.PerfConsecutive:
 		if _, err := d.commands.Close(ctx, m.AccountID, c.MonitorID, domain.IncidentPerformance, "performance_recovered",
 			fmt.Sprintf("Resolved automatically: %s answered within %d ms %d times in a row", m.Name, m.PerfThreshold, m.FastStreak)); err != nil {
 			return err
 		}
-		open = false
+		m.PerfOpen = false
 	}
-	m.PerfOpen = open
-	_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET slow_streak = $2, fast_streak = $3, perf_open = $4 WHERE monitor_id = $1`,
-		c.MonitorID, m.SlowStreak, m.FastStreak, open)
-	return err
+	return nil
 }
 
 func dedupeStrings(in []string) []string {
