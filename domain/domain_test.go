@@ -292,3 +292,32 @@ func TestPositionOrder(t *testing.T) {
 		t.Error("position order is not (commit, prepare)")
 	}
 }
+
+func TestMonitorStatusWithStaleRegions(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r := func(id int64, up bool, age time.Duration) domain.RegionResult {
+		return domain.RegionResult{RegionID: id, Up: up, CheckedAt: now.Add(-age)}
+	}
+	cases := []struct {
+		name    string
+		confirm int
+		results []domain.RegionResult
+		want    domain.Status
+	}{
+		{"no results", 1, nil, domain.StatusPending},
+		{"one of two failing, confirm 2", 2, []domain.RegionResult{r(1, false, 0), r(2, true, 0)}, domain.StatusUp},
+		{"two of two failing, confirm 2", 2, []domain.RegionResult{r(1, false, 0), r(2, false, time.Second)}, domain.StatusDown},
+		{"a dead region's stale up does not hide the outage", 2, []domain.RegionResult{r(1, false, 0), r(2, true, 10*time.Minute)}, domain.StatusDown},
+		{"a dead region's stale down does not keep it down", 1, []domain.RegionResult{r(1, true, 0), r(2, false, 10*time.Minute)}, domain.StatusUp},
+		{"recent enough results all count", 2, []domain.RegionResult{r(1, false, 0), r(2, true, 2*time.Minute)}, domain.StatusUp},
+	}
+	for _, c := range cases {
+		got := domain.MonitorStatus(false, c.confirm, domain.FreshResults(c.results, 30))
+		if got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+	if domain.MonitorStatus(true, 1, nil) != domain.StatusPaused {
+		t.Error("paused")
+	}
+}

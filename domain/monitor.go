@@ -107,6 +107,7 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 	if n := utf8.RuneCountInString(c.Name); n == 0 || n > 200 {
 		v.Add("name", "value_error", "name must be 1 to 200 characters")
 	}
+	c.Type = MonitorType(strings.ToUpper(string(c.Type)))
 	if !slices.Contains(MonitorTypes(), c.Type) {
 		v.Add("type", "enum", "type must be one of HTTP, HEAD, TCP, DNS, SMTP, SSH, PING, PUSH")
 	}
@@ -145,7 +146,9 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 			c.URL = host
 		}
 	case TypePUSH:
-		// Push monitors are called by the user's service; url is optional.
+		// Push monitors are called by the user's service; url is optional,
+		// and there is one source of results, so one confirmation.
+		c.ConfirmFromLocations = 1
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		v.Add("port", "value_error", "port must be between 1 and 65535")
@@ -209,6 +212,9 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 		v.Add("grace_period", "value_error", "grace_period must be between 0 and %d seconds", MaxCheckInterval)
 	}
 	c.RegionIDs = dedupe(c.RegionIDs)
+	if c.Type != TypePUSH && len(c.RegionIDs) == 0 {
+		v.Add("region_ids", "value_error", "a monitor needs at least one probe region; see GET /api/regions/public")
+	}
 	for _, id := range c.RegionIDs {
 		if !r.ActiveRegions[id] {
 			v.Add("region_ids", "value_error", "region %d does not exist or is not active; see GET /api/regions/public", id)
@@ -374,13 +380,37 @@ const (
 
 // RegionResult is the latest result from one region.
 type RegionResult struct {
-	RegionID int64
-	Up       bool
+	RegionID  int64
+	Up        bool
+	CheckedAt time.Time
+}
+
+// FreshResults drops results from regions that stopped reporting: a
+// region's latest result counts only while it is within three intervals
+// and a minute of the newest one, so a dead probe's last "up" cannot hide
+// an outage the other regions confirm (nor its last "down" keep one open).
+func FreshResults(results []RegionResult, interval int) []RegionResult {
+	var newest time.Time
+	for _, r := range results {
+		if r.CheckedAt.After(newest) {
+			newest = r.CheckedAt
+		}
+	}
+	cutoff := newest.Add(-time.Duration(3*max(interval, 1)+60) * time.Second)
+	out := results[:0:0]
+	for _, r := range results {
+		if !r.CheckedAt.Before(cutoff) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // MonitorStatus decides a monitor's status from each region's latest
-// result: down only when at least confirm regions currently fail, up once
-// any result is in and fewer fail, pending before the first result.
+// (fresh) result: down when at least confirm regions currently fail, or
+// every reporting region when fewer than confirm report (a dead probe must
+// not hide an outage); up once any result is in and fewer fail; pending
+// before the first result.
 func MonitorStatus(paused bool, confirm int, latest []RegionResult) Status {
 	if paused {
 		return StatusPaused
@@ -394,7 +424,7 @@ func MonitorStatus(paused bool, confirm int, latest []RegionResult) Status {
 			failing++
 		}
 	}
-	if failing >= max(confirm, 1) {
+	if failing >= min(max(confirm, 1), len(latest)) {
 		return StatusDown
 	}
 	return StatusUp

@@ -46,7 +46,7 @@ func NewIncidentDetector(commands IncidentCommands, now func() time.Time) *Incid
 }
 
 func (*IncidentDetector) Name() string { return "incident_detector" }
-func (*IncidentDetector) Version() int { return 2 }
+func (*IncidentDetector) Version() int { return 3 }
 func (*IncidentDetector) IsConsumer()  {}
 func (*IncidentDetector) Tables() []string {
 	return []string{"detector_monitors", "detector_latest"}
@@ -77,7 +77,8 @@ func (*IncidentDetector) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			perf_consecutive INT NOT NULL DEFAULT 3,
 			slow_streak      INT NOT NULL DEFAULT 0,
 			fast_streak      INT NOT NULL DEFAULT 0,
-			perf_open        BOOLEAN NOT NULL DEFAULT FALSE);
+			perf_open        BOOLEAN NOT NULL DEFAULT FALSE,
+			check_interval   INT NOT NULL DEFAULT 300);
 		CREATE TABLE detector_latest (
 			monitor_id BIGINT NOT NULL,
 			region_id  BIGINT NOT NULL,
@@ -103,6 +104,7 @@ type detectorMonitor struct {
 	SlowStreak      int           `db:"slow_streak"`
 	FastStreak      int           `db:"fast_streak"`
 	PerfOpen        bool          `db:"perf_open"`
+	CheckInterval   int           `db:"check_interval"`
 }
 
 func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
@@ -110,16 +112,31 @@ func (d *IncidentDetector) Apply(ctx context.Context, tx Exec, rec domain.Record
 	case *domain.MonitorCreated:
 		c := e.Config
 		_, err := tx.ExecContext(ctx, `INSERT INTO detector_monitors (monitor_id, account_id, name, confirm, region_ids, ssl_reminder,
-				perf_threshold, perf_consecutive)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (monitor_id) DO NOTHING`,
+				perf_threshold, perf_consecutive, check_interval)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (monitor_id) DO NOTHING`,
 			e.MonitorID, e.AccountID, c.Name, max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder,
-			c.PerformanceThresholdMs, max(c.PerformanceConsecutiveChecks, 1))
+			c.PerformanceThresholdMs, max(c.PerformanceConsecutiveChecks, 1), c.CheckInterval)
 		return err
 	case *domain.MonitorUpdated:
 		c := e.Config
+		if c.PerformanceThresholdMs == 0 {
+			// Turning the threshold off resolves a PERFORMANCE incident it opened.
+			if m, ok, err := d.monitor(ctx, tx, monitorID(rec)); err != nil {
+				return err
+			} else if ok && m.PerfOpen && d.now().Sub(rec.Metadata.OccurredAt) < d.staleAfter {
+				if _, err := d.commands.Close(ctx, m.AccountID, m.MonitorID, domain.IncidentPerformance, "threshold_removed",
+					"Resolved: the monitor's performance threshold was turned off"); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET perf_open = FALSE, slow_streak = 0, fast_streak = 0 WHERE monitor_id = $1`, m.MonitorID); err != nil {
+					return err
+				}
+			}
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE detector_monitors SET name = $2, confirm = $3, region_ids = $4, ssl_reminder = $5,
-				perf_threshold = $6, perf_consecutive = $7 WHERE monitor_id = $1`, monitorID(rec), c.Name, max(c.ConfirmFromLocations, 1),
-			pq.Array(c.RegionIDs), c.SSLExpiryReminder, c.PerformanceThresholdMs, max(c.PerformanceConsecutiveChecks, 1))
+				perf_threshold = $6, perf_consecutive = $7, check_interval = $8 WHERE monitor_id = $1`, monitorID(rec), c.Name,
+			max(c.ConfirmFromLocations, 1), pq.Array(c.RegionIDs), c.SSLExpiryReminder, c.PerformanceThresholdMs,
+			max(c.PerformanceConsecutiveChecks, 1), c.CheckInterval)
 		return err
 	case *domain.MonitorPaused, *domain.MonitorDeleted:
 		id := monitorID(rec)
@@ -170,7 +187,7 @@ func (d *IncidentDetector) monitor(ctx context.Context, tx Exec, id int64) (dete
 }
 
 const detectorColumns = `monitor_id, account_id, name, confirm, region_ids, ssl_reminder, paused, down, ssl_expiring,
-	perf_threshold, perf_consecutive, slow_streak, fast_streak, perf_open`
+	perf_threshold, perf_consecutive, slow_streak, fast_streak, perf_open, check_interval`
 
 // latestResult is a region's latest result as the detector keeps it.
 type latestResult struct {
@@ -308,8 +325,11 @@ func (d *IncidentDetector) evaluate(ctx context.Context, st detectorState, c *do
 		if r != 0 && !slices.Contains(m.RegionIDs, r) {
 			continue
 		}
-		results = append(results, domain.RegionResult{RegionID: r, Up: l.Up})
-		if !l.Up && l.Error != "" {
+		results = append(results, domain.RegionResult{RegionID: r, Up: l.Up, CheckedAt: l.CheckedAt})
+	}
+	results = domain.FreshResults(results, m.CheckInterval)
+	for _, r := range results {
+		if l := byRegion[r.RegionID]; !l.Up && l.Error != "" {
 			errs = append(errs, l.Error)
 		}
 	}

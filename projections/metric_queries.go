@@ -194,14 +194,14 @@ type RegionLatency struct {
 }
 
 // RegionLatencies breaks a monitor's recent checks down by region.
-func (q *Queries) RegionLatencies(ctx context.Context, monitorID int64, since time.Time) ([]RegionLatency, error) {
+func (q *Queries) RegionLatencies(ctx context.Context, monitorID int64, since, until time.Time) ([]RegionLatency, error) {
 	out := []RegionLatency{}
 	err := q.db.SelectContext(ctx, &out, `SELECT c.region_id, r.code AS region_code, r.name AS region_name, count(*) AS checks,
 			coalesce(round(100.0 * count(*) FILTER (WHERE c.up AND NOT c.in_maintenance) / nullif(count(*) FILTER (WHERE NOT c.in_maintenance), 0), 2), 100)::float8 AS uptime,
 			round(avg(c.response_time_ms)::numeric, 2)::float8 AS avg, min(c.response_time_ms) AS min, max(c.response_time_ms) AS max,
 			round(percentile_cont(0.95) WITHIN GROUP (ORDER BY c.response_time_ms)::numeric, 2)::float8 AS p95
 		FROM check_results c LEFT JOIN regions r ON r.id = c.region_id
-		WHERE c.monitor_id = $1 AND c.checked_at >= $2 GROUP BY c.region_id, r.code, r.name ORDER BY c.region_id`, monitorID, since)
+		WHERE c.monitor_id = $1 AND c.checked_at >= $2 AND c.checked_at < $3 GROUP BY c.region_id, r.code, r.name ORDER BY c.region_id`, monitorID, since, until)
 	return out, err
 }
 

@@ -14,7 +14,7 @@ import (
 type Monitors struct{}
 
 func (Monitors) Name() string { return "monitors" }
-func (Monitors) Version() int { return 2 }
+func (Monitors) Version() int { return 3 }
 
 // Handles implements EventFilter.
 func (Monitors) Handles(t string) bool {
@@ -83,17 +83,19 @@ func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
 }
 
 // statusSQL recomputes the status of the monitors in $1 from their
-// regions' latest results (domain.MonitorStatus in SQL): only results from
-// regions a monitor is currently assigned count, and push heartbeats
-// (region 0) always do. Rows whose status does not change are not written.
+// regions' latest results (domain.FreshResults and domain.MonitorStatus in
+// SQL): only fresh results from regions a monitor is currently assigned
+// count, and push heartbeats (region 0) always do. Rows whose status does not change are not written.
 const statusSQL = `UPDATE monitor_state m SET status = s.status
 	FROM (SELECT mm.id, CASE
 			WHEN mm.paused THEN 'paused'
 			WHEN count(l.monitor_id) = 0 THEN 'pending'
-			WHEN count(l.monitor_id) FILTER (WHERE NOT l.up) >= greatest(mm.confirm, 1) THEN 'down'
+			WHEN count(l.monitor_id) FILTER (WHERE NOT l.up) >= least(greatest(mm.confirm, 1), count(l.monitor_id)) THEN 'down'
 			ELSE 'up' END AS status
 		FROM monitors mm LEFT JOIN monitor_region_latest l
 			ON l.monitor_id = mm.id AND (l.region_id = ANY(mm.region_ids) OR l.region_id = 0)
+			AND l.checked_at >= (SELECT max(f.checked_at) FROM monitor_region_latest f WHERE f.monitor_id = mm.id)
+				- make_interval(secs => 3 * greatest(mm.check_interval, 1) + 60)
 		WHERE mm.id = ANY($1::bigint[]) GROUP BY mm.id) AS s
 	WHERE m.monitor_id = s.id AND m.status IS DISTINCT FROM s.status`
 

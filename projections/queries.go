@@ -88,14 +88,16 @@ func (q *Queries) APIKeys(ctx context.Context, accountID int64, userID int64) ([
 
 // Usage counts what an account uses against its plan's limits.
 type Usage struct {
-	Users   int `db:"users" json:"users"`
-	APIKeys int `db:"api_keys" json:"api_keys"`
+	Monitors int `db:"monitors" json:"monitors"`
+	Users    int `db:"users" json:"users"`
+	APIKeys  int `db:"api_keys" json:"api_keys"`
 }
 
 // Usage returns an account's usage.
 func (q *Queries) Usage(ctx context.Context, accountID int64, now time.Time) (Usage, error) {
 	var u Usage
 	err := q.db.GetContext(ctx, &u, `SELECT
+		(SELECT count(*) FROM monitors WHERE account_id = $1) AS monitors,
 		(SELECT count(*) FROM users WHERE account_id = $1 AND role IS NOT NULL) AS users,
 		(SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS api_keys`,
 		accountID, now)

@@ -54,7 +54,7 @@ func newAPI(t *testing.T, replicas int) *api {
 	log := testdb.Logger(t)
 	store := postgres.NewEventStore(db.DB, db.URL, log)
 	c := &clock{}
-	models := []projections.Projector{projections.Accounts{}, projections.APIKeys{}}
+	models := []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}}
 	runner := projections.NewRunner(db.DB, store, models, log, projections.RunnerConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

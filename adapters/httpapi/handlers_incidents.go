@@ -97,6 +97,12 @@ type replayStep struct {
 // replayIncident folds the incident's stream from the log, event by event:
 // post-mortems read what the log says, not what a read model holds now.
 func (s *Server) replayIncident(r *http.Request, p *principal, id int64) ([]replayStep, error) {
+	// The read model says whether the incident is still the account's to
+	// see: a deleted monitor's incidents stay in the log (the audit trail)
+	// but leave the API.
+	if _, _, err := s.deps.Queries.Incident(r.Context(), p.AccountID, id); err != nil {
+		return nil, err
+	}
 	recs, err := s.deps.Store.ReadStream(r.Context(), domain.IncidentStream(id))
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/subtle"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func (s *Server) v1Metrics(w http.ResponseWriter, r *http.Request, p *principal)
 	if err != nil {
 		return err
 	}
-	regions, err := s.deps.Queries.RegionLatencies(r.Context(), id, start)
+	regions, err := s.deps.Queries.RegionLatencies(r.Context(), id, start, end)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,8 @@ func (s *Server) regionLatency(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	rows, err := s.deps.Queries.RegionLatencies(r.Context(), id, s.deps.Now().Add(-time.Duration(hours)*time.Hour))
+	now := s.deps.Now()
+	rows, err := s.deps.Queries.RegionLatencies(r.Context(), id, now.Add(-time.Duration(hours)*time.Hour), now.Add(time.Second))
 	if err != nil {
 		return err
 	}
@@ -213,6 +215,9 @@ func (s *Server) probeAssignments(w http.ResponseWriter, r *http.Request, _ *pri
 	if err := s.probeAuth(r); err != nil {
 		return err
 	}
+	if r.URL.Query().Get("region_id") == "" {
+		return badRequest("query parameter region_id is required")
+	}
 	region, err := intParam(r, "region_id", 0, 1, 1<<31-1)
 	if err != nil {
 		return err
@@ -248,6 +253,13 @@ func (s *Server) probeResults(w http.ResponseWriter, r *http.Request, _ *princip
 	}
 	if body.RegionID <= 0 {
 		return domain.Invalid("region_id", "missing", "region_id is required")
+	}
+	regions, err := s.deps.Queries.ActiveRegions(r.Context())
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(regions, body.RegionID) {
+		return domain.Invalid("region_id", "value_error", "region %d is not registered or not active; register first", body.RegionID)
 	}
 	n, _, err := s.deps.RecordChecks.Record(r.Context(), body.RegionID, body.Results)
 	if err != nil {

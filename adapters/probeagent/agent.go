@@ -48,7 +48,7 @@ type Checker interface {
 type Config struct {
 	Workers       int           // concurrent checks (default 64)
 	Refresh       time.Duration // assignment refresh period (default 1s)
-	FlushEvery    time.Duration // result batching period (default 200ms)
+	FlushEvery    time.Duration // result batching period (default 500ms)
 	FlushSize     int           // results per batch (default 500)
 	MaxBuffered   int           // results held while the sink fails (default 100,000)
 	RegionID      int64         // only for phase spreading and logs

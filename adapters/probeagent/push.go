@@ -78,9 +78,13 @@ func (w *PushWatchdog) Sweep(ctx context.Context) error {
 		if now.Before(deadline) {
 			continue
 		}
+		last := "creation or resume"
+		if pm.LastUpAt != nil {
+			last = "the last heartbeat at " + pm.LastUpAt.UTC().Format(time.RFC3339)
+		}
 		overdue = append(overdue, domain.CheckResult{MonitorID: pm.ID, ScheduledAt: deadline, CheckedAt: deadline,
-			Outcome: domain.CheckOutcome{Up: false, Error: "no heartbeat received within " +
-				(time.Duration(pm.CheckInterval+pm.GracePeriod) * time.Second).String() + " (interval plus grace period)"}})
+			Outcome: domain.CheckOutcome{Up: false, Error: "no heartbeat since " + last + " (expected every " +
+				(time.Duration(pm.CheckInterval) * time.Second).String() + ", grace " + (time.Duration(pm.GracePeriod) * time.Second).String() + ")"}})
 	}
 	if len(overdue) == 0 {
 		return nil

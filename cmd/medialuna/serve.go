@@ -52,7 +52,7 @@ func (r *regionConfig) register(fs *flag.FlagSet, code, name string) {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	fs := newFlagSet("serve", "Runs the API, the projectors and the mailer. Ready when GET /healthz answers 200; SIGTERM drains and exits 0.", stderr)
+	fs := newFlagSet("serve", "Runs the API, the projectors, the incident detector, the mailer, the push watchdog and an embedded probe.\nReady when GET /healthz answers 200; SIGTERM drains and exits 0.", stderr)
 	c.register(fs)
 	fs.StringVar(&c.Addr, "addr", env("MEDIALUNA_ADDR", "127.0.0.1:8080"), "address to listen on (env MEDIALUNA_ADDR)")
 	fs.StringVar(&c.BaseURL, "base-url", env("MEDIALUNA_BASE_URL", ""), "public URL of this server, used in emails (env MEDIALUNA_BASE_URL; default http://ADDR)")

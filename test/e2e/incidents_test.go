@@ -171,6 +171,19 @@ func TestIncidentLifecycle(t *testing.T) {
 	s.expect(404, "GET", "/api/incidents/"+id+"/replay", other, nil)
 	s.expect(404, "POST", "/api/incidents/"+id+"/timeline", other, map[string]string{"message": "x"})
 
+	// A deleted monitor's incidents leave the API, replay included; the
+	// log keeps them for the audit trail.
+	defer func() {
+		s.expect(204, "DELETE", "/api/v1/monitors/"+itoa(m.ID), jwt, nil)
+		s.expect(404, "GET", "/api/v1/incidents/"+id, jwt, nil)
+		s.expect(404, "GET", "/api/incidents/"+id+"/replay", jwt, nil)
+		s.expect(404, "GET", "/api/v1/incidents/"+id+"?as_of="+time.Now().UTC().Format(time.RFC3339), jwt, nil)
+		audit := s.expect(200, "GET", "/api/audit/events?stream=incident-"+id, jwt, nil)
+		if !strings.Contains(string(audit.Body), "IncidentTriggered") {
+			t.Errorf("the log lost the deleted monitor's incident: %s", audit.Body)
+		}
+	}()
+
 	// A second outage opens a second incident; pausing resolves it.
 	tg.healthy.Store(false)
 	list = waitIncidents(t, s, jwt, "", 2)

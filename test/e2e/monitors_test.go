@@ -289,6 +289,26 @@ func TestMonitorValidationAndLimits(t *testing.T) {
 	if after != before {
 		t.Errorf("refused monitors wrote %d events", after-before)
 	}
+	// Partial updates are validated like creations.
+	var created monitor
+	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "to edit", "type": "http", "url": "https://example.com"}).json(t, &created)
+	s.expect(422, "PUT", "/api/v1/monitors/"+itoa(created.ID), jwt, map[string]any{"region_ids": []int64{}})
+	var retyped monitor
+	s.expect(200, "PUT", "/api/v1/monitors/"+itoa(created.ID), jwt, map[string]any{"type": "head"}).json(t, &retyped)
+	if retyped.Type != "HEAD" {
+		t.Errorf("PUT type head gave %q", retyped.Type)
+	}
+	var usage struct {
+		Usage struct {
+			Monitors int `json:"monitors"`
+		} `json:"usage"`
+	}
+	s.expect(200, "GET", "/api/v1/account", jwt, nil).json(t, &usage)
+	if usage.Usage.Monitors != 1 {
+		t.Errorf("usage counts %d monitors, want 1", usage.Usage.Monitors)
+	}
+	s.expect(204, "DELETE", "/api/v1/monitors/"+itoa(created.ID), jwt, nil)
+
 	// FREE allows 10 monitors; the 11th is a 403 naming the limit.
 	for i := range 10 {
 		s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "m" + itoa(int64(i)), "type": "HTTP", "url": "https://example.com"})
@@ -392,7 +412,11 @@ func TestPushMonitor(t *testing.T) {
 	unlimited(t, s, su.Account.ID)
 	jwt := su.AccessToken
 	var m monitor
-	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "nightly job", "type": "PUSH", "check_interval": 2, "grace_period": 1}).json(t, &m)
+	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "nightly job", "type": "PUSH", "check_interval": 2, "grace_period": 1,
+		"confirm_from_locations": 3}).json(t, &m)
+	if m.ConfirmFromLocations != 1 {
+		t.Errorf("push monitor confirm_from_locations = %d, want 1", m.ConfirmFromLocations)
+	}
 	if len(m.PushToken) < 32 {
 		t.Fatalf("push token %q", m.PushToken)
 	}

@@ -47,6 +47,8 @@ func TestTwoProbeRegionsConfirmFailures(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	s.expect(401, "POST", "/api/probe/register", "wrong-token", map[string]string{"code": "xx"})
+	s.expect(400, "GET", "/api/probe/assignments", token, nil)
+	s.expect(422, "POST", "/api/probe/results", token, map[string]any{"region_id": 4242, "results": []any{}})
 
 	var mu sync.Mutex
 	failing := map[string]bool{}
