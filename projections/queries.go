@@ -165,3 +165,23 @@ func (q *Queries) CountActiveAPIKeys(ctx context.Context, accountID int64, now t
 		AND (expires_at IS NULL OR expires_at > $2)`, accountID, now)
 	return n, err
 }
+
+// WaitUntilBuilt blocks until every named read model has tables to read
+// (a checkpoint row exists, at any version: during a rebuild for a new
+// version the old tables keep serving). A fresh install builds them in a
+// moment; the API must not answer before, or its first requests fail.
+func (q *Queries) WaitUntilBuilt(ctx context.Context, names []string) error {
+	for {
+		var n int
+		err := q.db.GetContext(ctx, &n, `SELECT count(*) FROM projection_checkpoints WHERE name = ANY($1)`, pq.Array(names))
+		if err != nil {
+			return err
+		}
+		if n == len(names) {
+			return nil
+		}
+		if !sleep(ctx, 20*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}

@@ -49,7 +49,7 @@ type api struct {
 
 // newAPI serves the API from `replicas` servers sharing one database, with
 // the projectors running, as `medialuna serve` wires it.
-func newAPI(t *testing.T, replicas int) *api {
+func newAPI(t *testing.T, replicas int, opts ...func(*httpapi.Deps)) *api {
 	db := testdb.New(t)
 	log := testdb.Logger(t)
 	store := postgres.NewEventStore(db.DB, db.URL, log)
@@ -60,11 +60,14 @@ func newAPI(t *testing.T, replicas int) *api {
 	done := make(chan struct{})
 	go func() { defer close(done); runner.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	if err := projections.NewQueries(db.DB).WaitUntilBuilt(ctx, []string{"accounts", "api_keys", "monitors"}); err != nil {
+		t.Fatal(err)
+	}
 	a := &api{t: t, db: db, clock: c}
 	for range replicas {
 		queries := projections.NewQueries(db.DB)
 		ids := postgres.NewIDs(db.DB)
-		srv := httpapi.New(httpapi.Deps{
+		deps := httpapi.Deps{
 			Log: log, Store: store, Queries: queries, ReadModels: []string{"accounts", "api_keys"}, Projectors: []string{"accounts", "api_keys"},
 			Signup:       commands.NewSignupHandler(store, ids, c.Now),
 			Invite:       commands.NewInviteMemberHandler(store, ids, c.Now),
@@ -74,7 +77,11 @@ func newAPI(t *testing.T, replicas int) *api {
 			Account:      commands.NewAccountHandler(store, c.Now),
 			RateLimiter:  postgres.NewRateLimiter(db.DB, c.Now), JWTSecret: []byte("jwt-secret"), Now: c.Now,
 			AuthRequestsPerMinute: 1000,
-		})
+		}
+		for _, o := range opts {
+			o(&deps)
+		}
+		srv := httpapi.New(deps)
 		ts := httptest.NewServer(srv.Handler())
 		t.Cleanup(ts.Close)
 		a.urls = append(a.urls, ts.URL)
@@ -311,3 +318,22 @@ func TestRateLimitIsSharedAcrossReplicas(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAuthLimitPerClientBehindAProxy: with proxy headers trusted, the
+// sign-in limit counts each forwarded client separately.
+func TestAuthLimitPerClientBehindAProxy(t *testing.T) {
+	a := newAPI(t, 1, func(d *httpapi.Deps) { d.TrustProxyHeaders, d.AuthRequestsPerMinute = true, 2 })
+	login := func(client string) int {
+		req, _ := http.NewRequest("POST", a.urls[0]+"/api/auth/login", strings.NewReader(`{"email": "x@example.com", "password": "wrong password"}`))
+		req.Header.Set("X-Forwarded-For", client+", 10.0.0.1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := []int{login("198.51.100.7"), login("198.51.100.7"), login("198.51.100.7"), login("203.0.113.9")}; !cmp.Equal(got, []int{401, 401, 429, 401}) {
+		t.Errorf("statuses = %v, want [401 401 429 401]", got)
+	}
+}

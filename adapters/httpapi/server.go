@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -55,6 +56,10 @@ type Deps struct {
 	// AuthRequestsPerMinute limits sign-up, login and invite acceptance per
 	// client address (default 30).
 	AuthRequestsPerMinute int
+	// TrustProxyHeaders takes the client address from X-Forwarded-For (its
+	// first entry) or X-Real-IP: set it only behind a reverse proxy that
+	// sets them, or clients could choose their own address.
+	TrustProxyHeaders bool
 }
 
 // Server serves the API.
@@ -113,6 +118,14 @@ func (s *Server) limitByAddress(w http.ResponseWriter, r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
+	}
+	if s.deps.TrustProxyHeaders {
+		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
+			first, _, _ := strings.Cut(fwd, ",")
+			host = strings.TrimSpace(first)
+		} else if real := r.Header.Get("X-Real-IP"); real != "" {
+			host = strings.TrimSpace(real)
+		}
 	}
 	h := fnv.New64a()
 	h.Write([]byte("addr:" + host))

@@ -34,6 +34,7 @@ type serveConfig struct {
 	Region              regionConfig
 	EmbeddedProbe       bool
 	ProbeWorkers        int
+	TrustProxyHeaders   bool
 }
 
 // regionConfig names the region a probe checks from.
@@ -67,6 +68,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.ProbeToken, "probe-token", env("MEDIALUNA_PROBE_TOKEN", ""), "shared secret remote probe agents present; empty disables remote probes (env MEDIALUNA_PROBE_TOKEN)")
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
+	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
 	c.Region.register(fs, "local", "Local")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -122,7 +124,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		RecordChecks: recordChecks,
 		Incidents:    incidents,
 		Maintenance:  commands.NewMaintenanceHandler(a.store, ids, utcNow, queries),
-		ProbeToken:   c.ProbeToken,
+		ProbeToken:   c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, tokens),
@@ -175,13 +177,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				if err := limiter.Prune(bgCtx); err != nil && bgCtx.Err() == nil {
 					log.Warn("prune rate-limit windows", "err", err)
 				}
-				if _, err := queries.PruneRawResults(bgCtx, utcNow()); err != nil && bgCtx.Err() == nil {
-					log.Warn("prune raw check results", "err", err)
+				// Batches of 10,000 until caught up (or 100 batches a minute,
+				// ~1.4 billion rows a day): pruning keeps pace with any load
+				// one machine can record, without one long-held lock.
+				for range 100 {
+					n, err := queries.PruneRawResults(bgCtx, utcNow())
+					if err != nil {
+						if bgCtx.Err() == nil {
+							log.Warn("prune raw check results", "err", err)
+						}
+						break
+					}
+					if n < 10000 {
+						break
+					}
 				}
 			}
 		}
 	}()
 
+	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Minute)
+	err = queries.WaitUntilBuilt(waitCtx, projectorNames(models))
+	cancelWait()
+	if err != nil {
+		stopBackground()
+		bg.Wait()
+		return fmt.Errorf("read models were not built: %w", err)
+	}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
