@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/medialuna/medialuna/domain"
@@ -56,9 +57,20 @@ func (h *MaintenanceHandler) Schedule(ctx context.Context, actor Actor, cfg doma
 
 // Update applies a partial change: patch holds only the fields to change.
 func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+	ids, err := h.monitors.MonitorIDs(ctx, actor.AccountID)
+	if err != nil {
+		return domain.Position{}, err
+	}
 	return h.decide(ctx, actor, id, func(w *domain.MaintenanceWindow) ([]domain.Event, error) {
 		cfg := w.Config
-		cfg.MonitorIDs = append([]int64(nil), w.Config.MonitorIDs...)
+		// Monitors deleted since the window was saved drop out of it, so a
+		// change that leaves monitor_ids alone still validates.
+		cfg.MonitorIDs = nil
+		for _, m := range w.Config.MonitorIDs {
+			if slices.Contains(ids, m) {
+				cfg.MonitorIDs = append(cfg.MonitorIDs, m)
+			}
+		}
 		if err := json.Unmarshal(patch, &cfg); err != nil {
 			return nil, fmt.Errorf("apply change: %w", err)
 		}

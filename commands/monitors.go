@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -75,9 +76,6 @@ func (h *MonitorHandler) Create(ctx context.Context, cmd CreateMonitor) (int64, 
 	if err := cfg.Validate(rules); err != nil {
 		return 0, domain.Position{}, err
 	}
-	if cfg.Type != domain.TypePUSH && len(cfg.RegionIDs) == 0 {
-		return 0, domain.Position{}, domain.Invalid("region_ids", "value_error", "no probe region is active yet; start a probe or the server's embedded probe")
-	}
 	count, err := h.facts.CountMonitors(ctx, cmd.Actor.AccountID)
 	if err != nil {
 		return 0, domain.Position{}, err
@@ -121,7 +119,7 @@ func (h *MonitorHandler) Update(ctx context.Context, cmd UpdateMonitor) (domain.
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Type == domain.TypePUSH && m.Config.Type != domain.TypePUSH {
+		if domain.MonitorType(strings.ToUpper(string(cfg.Type))) == domain.TypePUSH && m.Config.Type != domain.TypePUSH {
 			return nil, domain.Invalid("type", "value_error", "a monitor cannot become a PUSH monitor; create a new one")
 		}
 		if err := cfg.Validate(rules); err != nil {

@@ -149,7 +149,7 @@ func histogramPercentile(hist []int64, p float64) *float64 {
 type Point struct {
 	Timestamp        time.Time `db:"ts" json:"timestamp"`
 	Checks           int64     `db:"checks" json:"checks"`
-	UptimePercentage float64   `db:"uptime" json:"uptime_percentage"`
+	UptimePercentage *float64  `db:"uptime" json:"uptime_percentage"` // null when every check ran in maintenance
 	AvgResponseTime  *float64  `db:"avg" json:"avg_response_time_ms"`
 	MinResponseTime  *float64  `db:"min" json:"min_response_time_ms"`
 	MaxResponseTime  *float64  `db:"max" json:"max_response_time_ms"`
@@ -162,14 +162,14 @@ func (q *Queries) Timeseries(ctx context.Context, monitorID int64, start, end, n
 	var err error
 	if !start.Before(now.Add(-RawRetention)) {
 		err = q.db.SelectContext(ctx, &out, `SELECT to_timestamp(floor(extract(epoch FROM checked_at) / $4) * $4) AS ts,
-				count(*) AS checks, coalesce(round(100.0 * count(*) FILTER (WHERE up AND NOT in_maintenance)
-					/ nullif(count(*) FILTER (WHERE NOT in_maintenance), 0), 2), 100)::float8 AS uptime,
+				count(*) AS checks, round(100.0 * count(*) FILTER (WHERE up AND NOT in_maintenance)
+					/ nullif(count(*) FILTER (WHERE NOT in_maintenance), 0), 2)::float8 AS uptime,
 				round(avg(response_time_ms)::numeric, 2)::float8 AS avg, min(response_time_ms) AS min, max(response_time_ms) AS max
 			FROM check_results WHERE monitor_id = $1 AND checked_at >= $2 AND checked_at < $3
 			GROUP BY 1 ORDER BY 1`, monitorID, start, end, secs)
 	} else {
 		err = q.db.SelectContext(ctx, &out, `SELECT to_timestamp(floor(extract(epoch FROM hour) / $4) * $4) AS ts,
-				sum(checks) AS checks, coalesce(round(100.0 * sum(up_checks - maint_up) / nullif(sum(checks - maint_checks), 0), 2), 100)::float8 AS uptime,
+				sum(checks) AS checks, round(100.0 * sum(up_checks - maint_up) / nullif(sum(checks - maint_checks), 0), 2)::float8 AS uptime,
 				round((sum(rt_sum) / sum(checks))::numeric, 2)::float8 AS avg, min(rt_min) AS min, max(rt_max) AS max
 			FROM check_rollups WHERE monitor_id = $1 AND hour >= date_trunc('hour', $2::timestamptz) AND hour < $3
 			GROUP BY 1 ORDER BY 1`, monitorID, start, end, max(secs, 3600))
@@ -186,7 +186,7 @@ type RegionLatency struct {
 	RegionCode       *string  `db:"region_code" json:"region_code"`
 	RegionName       *string  `db:"region_name" json:"region_name"`
 	Checks           int64    `db:"checks" json:"checks"`
-	UptimePercentage float64  `db:"uptime" json:"uptime_percentage"`
+	UptimePercentage *float64 `db:"uptime" json:"uptime_percentage"` // null when every check ran in maintenance
 	AvgResponseTime  *float64 `db:"avg" json:"avg_response_time_ms"`
 	MinResponseTime  *float64 `db:"min" json:"min_response_time_ms"`
 	MaxResponseTime  *float64 `db:"max" json:"max_response_time_ms"`
@@ -197,7 +197,7 @@ type RegionLatency struct {
 func (q *Queries) RegionLatencies(ctx context.Context, monitorID int64, since, until time.Time) ([]RegionLatency, error) {
 	out := []RegionLatency{}
 	err := q.db.SelectContext(ctx, &out, `SELECT c.region_id, r.code AS region_code, r.name AS region_name, count(*) AS checks,
-			coalesce(round(100.0 * count(*) FILTER (WHERE c.up AND NOT c.in_maintenance) / nullif(count(*) FILTER (WHERE NOT c.in_maintenance), 0), 2), 100)::float8 AS uptime,
+			round(100.0 * count(*) FILTER (WHERE c.up AND NOT c.in_maintenance) / nullif(count(*) FILTER (WHERE NOT c.in_maintenance), 0), 2)::float8 AS uptime,
 			round(avg(c.response_time_ms)::numeric, 2)::float8 AS avg, min(c.response_time_ms) AS min, max(c.response_time_ms) AS max,
 			round(percentile_cont(0.95) WITHIN GROUP (ORDER BY c.response_time_ms)::numeric, 2)::float8 AS p95
 		FROM check_results c LEFT JOIN regions r ON r.id = c.region_id

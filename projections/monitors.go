@@ -94,7 +94,8 @@ const statusSQL = `UPDATE monitor_state m SET status = s.status
 			ELSE 'up' END AS status
 		FROM monitors mm LEFT JOIN monitor_region_latest l
 			ON l.monitor_id = mm.id AND (l.region_id = ANY(mm.region_ids) OR l.region_id = 0)
-			AND l.checked_at >= (SELECT max(f.checked_at) FROM monitor_region_latest f WHERE f.monitor_id = mm.id)
+			AND l.checked_at >= (SELECT max(f.checked_at) FROM monitor_region_latest f WHERE f.monitor_id = mm.id
+				AND (f.region_id = ANY(mm.region_ids) OR f.region_id = 0))
 				- make_interval(secs => 3 * greatest(mm.check_interval, 1) + 60)
 		WHERE mm.id = ANY($1::bigint[]) GROUP BY mm.id) AS s
 	WHERE m.monitor_id = s.id AND m.status IS DISTINCT FROM s.status`

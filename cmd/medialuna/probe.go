@@ -23,7 +23,11 @@ func runProbe(ctx context.Context, args []string, stderr io.Writer) error {
 	region.register(fs, "", "")
 	fs.StringVar(&server, "server", env("MEDIALUNA_SERVER", "http://127.0.0.1:8080"), "the Media Luna server's URL (env MEDIALUNA_SERVER)")
 	fs.StringVar(&token, "token", env("MEDIALUNA_PROBE_TOKEN", ""), "the server's probe token, as given to serve --probe-token (env MEDIALUNA_PROBE_TOKEN)")
-	fs.IntVar(&workers, "workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 64), "concurrent checks (env MEDIALUNA_PROBE_WORKERS)")
+	defaultWorkers := 64
+	if n := envInt("MEDIALUNA_PROBE_WORKERS"); n > 0 {
+		defaultWorkers = n
+	}
+	fs.IntVar(&workers, "workers", defaultWorkers, "concurrent checks (env MEDIALUNA_PROBE_WORKERS)")
 	fs.BoolVar(&blockPrivate, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse loopback and private-network targets (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
 	if err := fs.Parse(args); err != nil {
 		return err

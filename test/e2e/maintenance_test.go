@@ -128,6 +128,18 @@ func TestMaintenanceWindowsAPI(t *testing.T) {
 		t.Errorf("updated = %+v", updated)
 	}
 
+	// A monitor deleted after the window named it drops out; the window
+	// still takes changes that leave monitor_ids alone.
+	var m2 monitor
+	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "api 2", "type": "HTTP", "url": "https://example.org"}).json(t, &m2)
+	s.expect(200, "PUT", "/api/maintenance-windows/"+itoa(w.ID), jwt, map[string]any{"monitor_ids": []int64{m.ID, m2.ID}})
+	s.expect(204, "DELETE", "/api/v1/monitors/"+itoa(m2.ID), jwt, nil)
+	var renamed maintenanceWindow
+	s.expect(200, "PUT", "/api/maintenance-windows/"+itoa(w.ID), jwt, map[string]any{"name": "renamed again"}).json(t, &renamed)
+	if len(renamed.MonitorIDs) != 1 || renamed.MonitorIDs[0] != m.ID {
+		t.Errorf("after deleting a covered monitor: %+v", renamed)
+	}
+
 	var before int
 	db.Get(&before, `SELECT count(*) FROM events`)
 	for _, c := range []struct {

@@ -293,6 +293,7 @@ func TestMonitorValidationAndLimits(t *testing.T) {
 	var created monitor
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "to edit", "type": "http", "url": "https://example.com"}).json(t, &created)
 	s.expect(422, "PUT", "/api/v1/monitors/"+itoa(created.ID), jwt, map[string]any{"region_ids": []int64{}})
+	s.expect(422, "PUT", "/api/v1/monitors/"+itoa(created.ID), jwt, map[string]any{"type": "push"})
 	var retyped monitor
 	s.expect(200, "PUT", "/api/v1/monitors/"+itoa(created.ID), jwt, map[string]any{"type": "head"}).json(t, &retyped)
 	if retyped.Type != "HEAD" {
