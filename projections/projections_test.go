@@ -40,6 +40,13 @@ func (f fixture) run(t *testing.T, ps ...projections.Projector) {
 		r.Run(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name())
+	}
+	if err := f.queries.WaitUntilBuilt(ctx, names); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f fixture) wait(t *testing.T, names []string, pos domain.Position) {
