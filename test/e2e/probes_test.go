@@ -85,6 +85,12 @@ func TestTwoProbeRegionsConfirmFailures(t *testing.T) {
 		return len(regions) == 2
 	})
 	ids := []int64{regions[0].ID, regions[1].ID}
+	// FREE allows one region per monitor: two is a 403 naming the limit.
+	free := signup(t, s, "free-regions@example.com", "Free")
+	r := s.expect(403, "POST", "/api/v1/monitors", free.AccessToken, map[string]any{"name": "two", "type": "HTTP", "url": "https://example.com", "region_ids": ids})
+	if !strings.Contains(r.detail(), "1 regions") {
+		t.Errorf("region limit detail: %s", r.detail())
+	}
 	var m monitor
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "two regions", "type": "HTTP", "url": tg.URL,
 		"check_interval": 1, "region_ids": ids, "confirm_from_locations": 2}).json(t, &m)
