@@ -140,6 +140,18 @@ func newEvent(typ string) Event {
 		return &MaintenanceToggled{}
 	case "MaintenanceDeleted":
 		return &MaintenanceDeleted{}
+	case "NotificationChannelCreated":
+		return &ChannelCreated{}
+	case "NotificationChannelUpdated":
+		return &ChannelUpdated{}
+	case "NotificationChannelDeleted":
+		return &ChannelDeleted{}
+	case "NotificationRuleCreated":
+		return &RuleCreated{}
+	case "NotificationRuleUpdated":
+		return &RuleUpdated{}
+	case "NotificationRuleDeleted":
+		return &RuleDeleted{}
 	case "IncidentTriggered":
 		return &IncidentTriggered{}
 	case "IncidentAcknowledged":
