@@ -80,6 +80,18 @@ func (s *Server) routes() {
 	s.handle("DELETE", "/api/maintenance-windows/{id}", writeMaint, s.deleteMaintenance)
 	s.handle("POST", "/api/maintenance-windows/{id}/toggle", writeMaint, s.toggleMaintenance)
 
+	s.handle("GET", "/api/notification-channels", jwtOnly(domain.RoleViewer), s.listChannels)
+	s.handle("POST", "/api/notification-channels", jwtOnly(domain.RoleEditor), s.createChannel)
+	s.handle("GET", "/api/notification-channels/{id}", jwtOnly(domain.RoleViewer), s.getChannel)
+	s.handle("PUT", "/api/notification-channels/{id}", jwtOnly(domain.RoleEditor), s.updateChannel)
+	s.handle("PATCH", "/api/notification-channels/{id}", jwtOnly(domain.RoleEditor), s.updateChannel)
+	s.handle("DELETE", "/api/notification-channels/{id}", jwtOnly(domain.RoleEditor), s.deleteChannel)
+	s.handle("GET", "/api/notification-rules", jwtOnly(domain.RoleViewer), s.listRules)
+	s.handle("POST", "/api/notification-rules", jwtOnly(domain.RoleEditor), s.createRule)
+	s.handle("GET", "/api/notification-rules/{id}", jwtOnly(domain.RoleViewer), s.getRule)
+	s.handle("PATCH", "/api/notification-rules/{id}", jwtOnly(domain.RoleEditor), s.updateRule)
+	s.handle("DELETE", "/api/notification-rules/{id}", jwtOnly(domain.RoleEditor), s.deleteRule)
+
 	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

@@ -31,23 +31,24 @@ type RateLimiter interface {
 
 // Deps is everything the API needs, passed in explicitly by main.
 type Deps struct {
-	Log          *slog.Logger
-	Store        domain.EventStore
-	Queries      *projections.Queries
-	ReadModels   []string // projectors a write waits for, so the next read sees it
-	Projectors   []string // every projector, for the admin status page
-	Signup       *commands.SignupHandler
-	Invite       *commands.InviteMemberHandler
-	AcceptInvite *commands.AcceptInviteHandler
-	CreateAPIKey *commands.CreateAPIKeyHandler
-	RevokeAPIKey *commands.RevokeAPIKeyHandler
-	Account      *commands.AccountHandler
-	Monitors     *commands.MonitorHandler
-	Tags         *commands.TagHandler
-	Regions      *commands.RegionHandler
-	RecordChecks *commands.RecordChecksHandler
-	Incidents    *commands.IncidentHandler
-	Maintenance  *commands.MaintenanceHandler
+	Log           *slog.Logger
+	Store         domain.EventStore
+	Queries       *projections.Queries
+	ReadModels    []string // projectors a write waits for, so the next read sees it
+	Projectors    []string // every projector, for the admin status page
+	Signup        *commands.SignupHandler
+	Invite        *commands.InviteMemberHandler
+	AcceptInvite  *commands.AcceptInviteHandler
+	CreateAPIKey  *commands.CreateAPIKeyHandler
+	RevokeAPIKey  *commands.RevokeAPIKeyHandler
+	Account       *commands.AccountHandler
+	Monitors      *commands.MonitorHandler
+	Tags          *commands.TagHandler
+	Regions       *commands.RegionHandler
+	RecordChecks  *commands.RecordChecksHandler
+	Incidents     *commands.IncidentHandler
+	Maintenance   *commands.MaintenanceHandler
+	Notifications *commands.NotificationHandler
 	// ProbeToken authenticates remote probe agents; empty disables them.
 	ProbeToken  string
 	RateLimiter RateLimiter

@@ -1,0 +1,206 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p *principal) error {
+	list, err := s.deps.Queries.Channels(r.Context(), p.AccountID, 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.Queries.Channels(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[0])
+	return nil
+}
+
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var required struct {
+		Name *string `json:"name"`
+		Type *string `json:"channel_type"`
+	}
+	if err := decodeBytes(body, &required); err != nil {
+		return err
+	}
+	cfg := domain.ChannelConfig{Enabled: true}
+	if err := decodeBytes(body, &cfg); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if required.Name == nil {
+		v.Add("name", "missing", "field required")
+	}
+	if required.Type == nil {
+		v.Add("channel_type", "missing", "field required")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	id, secret, pos, err := s.deps.Notifications.CreateChannel(r.Context(), p.actor(r), cfg)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	list, err := s.deps.Queries.Channels(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	view := list[0]
+	view.WebhookSecret = secret // shown once: sign and verify deliveries with it
+	writeJSON(w, http.StatusCreated, view)
+	return nil
+}
+
+func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var probe domain.ChannelConfig
+	if err := decodeBytes(body, &probe); err != nil {
+		return err
+	}
+	pos, err := s.deps.Notifications.UpdateChannel(r.Context(), p.actor(r), id, json.RawMessage(body))
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	return s.getChannel(w, r, p)
+}
+
+func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := s.deps.Notifications.DeleteChannel(r.Context(), p.actor(r), id)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}
+
+func (s *Server) listRules(w http.ResponseWriter, r *http.Request, p *principal) error {
+	list, err := s.deps.Queries.Rules(r.Context(), p.AccountID, 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) getRule(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.Queries.Rules(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[0])
+	return nil
+}
+
+func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var required struct {
+		Name       *string          `json:"name"`
+		Conditions *json.RawMessage `json:"conditions"`
+		ChannelIDs *[]int64         `json:"channel_ids"`
+	}
+	if err := decodeBytes(body, &required); err != nil {
+		return err
+	}
+	cfg := domain.RuleConfig{Enabled: true, ConsecutiveChecks: 1, MonitorIDs: []int64{}}
+	if err := decodeBytes(body, &cfg); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if required.Name == nil {
+		v.Add("name", "missing", "field required")
+	}
+	if required.Conditions == nil {
+		v.Add("conditions", "missing", "field required")
+	}
+	if required.ChannelIDs == nil {
+		v.Add("channel_ids", "missing", "field required")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	id, pos, err := s.deps.Notifications.CreateRule(r.Context(), p.actor(r), cfg)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	list, err := s.deps.Queries.Rules(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, list[0])
+	return nil
+}
+
+func (s *Server) updateRule(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var probe domain.RuleConfig
+	if err := decodeBytes(body, &probe); err != nil {
+		return err
+	}
+	pos, err := s.deps.Notifications.UpdateRule(r.Context(), p.actor(r), id, json.RawMessage(body))
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	return s.getRule(w, r, p)
+}
+
+func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := s.deps.Notifications.DeleteRule(r.Context(), p.actor(r), id)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}

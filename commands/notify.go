@@ -1,0 +1,166 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// NotificationFacts are the read-model facts rule validation needs.
+type NotificationFacts interface {
+	ChannelIDs(ctx context.Context, accountID int64) ([]int64, error)
+	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
+}
+
+// NotificationHandler handles channel and rule commands.
+type NotificationHandler struct {
+	store domain.EventStore
+	ids   IDs
+	now   Clock
+	facts NotificationFacts
+}
+
+// NewNotificationHandler returns a handler.
+func NewNotificationHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *NotificationHandler {
+	return &NotificationHandler{store: store, ids: ids, now: now, facts: facts}
+}
+
+// CreateChannel creates a channel. WEBHOOK channels get a signing secret,
+// shown once in the creation response.
+func (h *NotificationHandler) CreateChannel(ctx context.Context, actor Actor, cfg domain.ChannelConfig) (int64, string, domain.Position, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, "", domain.Position{}, err
+	}
+	id, err := h.ids.Next(ctx, "channel")
+	if err != nil {
+		return 0, "", domain.Position{}, err
+	}
+	secret := ""
+	if cfg.Type == domain.ChannelWebhook {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, "", domain.Position{}, err
+		}
+		secret = "whsec_" + hex.EncodeToString(b[:])
+	}
+	res, err := save(ctx, h.store, domain.ChannelStream(id), domain.NoStream, actor.metadata(h.now(), 0),
+		[]domain.Event{&domain.ChannelCreated{ChannelID: id, AccountID: actor.AccountID, Config: cfg, WebhookSecret: secret}})
+	return id, secret, res.Position, err
+}
+
+// UpdateChannel applies a partial change. The channel type cannot change:
+// its secrets would not fit another type.
+func (h *NotificationHandler) UpdateChannel(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+	return h.decideChannel(ctx, actor, id, func(ch *domain.Channel) ([]domain.Event, error) {
+		cfg := ch.Config
+		if err := json.Unmarshal(patch, &cfg); err != nil {
+			return nil, fmt.Errorf("apply change: %w", err)
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if cfg.Type != ch.Config.Type {
+			return nil, domain.Invalid("channel_type", "value_error", "a channel's type cannot change; create a new channel")
+		}
+		return []domain.Event{&domain.ChannelUpdated{Config: cfg}}, nil
+	})
+}
+
+// DeleteChannel deletes a channel.
+func (h *NotificationHandler) DeleteChannel(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+	return h.decideChannel(ctx, actor, id, func(*domain.Channel) ([]domain.Event, error) {
+		return []domain.Event{&domain.ChannelDeleted{}}, nil
+	})
+}
+
+func (h *NotificationHandler) decideChannel(ctx context.Context, actor Actor, id int64, fn func(*domain.Channel) ([]domain.Event, error)) (domain.Position, error) {
+	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
+		var ch domain.Channel
+		version, err := load(ctx, h.store, domain.ChannelStream(id), &ch)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		if !ch.Exists() || ch.AccountID != actor.AccountID {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "notification channel %d not found", id)
+		}
+		events, err := fn(&ch)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		return save(ctx, h.store, domain.ChannelStream(id), version, actor.metadata(h.now(), ch.AccountID), events)
+	})
+	return res.Position, err
+}
+
+func (h *NotificationHandler) validateRule(ctx context.Context, accountID int64, cfg *domain.RuleConfig) error {
+	channels, err := h.facts.ChannelIDs(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	monitors, err := h.facts.MonitorIDs(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	return cfg.Validate(func(id int64) bool { return slices.Contains(channels, id) }, func(id int64) bool { return slices.Contains(monitors, id) })
+}
+
+// CreateRule creates a rule.
+func (h *NotificationHandler) CreateRule(ctx context.Context, actor Actor, cfg domain.RuleConfig) (int64, domain.Position, error) {
+	if err := h.validateRule(ctx, actor.AccountID, &cfg); err != nil {
+		return 0, domain.Position{}, err
+	}
+	id, err := h.ids.Next(ctx, "rule")
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	res, err := save(ctx, h.store, domain.RuleStream(id), domain.NoStream, actor.metadata(h.now(), 0),
+		[]domain.Event{&domain.RuleCreated{RuleID: id, AccountID: actor.AccountID, Config: cfg}})
+	return id, res.Position, err
+}
+
+// UpdateRule applies a partial change (PATCH).
+func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+	return h.decideRule(ctx, actor, id, func(r *domain.Rule) ([]domain.Event, error) {
+		cfg := r.Config
+		cfg.ChannelIDs = append([]int64(nil), r.Config.ChannelIDs...)
+		cfg.MonitorIDs = append([]int64(nil), r.Config.MonitorIDs...)
+		if err := json.Unmarshal(patch, &cfg); err != nil {
+			return nil, fmt.Errorf("apply change: %w", err)
+		}
+		if err := h.validateRule(ctx, actor.AccountID, &cfg); err != nil {
+			return nil, err
+		}
+		return []domain.Event{&domain.RuleUpdated{Config: cfg}}, nil
+	})
+}
+
+// DeleteRule deletes a rule.
+func (h *NotificationHandler) DeleteRule(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+	return h.decideRule(ctx, actor, id, func(*domain.Rule) ([]domain.Event, error) {
+		return []domain.Event{&domain.RuleDeleted{}}, nil
+	})
+}
+
+func (h *NotificationHandler) decideRule(ctx context.Context, actor Actor, id int64, fn func(*domain.Rule) ([]domain.Event, error)) (domain.Position, error) {
+	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
+		var r domain.Rule
+		version, err := load(ctx, h.store, domain.RuleStream(id), &r)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		if !r.Exists() || r.AccountID != actor.AccountID {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "notification rule %d not found", id)
+		}
+		events, err := fn(&r)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		return save(ctx, h.store, domain.RuleStream(id), version, actor.metadata(h.now(), r.AccountID), events)
+	})
+	return res.Position, err
+}

@@ -1,0 +1,179 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Notifications projects notification channels and rules.
+type Notifications struct{}
+
+func (Notifications) Name() string { return "notifications" }
+func (Notifications) Version() int { return 1 }
+func (Notifications) Tables() []string {
+	return []string{"notification_channels", "notification_rules"}
+}
+
+// Handles implements EventFilter.
+func (Notifications) Handles(t string) bool {
+	switch t {
+	case "NotificationChannelCreated", "NotificationChannelUpdated", "NotificationChannelDeleted",
+		"NotificationRuleCreated", "NotificationRuleUpdated", "NotificationRuleDeleted", "MonitorDeleted":
+		return true
+	}
+	return false
+}
+
+func (Notifications) Setup(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+		CREATE TABLE notification_channels (
+			id             BIGINT PRIMARY KEY,
+			account_id     BIGINT NOT NULL,
+			config         JSONB NOT NULL,
+			webhook_secret TEXT NOT NULL DEFAULT '',
+			created_at     TIMESTAMPTZ NOT NULL,
+			updated_at     TIMESTAMPTZ NOT NULL);
+		CREATE INDEX notification_channels_account ON notification_channels (account_id, id);
+		CREATE TABLE notification_rules (
+			id         BIGINT PRIMARY KEY,
+			account_id BIGINT NOT NULL,
+			config     JSONB NOT NULL,
+			created_at TIMESTAMPTZ NOT NULL,
+			updated_at TIMESTAMPTZ NOT NULL);
+		CREATE INDEX notification_rules_account ON notification_rules (account_id, id);`)
+	return err
+}
+
+// dropFromArray removes an id from a JSON array field of config.
+const dropFromArray = `config = jsonb_set(config, '{%s}',
+	coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(config->'%s') AS x WHERE x <> to_jsonb($1::bigint)), '[]'))`
+
+func (Notifications) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
+	at := rec.Metadata.OccurredAt
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	switch e := ev.(type) {
+	case *domain.ChannelCreated:
+		cfg, err := json.Marshal(e.Config)
+		if err != nil {
+			return err
+		}
+		return exec(`INSERT INTO notification_channels (id, account_id, config, webhook_secret, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`, e.ChannelID, e.AccountID, string(cfg), e.WebhookSecret, at)
+	case *domain.ChannelUpdated:
+		cfg, err := json.Marshal(e.Config)
+		if err != nil {
+			return err
+		}
+		return exec(`UPDATE notification_channels SET config = $2, updated_at = $3 WHERE id = $1`, streamID(rec, "channel-"), string(cfg), at)
+	case *domain.ChannelDeleted:
+		id := streamID(rec, "channel-")
+		if err := exec(`DELETE FROM notification_channels WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return exec(`UPDATE notification_rules SET `+fmt.Sprintf(dropFromArray, "channel_ids", "channel_ids")+` WHERE config->'channel_ids' @> to_jsonb(ARRAY[$1::bigint])`, id)
+	case *domain.RuleCreated:
+		cfg, err := json.Marshal(e.Config)
+		if err != nil {
+			return err
+		}
+		return exec(`INSERT INTO notification_rules (id, account_id, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+			ON CONFLICT (id) DO NOTHING`, e.RuleID, e.AccountID, string(cfg), at)
+	case *domain.RuleUpdated:
+		cfg, err := json.Marshal(e.Config)
+		if err != nil {
+			return err
+		}
+		return exec(`UPDATE notification_rules SET config = $2, updated_at = $3 WHERE id = $1`, streamID(rec, "rule-"), string(cfg), at)
+	case *domain.RuleDeleted:
+		return exec(`DELETE FROM notification_rules WHERE id = $1`, streamID(rec, "rule-"))
+	case *domain.MonitorDeleted:
+		return exec(`UPDATE notification_rules SET `+fmt.Sprintf(dropFromArray, "monitor_ids", "monitor_ids")+` WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, monitorID(rec))
+	}
+	return nil
+}
+
+// ChannelView is a channel as the API shows it: secrets masked.
+type ChannelView struct {
+	ID int64 `json:"id"`
+	domain.ChannelConfig
+	WebhookSecret string    `json:"webhook_secret,omitempty"` // only in the creation response
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+type configRow struct {
+	ID        int64     `db:"id"`
+	Config    string    `db:"config"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// Channels lists an account's channels, secrets masked.
+func (q *Queries) Channels(ctx context.Context, accountID int64, id int64) ([]ChannelView, error) {
+	var rows []configRow
+	if err := q.db.SelectContext(ctx, &rows, `SELECT id, config::text AS config, created_at, updated_at FROM notification_channels
+		WHERE account_id = $1 AND ($2 = 0 OR id = $2) ORDER BY id`, accountID, id); err != nil {
+		return nil, err
+	}
+	out := make([]ChannelView, 0, len(rows))
+	for _, r := range rows {
+		v := ChannelView{ID: r.ID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		if err := json.Unmarshal([]byte(r.Config), &v.ChannelConfig); err != nil {
+			return nil, err
+		}
+		v.ChannelConfig = v.ChannelConfig.Masked()
+		out = append(out, v)
+	}
+	if id != 0 && len(out) == 0 {
+		return nil, domain.Errorf(domain.ErrNotFound, "notification channel %d not found", id)
+	}
+	return out, nil
+}
+
+// ChannelIDs implements commands.NotificationFacts.
+func (q *Queries) ChannelIDs(ctx context.Context, accountID int64) ([]int64, error) {
+	ids := []int64{}
+	err := q.db.SelectContext(ctx, &ids, `SELECT id FROM notification_channels WHERE account_id = $1`, accountID)
+	return ids, err
+}
+
+// RuleView is a rule as the API shows it.
+type RuleView struct {
+	ID int64 `json:"id"`
+	domain.RuleConfig
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Rules lists an account's rules (or one, by id).
+func (q *Queries) Rules(ctx context.Context, accountID, id int64) ([]RuleView, error) {
+	var rows []configRow
+	if err := q.db.SelectContext(ctx, &rows, `SELECT id, config::text AS config, created_at, updated_at FROM notification_rules
+		WHERE account_id = $1 AND ($2 = 0 OR id = $2) ORDER BY id`, accountID, id); err != nil {
+		return nil, err
+	}
+	out := make([]RuleView, 0, len(rows))
+	for _, r := range rows {
+		v := RuleView{ID: r.ID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		if err := json.Unmarshal([]byte(r.Config), &v.RuleConfig); err != nil {
+			return nil, err
+		}
+		if v.MonitorIDs == nil {
+			v.MonitorIDs = []int64{}
+		}
+		out = append(out, v)
+	}
+	if id != 0 && len(out) == 0 {
+		return nil, domain.Errorf(domain.ErrNotFound, "notification rule %d not found", id)
+	}
+	return out, nil
+}
