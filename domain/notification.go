@@ -1,0 +1,78 @@
+package domain
+
+import "time"
+
+// Notification events, as the reference's webhook payloads name them.
+const (
+	EventIncidentTriggered    = "incident.triggered"
+	EventIncidentAcknowledged = "incident.acknowledged"
+	EventIncidentResolved     = "incident.resolved"
+	EventMonitorRecovered     = "monitor.recovered"
+	EventTest                 = "test"
+)
+
+// NotificationMonitor is the monitor snapshot a notification carries.
+type NotificationMonitor struct {
+	ID   int64       `json:"id"`
+	Name string      `json:"name"`
+	URL  string      `json:"url"`
+	Type MonitorType `json:"type"`
+}
+
+// NotificationIncident is the incident snapshot a notification carries.
+type NotificationIncident struct {
+	ID      int64          `json:"id"`
+	Type    IncidentType   `json:"incident_type"`
+	Message string         `json:"message"`
+	Status  IncidentStatus `json:"status"`
+	SentAt  time.Time      `json:"sent_at"`
+}
+
+// Notification is one message to deliver through one channel. Its JSON
+// form is the documented webhook payload.
+type Notification struct {
+	// DeliveryID is unique per notification and channel, and stays the
+	// same across retries: receivers deduplicate on it (the webhook's
+	// X-Media-Luna-Delivery header, PagerDuty's dedup key is the incident).
+	DeliveryID string                `json:"-"`
+	Event      string                `json:"event"`
+	OccurredAt time.Time             `json:"occurred_at"`
+	Monitor    NotificationMonitor   `json:"monitor"`
+	Incident   *NotificationIncident `json:"incident"`
+	AccountID  int64                 `json:"account_id"`
+}
+
+// Subject is a one-line summary for email subjects, SMS and chat messages.
+func (n Notification) Subject() string {
+	switch n.Event {
+	case EventIncidentTriggered:
+		if n.Incident != nil {
+			switch n.Incident.Type {
+			case IncidentSSLExpiry:
+				return "[Media Luna] Certificate expiring: " + n.Monitor.Name
+			case IncidentPerformance:
+				return "[Media Luna] Slow: " + n.Monitor.Name
+			}
+		}
+		return "[Media Luna] DOWN: " + n.Monitor.Name
+	case EventIncidentAcknowledged:
+		return "[Media Luna] Acknowledged: " + n.Monitor.Name
+	case EventIncidentResolved:
+		return "[Media Luna] Resolved: " + n.Monitor.Name
+	case EventMonitorRecovered:
+		return "[Media Luna] UP again: " + n.Monitor.Name
+	}
+	return "[Media Luna] Test notification"
+}
+
+// Text is the plain-text body of the notification.
+func (n Notification) Text() string {
+	s := n.Subject() + "\n"
+	if n.Monitor.URL != "" {
+		s += "Monitor: " + n.Monitor.Name + " (" + string(n.Monitor.Type) + " " + n.Monitor.URL + ")\n"
+	}
+	if n.Incident != nil {
+		s += "Incident #" + itoa(n.Incident.ID) + " " + string(n.Incident.Type) + " " + string(n.Incident.Status) + ": " + n.Incident.Message + "\n"
+	}
+	return s + "At: " + n.OccurredAt.UTC().Format(time.RFC3339) + "\n"
+}
