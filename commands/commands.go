@@ -92,3 +92,33 @@ func retryOnConflict[T any](ctx context.Context, fn func() (T, error)) (T, error
 	}
 	return res, err
 }
+
+// owned is an aggregate that belongs to an account.
+type owned interface {
+	aggregate
+	Exists() bool
+	Owner() int64
+}
+
+// decideOwned runs load-decide-append on an aggregate of the actor's
+// account, deciding again when a concurrent change wins the race. Another
+// account's aggregate is "not found", exactly like a missing one.
+func decideOwned[T owned](ctx context.Context, store domain.EventStore, now Clock, actor Actor, accountID int64, stream, what string,
+	fresh func() T, fn func(T) ([]domain.Event, error)) (domain.Position, error) {
+	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
+		agg := fresh()
+		version, err := load(ctx, store, stream, agg)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		if !agg.Exists() || agg.Owner() != accountID {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "%s not found", what)
+		}
+		events, err := fn(agg)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		return save(ctx, store, stream, version, actor.metadata(now(), accountID), events)
+	})
+	return res.Position, err
+}

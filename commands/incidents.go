@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/medialuna/medialuna/domain"
@@ -94,22 +95,8 @@ func (h *IncidentHandler) Close(ctx context.Context, accountID, monitorID int64,
 // decide runs load-decide-append on an incident, deciding again when a
 // concurrent change (another person, the automatic resolve) wins the race.
 func (h *IncidentHandler) decide(ctx context.Context, actor Actor, accountID, id int64, fn func(*domain.Incident) ([]domain.Event, error)) (domain.Position, error) {
-	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
-		var inc domain.Incident
-		version, err := load(ctx, h.store, domain.IncidentStream(id), &inc)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		if !inc.Exists() || inc.AccountID != accountID {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "incident %d not found", id)
-		}
-		events, err := fn(&inc)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		return save(ctx, h.store, domain.IncidentStream(id), version, actor.metadata(h.now(), accountID), events)
-	})
-	return res.Position, err
+	return decideOwned(ctx, h.store, h.now, actor, accountID, domain.IncidentStream(id), fmt.Sprintf("incident %d", id),
+		func() *domain.Incident { return &domain.Incident{} }, fn)
 }
 
 // Acknowledge marks the incident as being handled.

@@ -96,20 +96,6 @@ func (h *MaintenanceHandler) Delete(ctx context.Context, actor Actor, id int64) 
 }
 
 func (h *MaintenanceHandler) decide(ctx context.Context, actor Actor, id int64, fn func(*domain.MaintenanceWindow) ([]domain.Event, error)) (domain.Position, error) {
-	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
-		var w domain.MaintenanceWindow
-		version, err := load(ctx, h.store, domain.MaintenanceStream(id), &w)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		if !w.Exists() || w.AccountID != actor.AccountID {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "maintenance window %d not found", id)
-		}
-		events, err := fn(&w)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		return save(ctx, h.store, domain.MaintenanceStream(id), version, actor.metadata(h.now(), w.AccountID), events)
-	})
-	return res.Position, err
+	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.MaintenanceStream(id), fmt.Sprintf("maintenance window %d", id),
+		func() *domain.MaintenanceWindow { return &domain.MaintenanceWindow{} }, fn)
 }

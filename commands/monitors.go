@@ -239,20 +239,6 @@ func sameIDs(a, b []int64) bool {
 }
 
 func (h *MonitorHandler) decide(ctx context.Context, actor Actor, id int64, fn func(*domain.Monitor) ([]domain.Event, error)) (domain.Position, error) {
-	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
-		var m domain.Monitor
-		version, err := load(ctx, h.store, domain.MonitorStream(id), &m)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		if !m.Exists() || m.AccountID != actor.AccountID {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "monitor %d not found", id)
-		}
-		events, err := fn(&m)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		return save(ctx, h.store, domain.MonitorStream(id), version, actor.metadata(h.now(), m.AccountID), events)
-	})
-	return res.Position, err
+	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.MonitorStream(id), fmt.Sprintf("monitor %d", id),
+		func() *domain.Monitor { return &domain.Monitor{} }, fn)
 }

@@ -79,22 +79,8 @@ func (h *NotificationHandler) DeleteChannel(ctx context.Context, actor Actor, id
 }
 
 func (h *NotificationHandler) decideChannel(ctx context.Context, actor Actor, id int64, fn func(*domain.Channel) ([]domain.Event, error)) (domain.Position, error) {
-	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
-		var ch domain.Channel
-		version, err := load(ctx, h.store, domain.ChannelStream(id), &ch)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		if !ch.Exists() || ch.AccountID != actor.AccountID {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "notification channel %d not found", id)
-		}
-		events, err := fn(&ch)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		return save(ctx, h.store, domain.ChannelStream(id), version, actor.metadata(h.now(), ch.AccountID), events)
-	})
-	return res.Position, err
+	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.ChannelStream(id), fmt.Sprintf("notification channel %d", id),
+		func() *domain.Channel { return &domain.Channel{} }, fn)
 }
 
 func (h *NotificationHandler) validateRule(ctx context.Context, accountID int64, cfg *domain.RuleConfig) error {
@@ -147,20 +133,6 @@ func (h *NotificationHandler) DeleteRule(ctx context.Context, actor Actor, id in
 }
 
 func (h *NotificationHandler) decideRule(ctx context.Context, actor Actor, id int64, fn func(*domain.Rule) ([]domain.Event, error)) (domain.Position, error) {
-	res, err := retryOnConflict(ctx, func() (domain.AppendResult, error) {
-		var r domain.Rule
-		version, err := load(ctx, h.store, domain.RuleStream(id), &r)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		if !r.Exists() || r.AccountID != actor.AccountID {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrNotFound, "notification rule %d not found", id)
-		}
-		events, err := fn(&r)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		return save(ctx, h.store, domain.RuleStream(id), version, actor.metadata(h.now(), r.AccountID), events)
-	})
-	return res.Position, err
+	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.RuleStream(id), fmt.Sprintf("notification rule %d", id),
+		func() *domain.Rule { return &domain.Rule{} }, fn)
 }

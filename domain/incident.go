@@ -143,6 +143,9 @@ func (i *Incident) Apply(e Event) { i.ApplyAt(e, time.Time{}) }
 // Exists reports whether the incident was triggered.
 func (i *Incident) Exists() bool { return i.ID != 0 }
 
+// Owner is the account the incident belongs to.
+func (i *Incident) Owner() int64 { return i.AccountID }
+
 // Timeline describes an event as a timeline entry, or false when the
 // event has no place on the timeline.
 func Timeline(e Event, at time.Time) (TimelineEntry, bool) {

@@ -257,3 +257,6 @@ func (w *MaintenanceWindow) Apply(e Event) {
 
 // Exists reports whether the window was created and not deleted.
 func (w *MaintenanceWindow) Exists() bool { return w.ID != 0 && !w.Deleted }
+
+// Owner is the account the window belongs to.
+func (w *MaintenanceWindow) Owner() int64 { return w.AccountID }

@@ -352,6 +352,9 @@ func (m *Monitor) Apply(e Event) {
 // Exists reports whether the monitor was created and not deleted.
 func (m *Monitor) Exists() bool { return m.ID != 0 && !m.Deleted }
 
+// Owner is the account the monitor belongs to.
+func (m *Monitor) Owner() int64 { return m.AccountID }
+
 // Pause decides a pause; pausing a paused monitor changes nothing.
 func (m *Monitor) Pause() []Event {
 	if m.Paused {

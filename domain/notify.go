@@ -180,6 +180,9 @@ func (ch *Channel) Apply(e Event) {
 // Exists reports whether the channel was created and not deleted.
 func (ch *Channel) Exists() bool { return ch.ID != 0 && !ch.Deleted }
 
+// Owner is the account the channel belongs to.
+func (ch *Channel) Owner() int64 { return ch.AccountID }
+
 // Condition is one test a rule applies to a check.
 type Condition struct {
 	Type     string `json:"type"`     // STATUS or RESPONSE_TIME
@@ -301,3 +304,6 @@ func (r *Rule) Apply(e Event) {
 
 // Exists reports whether the rule was created and not deleted.
 func (r *Rule) Exists() bool { return r.ID != 0 && !r.Deleted }
+
+// Owner is the account the rule belongs to.
+func (r *Rule) Owner() int64 { return r.AccountID }
