@@ -87,25 +87,16 @@ func (s *Sender) do(req *http.Request) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	err = notifyerr.FromStatus("twilio", resp.StatusCode, answer)
-	// Twilio's error body ({"code": 21211, "message": ...}) says more than
-	// the status; keep the status's classification.
+	// Twilio's error body ({"code": 21211, "message": ..., "more_info":
+	// ...}) is quoted by its useful part: the code and the message.
 	var e struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(answer, &e) == nil && e.Message != "" {
-		err = classifyAs(err, fmt.Errorf("twilio answered HTTP %d: error %d: %s", resp.StatusCode, e.Code, notifyerr.Excerpt([]byte(e.Message))))
+		answer = fmt.Appendf(nil, "error %d: %s", e.Code, e.Message)
 	}
-	return err
-}
-
-// classifyAs is msg with the permanence of err.
-func classifyAs(err, msg error) error {
-	if notifyerr.IsPermanent(err) {
-		return notifyerr.Permanent(msg)
-	}
-	return notifyerr.Temporary(msg)
+	return notifyerr.FromStatus("twilio", resp.StatusCode, answer)
 }
 
 // Body is the SMS text for n: the plain-text notification, cut to MaxBody
