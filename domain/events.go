@@ -152,6 +152,10 @@ func newEvent(typ string) Event {
 		return &RuleUpdated{}
 	case "NotificationRuleDeleted":
 		return &RuleDeleted{}
+	case "NotificationQueued":
+		return &NotificationQueued{}
+	case "NotificationAttempted":
+		return &NotificationAttempted{}
 	case "IncidentTriggered":
 		return &IncidentTriggered{}
 	case "IncidentAcknowledged":

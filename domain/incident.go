@@ -175,6 +175,12 @@ func Timeline(e Event, at time.Time) (TimelineEntry, bool) {
 		return TimelineEntry{EventType: "COMMENT", Message: e.Message, UserID: user(e.UserID), CreatedAt: at}, true
 	case *IncidentResolved:
 		return TimelineEntry{EventType: "RESOLVED", Message: e.Message, UserID: user(e.UserID), CreatedAt: at}, true
+	case *NotificationAttempted:
+		msg := e.Event + " sent via " + string(e.ChannelType) + " channel \"" + e.ChannelName + "\""
+		if !e.Delivered {
+			msg = e.Event + " to " + string(e.ChannelType) + " channel \"" + e.ChannelName + "\" failed after " + itoa(int64(e.Attempts)) + " attempts: " + e.Error
+		}
+		return TimelineEntry{EventType: "NOTIFICATION_SENT", Message: msg, CreatedAt: at}, true
 	}
 	return TimelineEntry{}, false
 }

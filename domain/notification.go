@@ -76,3 +76,35 @@ func (n Notification) Text() string {
 	}
 	return s + "At: " + n.OccurredAt.UTC().Format(time.RFC3339) + "\n"
 }
+
+// DeliveriesStream names the stream of a channel's deliveries.
+func DeliveriesStream(channelID int64) string { return "deliveries-" + itoa(channelID) }
+
+// NotificationQueued is the decision to notify one channel: written to the
+// log before anything is sent, so a crash between deciding and sending
+// loses nothing (the dispatcher sends from this event).
+type NotificationQueued struct {
+	DeliveryID   string       `json:"delivery_id"`
+	ChannelID    int64        `json:"channel_id"`
+	IncidentID   int64        `json:"incident_id,omitempty"`
+	Notification Notification `json:"notification"`
+}
+
+// NotificationAttempted records how a delivery went: Delivered, or failed
+// after Attempts tries with Error.
+type NotificationAttempted struct {
+	DeliveryID  string      `json:"delivery_id"`
+	ChannelID   int64       `json:"channel_id"`
+	ChannelName string      `json:"channel_name"`
+	ChannelType ChannelType `json:"channel_type"`
+	IncidentID  int64       `json:"incident_id,omitempty"`
+	Event       string      `json:"event"`
+	Delivered   bool        `json:"delivered"`
+	Attempts    int         `json:"attempts"`
+	Error       string      `json:"error,omitempty"`
+}
+
+func (NotificationQueued) EventType() string    { return "NotificationQueued" }
+func (NotificationQueued) EventVersion() int    { return 1 }
+func (NotificationAttempted) EventType() string { return "NotificationAttempted" }
+func (NotificationAttempted) EventVersion() int { return 1 }

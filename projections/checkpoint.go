@@ -97,7 +97,8 @@ func applySideEffects(ctx context.Context, db *sqlx.DB, p Projector, events []do
 		return err
 	}
 	last := cp.position()
-	var applied int64
+	var recs []domain.RecordedEvent
+	var evs []domain.Event
 	for _, rec := range events {
 		if !cp.position().Less(rec.Position) {
 			continue
@@ -106,11 +107,12 @@ func applySideEffects(ctx context.Context, db *sqlx.DB, p Projector, events []do
 		if err != nil {
 			return &eventError{rec: rec, err: err}
 		}
-		if err := p.Apply(ctx, nil, rec, ev); err != nil {
-			return &eventError{rec: rec, err: err}
-		}
-		last, applied = rec.Position, applied+1
+		recs, evs, last = append(recs, rec), append(evs, ev), rec.Position
 	}
+	if err := apply(ctx, nil, p, recs, evs); err != nil {
+		return err
+	}
+	applied := int64(len(recs))
 	if last.Less(through) {
 		last = through
 	}

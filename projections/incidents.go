@@ -13,13 +13,14 @@ import (
 type Incidents struct{}
 
 func (Incidents) Name() string     { return "incidents" }
-func (Incidents) Version() int     { return 1 }
+func (Incidents) Version() int     { return 2 }
 func (Incidents) Tables() []string { return []string{"incidents", "incident_timeline"} }
 
 // Handles implements EventFilter.
 func (Incidents) Handles(t string) bool {
 	switch t {
-	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentCommented", "IncidentResolved", "MonitorDeleted":
+	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentCommented", "IncidentResolved", "MonitorDeleted",
+		"NotificationAttempted":
 		return true
 	}
 	return false
@@ -83,6 +84,12 @@ func (Incidents) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, e
 			return err
 		}
 		return exec(`DELETE FROM incidents WHERE monitor_id = $1`, mid)
+	}
+	if n, ok := ev.(*domain.NotificationAttempted); ok {
+		if n.IncidentID == 0 {
+			return nil
+		}
+		id = n.IncidentID
 	}
 	entry, ok := domain.Timeline(ev, at)
 	if !ok {

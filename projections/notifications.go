@@ -15,16 +15,17 @@ import (
 type Notifications struct{}
 
 func (Notifications) Name() string { return "notifications" }
-func (Notifications) Version() int { return 1 }
+func (Notifications) Version() int { return 2 }
 func (Notifications) Tables() []string {
-	return []string{"notification_channels", "notification_rules"}
+	return []string{"notification_channels", "notification_rules", "notification_deliveries"}
 }
 
 // Handles implements EventFilter.
 func (Notifications) Handles(t string) bool {
 	switch t {
 	case "NotificationChannelCreated", "NotificationChannelUpdated", "NotificationChannelDeleted",
-		"NotificationRuleCreated", "NotificationRuleUpdated", "NotificationRuleDeleted", "MonitorDeleted":
+		"NotificationRuleCreated", "NotificationRuleUpdated", "NotificationRuleDeleted", "MonitorDeleted",
+		"NotificationQueued", "NotificationAttempted":
 		return true
 	}
 	return false
@@ -46,7 +47,19 @@ func (Notifications) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			config     JSONB NOT NULL,
 			created_at TIMESTAMPTZ NOT NULL,
 			updated_at TIMESTAMPTZ NOT NULL);
-		CREATE INDEX notification_rules_account ON notification_rules (account_id, id);`)
+		CREATE INDEX notification_rules_account ON notification_rules (account_id, id);
+		CREATE TABLE notification_deliveries (
+			delivery_id TEXT PRIMARY KEY,
+			channel_id  BIGINT NOT NULL,
+			account_id  BIGINT NOT NULL,
+			incident_id BIGINT,
+			event       TEXT NOT NULL,
+			status      TEXT NOT NULL, -- queued, delivered, failed
+			attempts    INT NOT NULL DEFAULT 0,
+			error       TEXT NOT NULL DEFAULT '',
+			queued_at   TIMESTAMPTZ NOT NULL,
+			finished_at TIMESTAMPTZ);
+		CREATE INDEX notification_deliveries_channel ON notification_deliveries (channel_id, queued_at DESC);`)
 	return err
 }
 
@@ -95,6 +108,28 @@ func (Notifications) Apply(ctx context.Context, tx Exec, rec domain.RecordedEven
 		return exec(`UPDATE notification_rules SET config = $2, updated_at = $3 WHERE id = $1`, streamID(rec, "rule-"), string(cfg), at)
 	case *domain.RuleDeleted:
 		return exec(`DELETE FROM notification_rules WHERE id = $1`, streamID(rec, "rule-"))
+	case *domain.NotificationQueued:
+		var incident any
+		if e.IncidentID != 0 {
+			incident = e.IncidentID
+		}
+		return exec(`INSERT INTO notification_deliveries (delivery_id, channel_id, account_id, incident_id, event, status, queued_at)
+			VALUES ($1, $2, $3, $4, $5, 'queued', $6) ON CONFLICT (delivery_id) DO NOTHING`,
+			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Notification.Event, at)
+	case *domain.NotificationAttempted:
+		status := "failed"
+		if e.Delivered {
+			status = "delivered"
+		}
+		var incident any
+		if e.IncidentID != 0 {
+			incident = e.IncidentID
+		}
+		return exec(`INSERT INTO notification_deliveries (delivery_id, channel_id, account_id, incident_id, event, status, attempts, error, queued_at, finished_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, error = EXCLUDED.error,
+				finished_at = EXCLUDED.finished_at`,
+			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Event, status, e.Attempts, e.Error, at)
 	case *domain.MonitorDeleted:
 		return exec(`UPDATE notification_rules SET `+fmt.Sprintf(dropFromArray, "monitor_ids", "monitor_ids")+` WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, monitorID(rec))
 	}
@@ -176,4 +211,25 @@ func (q *Queries) Rules(ctx context.Context, accountID, id int64) ([]RuleView, e
 		return nil, domain.Errorf(domain.ErrNotFound, "notification rule %d not found", id)
 	}
 	return out, nil
+}
+
+// DeliveryRow is one delivery of a channel.
+type DeliveryRow struct {
+	DeliveryID string     `db:"delivery_id" json:"delivery_id"`
+	IncidentID *int64     `db:"incident_id" json:"incident_id"`
+	Event      string     `db:"event" json:"event"`
+	Status     string     `db:"status" json:"status"`
+	Attempts   int        `db:"attempts" json:"attempts"`
+	Error      string     `db:"error" json:"error"`
+	QueuedAt   time.Time  `db:"queued_at" json:"queued_at"`
+	FinishedAt *time.Time `db:"finished_at" json:"finished_at"`
+}
+
+// Deliveries lists a channel's deliveries, newest first.
+func (q *Queries) Deliveries(ctx context.Context, accountID, channelID int64, skip, limit int) ([]DeliveryRow, error) {
+	out := []DeliveryRow{}
+	err := q.db.SelectContext(ctx, &out, `SELECT delivery_id, incident_id, event, status, attempts, error, queued_at, finished_at
+		FROM notification_deliveries WHERE account_id = $1 AND channel_id = $2 ORDER BY queued_at DESC, delivery_id OFFSET $3 LIMIT $4`,
+		accountID, channelID, skip, limit)
+	return out, err
 }

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -202,5 +204,55 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	s.settle(r, pos)
 	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}
+
+func (s *Server) channelDeliveries(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Queries.Channels(r.Context(), p.AccountID, id); err != nil {
+		return err
+	}
+	skip, limit, err := paging(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.Queries.Deliveries(r.Context(), p.AccountID, id, skip, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// testChannel sends a test notification through the channel right away
+// and says whether it arrived.
+func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Queries.Channels(r.Context(), p.AccountID, id); err != nil {
+		return err
+	}
+	ch, secret, _, err := s.deps.Queries.ChannelForDelivery(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	sender := s.deps.Senders[ch.Type]
+	if sender == nil {
+		return domain.Errorf(domain.ErrInvalid, "no sender for %s channels", ch.Type)
+	}
+	now := s.deps.Now()
+	n := domain.Notification{DeliveryID: "test-" + requestID(r), Event: domain.EventTest, OccurredAt: now, AccountID: p.AccountID,
+		Monitor: domain.NotificationMonitor{Name: "Media Luna test notification"}}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if err := sender.Send(ctx, ch, secret, n); err != nil {
+		return domain.Errorf(domain.ErrInvalid, "the test notification through %q failed: %v", ch.Name, err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "Test notification sent", "channel_id": id, "delivered": true})
 	return nil
 }

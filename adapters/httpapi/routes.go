@@ -86,6 +86,8 @@ func (s *Server) routes() {
 	s.handle("PUT", "/api/notification-channels/{id}", jwtOnly(domain.RoleEditor), s.updateChannel)
 	s.handle("PATCH", "/api/notification-channels/{id}", jwtOnly(domain.RoleEditor), s.updateChannel)
 	s.handle("DELETE", "/api/notification-channels/{id}", jwtOnly(domain.RoleEditor), s.deleteChannel)
+	s.handle("GET", "/api/notification-channels/{id}/deliveries", jwtOnly(domain.RoleViewer), s.channelDeliveries)
+	s.handle("POST", "/api/notification-channels/{id}/test", jwtOnly(domain.RoleEditor), s.testChannel)
 	s.handle("GET", "/api/notification-rules", jwtOnly(domain.RoleViewer), s.listRules)
 	s.handle("POST", "/api/notification-rules", jwtOnly(domain.RoleEditor), s.createRule)
 	s.handle("GET", "/api/notification-rules/{id}", jwtOnly(domain.RoleViewer), s.getRule)

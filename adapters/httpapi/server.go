@@ -49,6 +49,8 @@ type Deps struct {
 	Incidents     *commands.IncidentHandler
 	Maintenance   *commands.MaintenanceHandler
 	Notifications *commands.NotificationHandler
+	// Senders deliver test notifications, by channel type.
+	Senders map[domain.ChannelType]projections.Sender
 	// ProbeToken authenticates remote probe agents; empty disables them.
 	ProbeToken  string
 	RateLimiter RateLimiter

@@ -35,6 +35,7 @@ type serveConfig struct {
 	EmbeddedProbe       bool
 	ProbeWorkers        int
 	TrustProxyHeaders   bool
+	Notify              notifyConfig
 }
 
 // regionConfig names the region a probe checks from.
@@ -69,6 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
+	c.Notify.register(fs)
 	c.Region.register(fs, "local", "Local")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,10 +110,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	models := readModels()
 	ids := postgres.NewIDs(a.db)
 	incidents := commands.NewIncidentHandler(a.store, ids, utcNow)
-	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
-		projections.NewIncidentDetector(incidents, utcNow))
-	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
 	queries := projections.NewQueries(a.db)
+	senders := c.Notify.senders(mailer)
+	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
+		projections.NewIncidentDetector(incidents, utcNow), projections.NewNotifier(a.store, queries, utcNow),
+		projections.NewDispatcher(a.store, queries, senders, log.With("component", "dispatcher"), utcNow))
+	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
 	regions := commands.NewRegionHandler(a.store, ids, utcNow)
 	recordChecks := commands.NewRecordChecksHandler(a.store, queries, queries)
@@ -125,6 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Incidents:     incidents,
 		Maintenance:   commands.NewMaintenanceHandler(a.store, ids, utcNow, queries),
 		Notifications: commands.NewNotificationHandler(a.store, ids, utcNow, queries),
+		Senders:       senders,
 		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/medialuna/medialuna/adapters/notify/email"
+	"github.com/medialuna/medialuna/adapters/notify/pagerduty"
+	"github.com/medialuna/medialuna/adapters/notify/slack"
+	"github.com/medialuna/medialuna/adapters/notify/telegram"
+	"github.com/medialuna/medialuna/adapters/notify/twilio"
+	"github.com/medialuna/medialuna/adapters/notify/webhook"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+// notifyConfig locates the notification services; every base URL can be
+// pointed elsewhere (a regional endpoint, a test server).
+type notifyConfig struct {
+	PagerDutyURL     string
+	TelegramURL      string
+	TwilioURL        string
+	TwilioAccountSID string
+	TwilioAuthToken  string
+	TwilioFrom       string
+}
+
+func (c *notifyConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.PagerDutyURL, "pagerduty-url", env("MEDIALUNA_PAGERDUTY_URL", pagerduty.DefaultBaseURL), "PagerDuty Events API base URL (env MEDIALUNA_PAGERDUTY_URL)")
+	fs.StringVar(&c.TelegramURL, "telegram-url", env("MEDIALUNA_TELEGRAM_URL", telegram.DefaultBaseURL), "Telegram Bot API base URL (env MEDIALUNA_TELEGRAM_URL)")
+	fs.StringVar(&c.TwilioURL, "twilio-url", env("MEDIALUNA_TWILIO_URL", twilio.DefaultBaseURL), "Twilio API base URL (env MEDIALUNA_TWILIO_URL)")
+	fs.StringVar(&c.TwilioAccountSID, "twilio-account-sid", env("MEDIALUNA_TWILIO_ACCOUNT_SID", ""), "Twilio account SID for SMS channels (env MEDIALUNA_TWILIO_ACCOUNT_SID)")
+	fs.StringVar(&c.TwilioAuthToken, "twilio-auth-token", env("MEDIALUNA_TWILIO_AUTH_TOKEN", ""), "Twilio auth token (env MEDIALUNA_TWILIO_AUTH_TOKEN)")
+	fs.StringVar(&c.TwilioFrom, "twilio-from", env("MEDIALUNA_TWILIO_FROM", ""), "Twilio sender number, E.164 (env MEDIALUNA_TWILIO_FROM)")
+}
+
+func (c notifyConfig) senders(mailer email.Mailer) map[domain.ChannelType]projections.Sender {
+	return map[domain.ChannelType]projections.Sender{
+		domain.ChannelEmail:     email.New(email.Config{Mailer: mailer}),
+		domain.ChannelSlack:     slack.New(slack.Config{}),
+		domain.ChannelPagerDuty: pagerduty.New(pagerduty.Config{BaseURL: c.PagerDutyURL}),
+		domain.ChannelWebhook:   webhook.New(webhook.Config{}),
+		domain.ChannelTelegram:  telegram.New(telegram.Config{BaseURL: c.TelegramURL}),
+		domain.ChannelSMS: twilio.New(twilio.Config{BaseURL: c.TwilioURL, AccountSID: c.TwilioAccountSID,
+			AuthToken: c.TwilioAuthToken, From: c.TwilioFrom}),
+	}
+}
