@@ -160,3 +160,58 @@ func TestIncidentNotificationsAreDelivered(t *testing.T) {
 	}
 	rc.mu.Unlock()
 }
+
+// TestNotificationSurvivesACrashBeforeSending kills the server while the
+// decision to notify is in the log but the endpoint has not accepted it,
+// restarts it, and sees the notification arrive.
+func TestNotificationSurvivesACrashBeforeSending(t *testing.T) {
+	db := testdb.New(t)
+	mail := smtpcatcher.Start(t)
+	s := startServer(t, db, mail, "MEDIALUNA_MIN_CHECK_INTERVAL=1")
+	su := signup(t, s, "crash@example.com", "Crash")
+	unlimited(t, s, su.Account.ID)
+	jwt := su.AccessToken
+	rc := newReceiver(t)
+	rc.failNext = 1 << 30 // down until told otherwise
+	var hook channel
+	s.expect(201, "POST", "/api/notification-channels", jwt, map[string]string{"name": "ops", "channel_type": "WEBHOOK", "webhook_url": rc.URL}).json(t, &hook)
+	rc.secret = hook.WebhookSecret
+	tg := newTarget(t)
+	var m monitor
+	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "api", "type": "HTTP", "url": tg.URL, "check_interval": 1}).json(t, &m)
+	s.expect(201, "POST", "/api/notification-rules", jwt, map[string]any{"name": "down", "channel_ids": []int64{hook.ID},
+		"conditions": []map[string]any{{"type": "STATUS", "operator": "eq", "value": "down"}}})
+	waitStatus(t, s, jwt, m.ID, "up")
+	tg.healthy.Store(false)
+	waitIncidents(t, s, jwt, "", 1)
+	waitFor(t, func() bool {
+		var queued int
+		db.Get(&queued, `SELECT count(*) FROM events WHERE event_type = 'NotificationQueued'`)
+		return queued == 1
+	})
+	time.Sleep(500 * time.Millisecond) // the dispatcher is retrying against the failing endpoint
+	s.cmd.Process.Kill()
+	s.done <- <-s.done // keep the exit for the harness's cleanup
+	var attempted int
+	db.Get(&attempted, `SELECT count(*) FROM events WHERE event_type = 'NotificationAttempted'`)
+	if attempted != 0 {
+		t.Fatalf("an outcome was recorded before the crash (%d); the test needs the send still pending", attempted)
+	}
+
+	rc.mu.Lock()
+	rc.failNext = 0
+	rc.mu.Unlock()
+	s2 := startServer(t, db, mail, "MEDIALUNA_MIN_CHECK_INTERVAL=1")
+	waitFor(t, func() bool { return strings.Contains(strings.Join(rc.seen(), " "), "incident.triggered") })
+	var deliveries []struct {
+		Event  string `json:"event"`
+		Status string `json:"status"`
+	}
+	waitFor(t, func() bool {
+		s2.expect(200, "GET", "/api/notification-channels/"+itoa(hook.ID)+"/deliveries", jwt, nil).json(t, &deliveries)
+		return len(deliveries) >= 1 && deliveries[len(deliveries)-1].Status == "delivered"
+	})
+	if n := strings.Count(strings.Join(rc.seen(), " "), "incident.triggered"); n != 1 {
+		t.Errorf("incident.triggered arrived %d times", n)
+	}
+}
