@@ -109,24 +109,9 @@ func (s *Server) createMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) updateMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	var probe domain.MaintenanceConfig
-	if err := decodeBytes(body, &probe); err != nil {
-		return err
-	}
-	pos, err := s.deps.Maintenance.Update(r.Context(), p.actor(r), id, json.RawMessage(body))
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	return s.getMaintenance(w, r, p)
+	return s.patch(w, r, p, &domain.MaintenanceConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
+		return s.deps.Maintenance.Update(r.Context(), p.actor(r), id, patch)
+	}, s.getMaintenance)
 }
 
 func (s *Server) toggleMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -143,15 +128,5 @@ func (s *Server) toggleMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) deleteMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	pos, err := s.deps.Maintenance.Delete(r.Context(), p.actor(r), id)
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	writeJSON(w, http.StatusNoContent, nil)
-	return nil
+	return s.remove(w, r, func(id int64) (domain.Position, error) { return s.deps.Maintenance.Delete(r.Context(), p.actor(r), id) })
 }

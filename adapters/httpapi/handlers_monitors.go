@@ -94,25 +94,9 @@ func (s *Server) getMonitor(w http.ResponseWriter, r *http.Request, p *principal
 }
 
 func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	// Type errors are the client's (400) before anything is loaded.
-	var probe domain.MonitorConfig
-	if err := decodeBytes(body, &probe); err != nil {
-		return err
-	}
-	pos, err := s.deps.Monitors.Update(r.Context(), commands.UpdateMonitor{Actor: p.actor(r), Plan: p.Plan, MonitorID: id, Patch: json.RawMessage(body)})
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	return s.getMonitor(w, r, p)
+	return s.patch(w, r, p, &domain.MonitorConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
+		return s.deps.Monitors.Update(r.Context(), commands.UpdateMonitor{Actor: p.actor(r), Plan: p.Plan, MonitorID: id, Patch: patch})
+	}, s.getMonitor)
 }
 
 func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -280,17 +264,7 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal)
 }
 
 func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	pos, err := s.deps.Tags.Delete(r.Context(), p.actor(r), id)
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	writeJSON(w, http.StatusNoContent, nil)
-	return nil
+	return s.remove(w, r, func(id int64) (domain.Position, error) { return s.deps.Tags.Delete(r.Context(), p.actor(r), id) })
 }
 
 func (s *Server) publicRegions(w http.ResponseWriter, r *http.Request, _ *principal) error {

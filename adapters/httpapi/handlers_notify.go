@@ -73,38 +73,15 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *princi
 }
 
 func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	var probe domain.ChannelConfig
-	if err := decodeBytes(body, &probe); err != nil {
-		return err
-	}
-	pos, err := s.deps.Notifications.UpdateChannel(r.Context(), p.actor(r), id, json.RawMessage(body))
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	return s.getChannel(w, r, p)
+	return s.patch(w, r, p, &domain.ChannelConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
+		return s.deps.Notifications.UpdateChannel(r.Context(), p.actor(r), id, patch)
+	}, s.getChannel)
 }
 
 func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	pos, err := s.deps.Notifications.DeleteChannel(r.Context(), p.actor(r), id)
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	writeJSON(w, http.StatusNoContent, nil)
-	return nil
+	return s.remove(w, r, func(id int64) (domain.Position, error) {
+		return s.deps.Notifications.DeleteChannel(r.Context(), p.actor(r), id)
+	})
 }
 
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -173,38 +150,15 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal
 }
 
 func (s *Server) updateRule(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	var probe domain.RuleConfig
-	if err := decodeBytes(body, &probe); err != nil {
-		return err
-	}
-	pos, err := s.deps.Notifications.UpdateRule(r.Context(), p.actor(r), id, json.RawMessage(body))
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	return s.getRule(w, r, p)
+	return s.patch(w, r, p, &domain.RuleConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
+		return s.deps.Notifications.UpdateRule(r.Context(), p.actor(r), id, patch)
+	}, s.getRule)
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	pos, err := s.deps.Notifications.DeleteRule(r.Context(), p.actor(r), id)
-	if err != nil {
-		return err
-	}
-	s.settle(r, pos)
-	writeJSON(w, http.StatusNoContent, nil)
-	return nil
+	return s.remove(w, r, func(id int64) (domain.Position, error) {
+		return s.deps.Notifications.DeleteRule(r.Context(), p.actor(r), id)
+	})
 }
 
 func (s *Server) channelDeliveries(w http.ResponseWriter, r *http.Request, p *principal) error {

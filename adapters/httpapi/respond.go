@@ -226,3 +226,42 @@ func window[T any](items []T, skip, limit int) []T {
 	}
 	return items
 }
+
+// patch runs a partial update: the body's JSON types are checked against
+// shape (a 400 before anything is loaded), apply gets the raw object, and
+// show answers with the updated resource once the read models have it.
+func (s *Server) patch(w http.ResponseWriter, r *http.Request, p *principal, shape any,
+	apply func(id int64, patch json.RawMessage) (domain.Position, error), show handlerFunc) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeBytes(body, shape); err != nil {
+		return err
+	}
+	pos, err := apply(id, json.RawMessage(body))
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	return show(w, r, p)
+}
+
+// remove runs a delete and answers 204 once the read models have it.
+func (s *Server) remove(w http.ResponseWriter, r *http.Request, del func(id int64) (domain.Position, error)) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := del(id)
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}
