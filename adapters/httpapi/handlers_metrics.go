@@ -11,6 +11,17 @@ import (
 	"github.com/medialuna/medialuna/projections"
 )
 
+// monitorWindow reads the path's monitor (which must be the account's)
+// and the hours query parameter (default 24, at most maxHours).
+func (s *Server) monitorWindow(r *http.Request, p *principal, maxHours int) (int64, int, error) {
+	id, err := s.ownMonitor(r, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	hours, err := intParam(r, "hours", 24, 1, maxHours)
+	return id, hours, err
+}
+
 // metricsRange reads start_time/end_time (default: the last 24 hours).
 func (s *Server) metricsRange(r *http.Request) (time.Time, time.Time, error) {
 	now := s.deps.Now()
@@ -59,11 +70,7 @@ func (s *Server) v1Metrics(w http.ResponseWriter, r *http.Request, p *principal)
 }
 
 func (s *Server) metricsSummary(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := s.ownMonitor(r, p)
-	if err != nil {
-		return err
-	}
-	hours, err := intParam(r, "hours", 24, 1, 24*400)
+	id, hours, err := s.monitorWindow(r, p, 24*400)
 	if err != nil {
 		return err
 	}
@@ -77,11 +84,7 @@ func (s *Server) metricsSummary(w http.ResponseWriter, r *http.Request, p *princ
 }
 
 func (s *Server) metricsTimeseries(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := s.ownMonitor(r, p)
-	if err != nil {
-		return err
-	}
-	hours, err := intParam(r, "hours", 24, 1, 24*400)
+	id, hours, err := s.monitorWindow(r, p, 24*400)
 	if err != nil {
 		return err
 	}
@@ -102,11 +105,7 @@ func (s *Server) metricsTimeseries(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) regionLatency(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := s.ownMonitor(r, p)
-	if err != nil {
-		return err
-	}
-	hours, err := intParam(r, "hours", 24, 1, 24*31)
+	id, hours, err := s.monitorWindow(r, p, 24*31)
 	if err != nil {
 		return err
 	}

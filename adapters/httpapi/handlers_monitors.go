@@ -189,11 +189,7 @@ func (s *Server) bulkMonitors(w http.ResponseWriter, r *http.Request, p *princip
 }
 
 func (s *Server) monitorHistory(w http.ResponseWriter, r *http.Request, p *principal) error {
-	id, err := s.ownMonitor(r, p)
-	if err != nil {
-		return err
-	}
-	hours, err := intParam(r, "hours", 24, 1, 24*31)
+	id, hours, err := s.monitorWindow(r, p, 24*31)
 	if err != nil {
 		return err
 	}
