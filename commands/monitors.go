@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/medialuna/medialuna/domain"
@@ -19,6 +20,8 @@ type MonitorFacts interface {
 	TagIDs(ctx context.Context, accountID int64) ([]int64, error)
 	// CountMonitors counts the account's monitors.
 	CountMonitors(ctx context.Context, accountID int64) (int, error)
+	// MonitorIDs returns the account's monitor ids.
+	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
 }
 
 // MonitorHandler handles monitor commands.
@@ -46,7 +49,15 @@ func (h *MonitorHandler) rules(ctx context.Context, accountID int64, plan domain
 	if err != nil {
 		return domain.MonitorRules{}, nil, err
 	}
-	r := domain.MonitorRules{Limits: limits, MinIntervalFloor: h.minFloor, ActiveRegions: map[int64]bool{}, AccountTags: map[int64]bool{}}
+	monitors, err := h.facts.MonitorIDs(ctx, accountID)
+	if err != nil {
+		return domain.MonitorRules{}, nil, err
+	}
+	r := domain.MonitorRules{Limits: limits, MinIntervalFloor: h.minFloor, ActiveRegions: map[int64]bool{}, AccountTags: map[int64]bool{},
+		AccountMonitors: map[int64]bool{}}
+	for _, id := range monitors {
+		r.AccountMonitors[id] = true
+	}
 	for _, id := range regions {
 		r.ActiveRegions[id] = true
 	}
@@ -122,6 +133,11 @@ func (h *MonitorHandler) Update(ctx context.Context, cmd UpdateMonitor) (domain.
 		if domain.MonitorType(strings.ToUpper(string(cfg.Type))) == domain.TypePUSH && m.Config.Type != domain.TypePUSH {
 			return nil, domain.Invalid("type", "value_error", "a monitor cannot become a PUSH monitor; create a new one")
 		}
+		rules.MonitorID = m.ID
+		// A dependency deleted since is dropped, not an error.
+		cfg.DependsOn = slices.DeleteFunc(cfg.DependsOn, func(id int64) bool {
+			return slices.Contains(m.Config.DependsOn, id) && !rules.AccountMonitors[id]
+		})
 		if err := cfg.Validate(rules); err != nil {
 			return nil, err
 		}

@@ -156,6 +156,8 @@ func newEvent(typ string) Event {
 		return &NotificationQueued{}
 	case "NotificationAttempted":
 		return &NotificationAttempted{}
+	case "NotificationSuppressed":
+		return &NotificationSuppressed{}
 	case "IncidentTriggered":
 		return &IncidentTriggered{}
 	case "IncidentAcknowledged":

@@ -99,7 +99,7 @@ func (IncidentClosed) EventVersion() int       { return 1 }
 
 // TimelineEntry is one line of an incident's timeline.
 type TimelineEntry struct {
-	EventType string    `json:"event_type"` // TRIGGERED, ACKNOWLEDGED, SNOOZED, COMMENT, RESOLVED, NOTIFICATION_SENT
+	EventType string    `json:"event_type"` // TRIGGERED, ACKNOWLEDGED, SNOOZED, COMMENT, RESOLVED, NOTIFICATION_SENT, NOTIFICATION_FAILED, NOTIFICATION_SUPPRESSED
 	Message   string    `json:"message"`
 	UserID    *int64    `json:"user_id"`
 	CreatedAt time.Time `json:"created_at"`
@@ -180,7 +180,12 @@ func Timeline(e Event, at time.Time) (TimelineEntry, bool) {
 		if !e.Delivered {
 			msg = e.Event + " to " + string(e.ChannelType) + " channel \"" + e.ChannelName + "\" failed after " + itoa(int64(e.Attempts)) + " attempts: " + e.Error
 		}
+		if !e.Delivered {
+			return TimelineEntry{EventType: "NOTIFICATION_FAILED", Message: msg, CreatedAt: at}, true
+		}
 		return TimelineEntry{EventType: "NOTIFICATION_SENT", Message: msg, CreatedAt: at}, true
+	case *NotificationSuppressed:
+		return TimelineEntry{EventType: "NOTIFICATION_SUPPRESSED", Message: e.Message, CreatedAt: at}, true
 	}
 	return TimelineEntry{}, false
 }

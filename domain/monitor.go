@@ -49,7 +49,15 @@ type MonitorConfig struct {
 	// longer; as many consecutive faster checks resolve it. 0: off.
 	PerformanceThresholdMs       int `json:"performance_threshold_ms"`
 	PerformanceConsecutiveChecks int `json:"performance_consecutive_checks"`
+	// DependsOn names monitors this one needs (the database behind an
+	// API, the uplink before a site): while one of them has a DOWN
+	// incident open, this monitor's incidents open as usual but send no
+	// notifications, so one outage pages once.
+	DependsOn []int64 `json:"depends_on"`
 }
+
+// MaxDependencies caps depends_on.
+const MaxDependencies = 20
 
 // Defaults from the reference.
 const (
@@ -63,7 +71,7 @@ const (
 // DefaultMonitorConfig is what a monitor has before the request's fields apply.
 func DefaultMonitorConfig() MonitorConfig {
 	return MonitorConfig{CheckInterval: DefaultCheckInterval, Timeout: DefaultTimeout, ConfirmFromLocations: 1,
-		FollowRedirects: true, VerifySSL: true, GracePeriod: DefaultGracePeriod, RegionIDs: []int64{}, TagIDs: []int64{},
+		FollowRedirects: true, VerifySSL: true, GracePeriod: DefaultGracePeriod, RegionIDs: []int64{}, TagIDs: []int64{}, DependsOn: []int64{},
 		PerformanceConsecutiveChecks: 3,
 		ExpectedStatusCodes:          []int{}, RequestHeaders: map[string]string{}}
 }
@@ -87,6 +95,8 @@ type MonitorRules struct {
 	MinIntervalFloor int
 	ActiveRegions    map[int64]bool // regions a monitor may use
 	AccountTags      map[int64]bool // the account's tags
+	AccountMonitors  map[int64]bool // the account's monitors
+	MonitorID        int64          // the monitor's own id, once it has one
 }
 
 // MinInterval is the smallest check_interval the rules allow.
@@ -228,6 +238,20 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 	for _, id := range c.TagIDs {
 		if !r.AccountTags[id] {
 			v.Add("tag_ids", "value_error", "tag %d not found", id)
+			break
+		}
+	}
+	c.DependsOn = dedupe(c.DependsOn)
+	if len(c.DependsOn) > MaxDependencies {
+		v.Add("depends_on", "value_error", "depends_on may name at most %d monitors", MaxDependencies)
+	}
+	for _, id := range c.DependsOn {
+		if id == r.MonitorID && id != 0 {
+			v.Add("depends_on", "value_error", "a monitor cannot depend on itself")
+			break
+		}
+		if !r.AccountMonitors[id] {
+			v.Add("depends_on", "value_error", "monitor %d not found", id)
 			break
 		}
 	}

@@ -40,6 +40,9 @@ type Notification struct {
 	Monitor    NotificationMonitor   `json:"monitor"`
 	Incident   *NotificationIncident `json:"incident"`
 	AccountID  int64                 `json:"account_id"`
+	// Reminder counts the repeats of incident.triggered for an incident
+	// left open (rules' renotify_minutes); absent on the first.
+	Reminder int `json:"reminder,omitempty"`
 }
 
 // Subject is a one-line summary for email subjects, SMS and chat messages.
@@ -53,6 +56,9 @@ func (n Notification) Subject() string {
 			case IncidentPerformance:
 				return "[Media Luna] Slow: " + n.Monitor.Name
 			}
+		}
+		if n.Reminder > 0 {
+			return "[Media Luna] Still DOWN: " + n.Monitor.Name
 		}
 		return "[Media Luna] DOWN: " + n.Monitor.Name
 	case EventIncidentAcknowledged:
@@ -80,6 +86,12 @@ func (n Notification) Text() string {
 // DeliveriesStream names the stream of a channel's deliveries.
 func DeliveriesStream(channelID int64) string { return "deliveries-" + itoa(channelID) }
 
+// IncidentNotificationsStream names the stream of an incident's
+// notification decisions other than deliveries (suppressions).
+func IncidentNotificationsStream(incidentID int64) string {
+	return "incident-notifications-" + itoa(incidentID)
+}
+
 // NotificationQueued is the decision to notify one channel: written to the
 // log before anything is sent, so a crash between deciding and sending
 // loses nothing (the dispatcher sends from this event).
@@ -103,6 +115,20 @@ type NotificationAttempted struct {
 	Attempts    int         `json:"attempts"`
 	Error       string      `json:"error,omitempty"`
 }
+
+// NotificationSuppressed records that an incident's notifications were
+// held back because a monitor it depends on was down already: the outage
+// is reported once, by the monitor it starts from.
+type NotificationSuppressed struct {
+	IncidentID         int64  `json:"incident_id"`
+	MonitorID          int64  `json:"monitor_id"`
+	DependsOnMonitorID int64  `json:"depends_on_monitor_id"`
+	DependsOnIncident  int64  `json:"depends_on_incident_id"`
+	Message            string `json:"message"`
+}
+
+func (NotificationSuppressed) EventType() string { return "NotificationSuppressed" }
+func (NotificationSuppressed) EventVersion() int { return 1 }
 
 func (NotificationQueued) EventType() string    { return "NotificationQueued" }
 func (NotificationQueued) EventVersion() int    { return 1 }

@@ -198,6 +198,38 @@ type RuleConfig struct {
 	MonitorIDs        []int64     `json:"monitor_ids"`
 	ConsecutiveChecks int         `json:"consecutive_checks"`
 	Enabled           bool        `json:"enabled"`
+	// RenotifyMinutes repeats incident.triggered this often while the
+	// incident stays open and unacknowledged; 0 never repeats.
+	RenotifyMinutes int `json:"renotify_minutes"`
+}
+
+// Rule limits on re-notification.
+const (
+	MinRenotifyMinutes = 5
+	MaxRenotifyMinutes = 10080
+)
+
+// Matches reports whether the rule routes a notification event about an
+// incident of type typ on a monitor. STATUS "down" covers the whole life
+// of DOWN and SSL_EXPIRY incidents; STATUS "up" only their end
+// (incident.resolved, monitor.recovered); RESPONSE_TIME covers PERFORMANCE
+// incidents, whose threshold is the monitor's performance_threshold_ms.
+func (r RuleConfig) Matches(monitorID int64, typ IncidentType, event string) bool {
+	if !r.Enabled || (len(r.MonitorIDs) > 0 && !slices.Contains(r.MonitorIDs, monitorID)) {
+		return false
+	}
+	for _, c := range r.Conditions {
+		switch {
+		case c.Type == "STATUS" && c.Value == "down" && (typ == IncidentDown || typ == IncidentSSLExpiry):
+			return true
+		case c.Type == "STATUS" && c.Value == "up" && typ == IncidentDown &&
+			(event == EventIncidentResolved || event == EventMonitorRecovered):
+			return true
+		case c.Type == "RESPONSE_TIME" && typ == IncidentPerformance:
+			return true
+		}
+	}
+	return false
 }
 
 // Validate checks a rule against the account's channels and monitors.
@@ -256,6 +288,9 @@ func (r *RuleConfig) Validate(ownChannel, ownMonitor func(int64) bool) error {
 	}
 	if r.ConsecutiveChecks < 1 || r.ConsecutiveChecks > 100 {
 		v.Add("consecutive_checks", "value_error", "consecutive_checks must be between 1 and 100")
+	}
+	if r.RenotifyMinutes != 0 && (r.RenotifyMinutes < MinRenotifyMinutes || r.RenotifyMinutes > MaxRenotifyMinutes) {
+		v.Add("renotify_minutes", "value_error", "renotify_minutes must be 0 (never) or between %d and %d", MinRenotifyMinutes, MaxRenotifyMinutes)
 	}
 	return v.Err()
 }

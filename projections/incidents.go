@@ -13,14 +13,14 @@ import (
 type Incidents struct{}
 
 func (Incidents) Name() string     { return "incidents" }
-func (Incidents) Version() int     { return 2 }
+func (Incidents) Version() int     { return 3 }
 func (Incidents) Tables() []string { return []string{"incidents", "incident_timeline"} }
 
 // Handles implements EventFilter.
 func (Incidents) Handles(t string) bool {
 	switch t {
 	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentCommented", "IncidentResolved", "MonitorDeleted",
-		"NotificationAttempted":
+		"NotificationAttempted", "NotificationSuppressed":
 		return true
 	}
 	return false
@@ -85,10 +85,13 @@ func (Incidents) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, e
 		}
 		return exec(`DELETE FROM incidents WHERE monitor_id = $1`, mid)
 	}
-	if n, ok := ev.(*domain.NotificationAttempted); ok {
+	switch n := ev.(type) {
+	case *domain.NotificationAttempted:
 		if n.IncidentID == 0 {
 			return nil
 		}
+		id = n.IncidentID
+	case *domain.NotificationSuppressed:
 		id = n.IncidentID
 	}
 	entry, ok := domain.Timeline(ev, at)

@@ -168,3 +168,18 @@ func (q *Queries) ActiveWindows(ctx context.Context, accountIDs []int64) (map[in
 	}
 	return out, nil
 }
+
+// InMaintenance reports whether an enabled window of the account covers
+// the monitor at t.
+func (q *Queries) InMaintenance(ctx context.Context, accountID, monitorID int64, t time.Time) (bool, error) {
+	windows, err := q.ActiveWindows(ctx, []int64{accountID})
+	if err != nil {
+		return false, err
+	}
+	for _, w := range windows[accountID] {
+		if w.Covers(monitorID) && w.InEffect(t, zone(w.TimeZone)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -15,7 +15,7 @@ import (
 type Notifications struct{}
 
 func (Notifications) Name() string { return "notifications" }
-func (Notifications) Version() int { return 2 }
+func (Notifications) Version() int { return 3 }
 func (Notifications) Tables() []string {
 	return []string{"notification_channels", "notification_rules", "notification_deliveries"}
 }
@@ -58,8 +58,13 @@ func (Notifications) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			attempts    INT NOT NULL DEFAULT 0,
 			error       TEXT NOT NULL DEFAULT '',
 			queued_at   TIMESTAMPTZ NOT NULL,
-			finished_at TIMESTAMPTZ);
-		CREATE INDEX notification_deliveries_channel ON notification_deliveries (channel_id, queued_at DESC);`)
+			finished_at TIMESTAMPTZ,
+			-- The outbox the dispatcher sends from: the queued notification,
+			-- in the order of the log.
+			position    BIGINT NOT NULL DEFAULT 0,
+			payload     JSONB);
+		CREATE INDEX notification_deliveries_channel ON notification_deliveries (channel_id, queued_at DESC);
+		CREATE INDEX notification_deliveries_outbox ON notification_deliveries (channel_id, position) WHERE status = 'queued';`)
 	return err
 }
 
@@ -113,9 +118,13 @@ func (Notifications) Apply(ctx context.Context, tx Exec, rec domain.RecordedEven
 		if e.IncidentID != 0 {
 			incident = e.IncidentID
 		}
-		return exec(`INSERT INTO notification_deliveries (delivery_id, channel_id, account_id, incident_id, event, status, queued_at)
-			VALUES ($1, $2, $3, $4, $5, 'queued', $6) ON CONFLICT (delivery_id) DO NOTHING`,
-			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Notification.Event, at)
+		payload, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return exec(`INSERT INTO notification_deliveries (delivery_id, channel_id, account_id, incident_id, event, status, queued_at, position, payload)
+			VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8) ON CONFLICT (delivery_id) DO NOTHING`,
+			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Notification.Event, at, int64(rec.Position.Prepare), string(payload))
 	case *domain.NotificationAttempted:
 		status := "failed"
 		if e.Delivered {
@@ -128,7 +137,7 @@ func (Notifications) Apply(ctx context.Context, tx Exec, rec domain.RecordedEven
 		return exec(`INSERT INTO notification_deliveries (delivery_id, channel_id, account_id, incident_id, event, status, attempts, error, queued_at, finished_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
 			ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, error = EXCLUDED.error,
-				finished_at = EXCLUDED.finished_at`,
+				finished_at = EXCLUDED.finished_at, payload = NULL`,
 			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Event, status, e.Attempts, e.Error, at)
 	case *domain.MonitorDeleted:
 		return exec(`UPDATE notification_rules SET `+fmt.Sprintf(dropFromArray, "monitor_ids", "monitor_ids")+` WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, monitorID(rec))

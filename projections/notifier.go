@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -19,12 +19,23 @@ import (
 var deliveryNamespace = uuid.NewHash(sha1.New(), uuid.NameSpaceURL, []byte("https://medialuna/deliveries"), 5)
 
 // Notifier is the process manager that decides who hears about an
-// incident event: it matches the account's enabled rules, skips snoozed
-// incidents, and writes one NotificationQueued per channel to the log
-// before anything is sent. Delivery ids are derived from the incident
-// event and the channel, so a decision repeated after a crash is recorded
-// once. Like the incident detector it replays history without acting on
-// events older than ten minutes.
+// incident: it matches the account's enabled rules and writes one
+// NotificationQueued per channel to the log before anything is sent (the
+// Dispatcher sends from there). It silences what users expect silenced:
+// notifications while a maintenance window covers the monitor, an
+// incident's repeats once it is acknowledged, everything but its end while
+// it is snoozed, and an incident of a monitor whose dependency (its
+// depends_on) has a DOWN incident open, so one outage pages once.
+//
+// Time-driven notifications come from Tick: rules with consecutive_checks
+// above 1 fire once the incident has lasted that many check intervals, and
+// rules with renotify_minutes repeat incident.triggered while the incident
+// stays open and unacknowledged.
+//
+// Delivery ids are derived from the incident, the event and the channel,
+// so a decision repeated (after a crash, by two replicas, by the immediate
+// path and Tick) is recorded once. Like the incident detector it replays
+// history without acting on events older than ten minutes.
 type Notifier struct {
 	store domain.EventStore
 	q     *Queries
@@ -37,14 +48,15 @@ func NewNotifier(store domain.EventStore, q *Queries, now func() time.Time) *Not
 }
 
 func (*Notifier) Name() string     { return "notifier" }
-func (*Notifier) Version() int     { return 1 }
+func (*Notifier) Version() int     { return 2 }
 func (*Notifier) IsConsumer()      {}
-func (*Notifier) Tables() []string { return []string{"notifier_incidents"} }
+func (*Notifier) Tables() []string { return []string{"notifier_incidents", "notifier_sent"} }
 
 // Handles implements EventFilter.
 func (*Notifier) Handles(t string) bool {
 	switch t {
-	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentResolved":
+	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentResolved",
+		"NotificationQueued", "NotificationSuppressed":
 		return true
 	}
 	return false
@@ -58,7 +70,16 @@ func (*Notifier) Setup(ctx context.Context, tx *sqlx.Tx) error {
 		incident_type TEXT NOT NULL,
 		message       TEXT NOT NULL,
 		started_at    TIMESTAMPTZ NOT NULL,
-		snoozed_until TIMESTAMPTZ)`)
+		status        TEXT NOT NULL,
+		snoozed_until TIMESTAMPTZ,
+		suppressed_by BIGINT NOT NULL DEFAULT 0);
+	CREATE INDEX notifier_incidents_open ON notifier_incidents (monitor_id) WHERE status <> 'RESOLVED';
+	-- Channels told of an incident's start, and how many reminders they had.
+	CREATE TABLE notifier_sent (
+		incident_id BIGINT NOT NULL,
+		channel_id  BIGINT NOT NULL,
+		reminders   INT NOT NULL DEFAULT 0,
+		PRIMARY KEY (incident_id, channel_id));`)
 	return err
 }
 
@@ -69,30 +90,112 @@ type notifierIncident struct {
 	Type         string     `db:"incident_type"`
 	Message      string     `db:"message"`
 	StartedAt    time.Time  `db:"started_at"`
+	Status       string     `db:"status"`
 	SnoozedUntil *time.Time `db:"snoozed_until"`
+	SuppressedBy int64      `db:"suppressed_by"`
 }
 
 func (n *Notifier) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
-	id := streamID(rec, "incident-")
-	if t, ok := ev.(*domain.IncidentTriggered); ok {
-		_, err := tx.ExecContext(ctx, `INSERT INTO notifier_incidents (incident_id, account_id, monitor_id, incident_type, message, started_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, t.IncidentID, t.AccountID, t.MonitorID, t.Type, t.Message, t.StartedAt)
-		if err != nil {
+	return n.ApplyBatch(ctx, tx, []domain.RecordedEvent{rec}, []domain.Event{ev})
+}
+
+// ApplyBatch implements BatchProjector: first the state of every event in
+// the batch, then the decisions, so that a monitor and its dependency
+// failing in the same round see each other.
+func (n *Notifier) ApplyBatch(ctx context.Context, tx Exec, recs []domain.RecordedEvent, evs []domain.Event) error {
+	for i, ev := range evs {
+		if err := n.fold(ctx, tx, recs[i], ev); err != nil {
 			return err
 		}
 	}
-	if s, ok := ev.(*domain.IncidentSnoozed); ok {
-		_, err := tx.ExecContext(ctx, `UPDATE notifier_incidents SET snoozed_until = $2 WHERE incident_id = $1`, id, s.Until)
+	var out []domain.StreamEvent
+	for i, ev := range evs {
+		switch ev.(type) {
+		case *domain.IncidentTriggered, *domain.IncidentAcknowledged, *domain.IncidentResolved:
+		default:
+			continue
+		}
+		if n.now().Sub(recs[i].Metadata.OccurredAt) >= 10*time.Minute {
+			continue // history: state only
+		}
+		decided, err := n.decide(ctx, tx, recs[i], ev)
+		if err != nil {
+			return err
+		}
+		out = append(out, decided...)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if _, err := n.store.AppendBatch(ctx, out); err != nil {
 		return err
 	}
+	// What was decided counts at once (a resolve later in this batch goes
+	// to the channels told of the start); the events confirm it later.
+	for _, se := range out {
+		if err := n.foldDecision(ctx, tx, se); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fold keeps the notifier's own view of incidents.
+func (n *Notifier) fold(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	id := streamID(rec, "incident-")
+	switch e := ev.(type) {
+	case *domain.IncidentTriggered:
+		return exec(`INSERT INTO notifier_incidents (incident_id, account_id, monitor_id, incident_type, message, started_at, status)
+			VALUES ($1, $2, $3, $4, $5, $6, 'TRIGGERED') ON CONFLICT DO NOTHING`, e.IncidentID, e.AccountID, e.MonitorID, e.Type, e.Message, e.StartedAt)
+	case *domain.IncidentAcknowledged:
+		return exec(`UPDATE notifier_incidents SET status = 'ACKNOWLEDGED' WHERE incident_id = $1 AND status = 'TRIGGERED'`, id)
+	case *domain.IncidentSnoozed:
+		return exec(`UPDATE notifier_incidents SET snoozed_until = $2 WHERE incident_id = $1`, id, e.Until)
+	case *domain.IncidentResolved:
+		return exec(`UPDATE notifier_incidents SET status = 'RESOLVED' WHERE incident_id = $1`, id)
+	case *domain.NotificationSuppressed:
+		return exec(`UPDATE notifier_incidents SET suppressed_by = $2 WHERE incident_id = $1`, e.IncidentID, e.DependsOnMonitorID)
+	case *domain.NotificationQueued:
+		if e.IncidentID == 0 || e.Notification.Event != domain.EventIncidentTriggered {
+			return nil
+		}
+		return exec(`INSERT INTO notifier_sent (incident_id, channel_id, reminders) VALUES ($1, $2, $3)
+			ON CONFLICT (incident_id, channel_id) DO UPDATE SET reminders = GREATEST(notifier_sent.reminders, EXCLUDED.reminders)`,
+			e.IncidentID, e.ChannelID, e.Notification.Reminder)
+	}
+	return nil
+}
+
+func (n *Notifier) foldDecision(ctx context.Context, tx Exec, se domain.StreamEvent) error {
+	rec := domain.RecordedEvent{EventData: se.Event, StreamID: se.Stream}
+	switch se.Event.Type {
+	case "NotificationQueued":
+		var e domain.NotificationQueued
+		if err := json.Unmarshal(se.Event.Data, &e); err != nil {
+			return err
+		}
+		return n.fold(ctx, tx, rec, &e)
+	case "NotificationSuppressed":
+		var e domain.NotificationSuppressed
+		if err := json.Unmarshal(se.Event.Data, &e); err != nil {
+			return err
+		}
+		return n.fold(ctx, tx, rec, &e)
+	}
+	return nil
+}
+
+// decide turns one incident event into notifications (or a suppression).
+func (n *Notifier) decide(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) ([]domain.StreamEvent, error) {
 	var inc notifierIncident
-	if err := tx.GetContext(ctx, &inc, `SELECT * FROM notifier_incidents WHERE incident_id = $1`, id); err != nil {
-		return notFoundIsNil(err)
+	if err := tx.GetContext(ctx, &inc, `SELECT * FROM notifier_incidents WHERE incident_id = $1`, streamID(rec, "incident-")); err != nil {
+		return nil, notFoundIsNil(err)
 	}
 	at := rec.Metadata.OccurredAt
-	if n.now().Sub(at) >= 10*time.Minute {
-		return nil // history: state only
-	}
 	status, events := domain.StatusTriggered, []string{domain.EventIncidentTriggered}
 	switch e := ev.(type) {
 	case *domain.IncidentAcknowledged:
@@ -103,225 +206,271 @@ func (n *Notifier) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent,
 			events = append(events, domain.EventMonitorRecovered)
 		}
 	}
-	// A snooze silences everything but the end of the incident.
-	if inc.SnoozedUntil != nil && at.Before(*inc.SnoozedUntil) && status != domain.StatusResolved {
-		return nil
-	}
-	channels, err := n.q.RuleTargets(ctx, inc.AccountID, inc.MonitorID, domain.IncidentType(inc.Type))
-	if err != nil || len(channels) == 0 {
-		return err
-	}
-	mon, err := n.q.MonitorSnapshot(ctx, inc.MonitorID)
-	if err != nil {
-		return err
-	}
-	var batch []domain.StreamEvent
-	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: inc.AccountID, OccurredAt: n.now().UTC().Truncate(time.Microsecond)}
-	for _, event := range events {
-		for _, ch := range channels {
-			deliveryID := uuid.NewSHA1(deliveryNamespace, fmt.Appendf(nil, "%s/%s/%d", rec.ID, event, ch)).String()
-			note := domain.Notification{DeliveryID: deliveryID, Event: event, OccurredAt: at, AccountID: inc.AccountID, Monitor: mon,
-				Incident: &domain.NotificationIncident{ID: inc.IncidentID, Type: domain.IncidentType(inc.Type), Message: inc.Message, Status: status, SentAt: meta.OccurredAt}}
-			data, err := domain.Encode(&domain.NotificationQueued{DeliveryID: deliveryID, ChannelID: ch, IncidentID: inc.IncidentID, Notification: note}, meta, deliveryID)
-			if err != nil {
-				return err
-			}
-			batch = append(batch, domain.StreamEvent{Stream: domain.DeliveriesStream(ch), Event: data})
-		}
-	}
-	_, err = n.store.AppendBatch(ctx, batch)
-	return err
-}
-
-// Sender delivers a notification through one channel; errors say whether
-// retrying can help (Permanent() bool).
-type Sender interface {
-	Send(ctx context.Context, ch domain.ChannelConfig, secret string, n domain.Notification) error
-}
-
-// Dispatcher sends queued notifications and records each outcome. It is a
-// stateless consumer: it runs outside any transaction, and a crash after a
-// send but before recording it sends again (at least once; webhooks carry
-// the delivery id for receivers to deduplicate). The deliveries of one
-// batch go out in parallel, each retried up to MaxRetries times with
-// exponential backoff unless the failure is permanent.
-type Dispatcher struct {
-	store      domain.EventStore
-	q          *Queries
-	senders    map[domain.ChannelType]Sender
-	log        *slog.Logger
-	now        func() time.Time
-	MaxRetries int
-	Backoff    time.Duration
-}
-
-// NewDispatcher returns a dispatcher using senders by channel type.
-func NewDispatcher(store domain.EventStore, q *Queries, senders map[domain.ChannelType]Sender, log *slog.Logger, now func() time.Time) *Dispatcher {
-	return &Dispatcher{store: store, q: q, senders: senders, log: log, now: now, MaxRetries: 3, Backoff: time.Second}
-}
-
-func (*Dispatcher) Name() string                                 { return "dispatcher" }
-func (*Dispatcher) Version() int                                 { return 1 }
-func (*Dispatcher) IsConsumer()                                  {}
-func (*Dispatcher) Tables() []string                             { return nil }
-func (*Dispatcher) Setup(ctx context.Context, tx *sqlx.Tx) error { return nil }
-
-// Handles implements EventFilter.
-func (*Dispatcher) Handles(t string) bool { return t == "NotificationQueued" }
-
-func (d *Dispatcher) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
-	return d.ApplyBatch(ctx, tx, []domain.RecordedEvent{rec}, []domain.Event{ev})
-}
-
-// ApplyBatch implements BatchProjector: channels in parallel, each
-// channel's deliveries in order (a receiver sees resolved before
-// recovered, as they happened).
-func (d *Dispatcher) ApplyBatch(ctx context.Context, _ Exec, recs []domain.RecordedEvent, evs []domain.Event) error {
-	results := make([]domain.StreamEvent, len(evs))
-	errs := make([]error, len(evs))
-	byChannel := map[int64][]int{}
-	var order []int64
-	for i, ev := range evs {
-		if q, ok := ev.(*domain.NotificationQueued); ok {
-			if _, seen := byChannel[q.ChannelID]; !seen {
-				order = append(order, q.ChannelID)
-			}
-			byChannel[q.ChannelID] = append(byChannel[q.ChannelID], i)
-		}
-	}
-	var wg sync.WaitGroup
-	for _, ch := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, i := range byChannel[ch] {
-				if results[i], errs[i] = d.deliver(ctx, recs[i], evs[i].(*domain.NotificationQueued)); errs[i] != nil {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	// Record every outcome we have before reporting a failure, so a retry
-	// of the batch does not send what already went out.
-	var batch []domain.StreamEvent
-	var firstErr error
-	for i := range evs {
-		if errs[i] != nil && firstErr == nil {
-			firstErr = errs[i]
-		}
-		if results[i].Stream != "" {
-			batch = append(batch, results[i])
-		}
-	}
-	if len(batch) > 0 {
-		if _, err := d.store.AppendBatch(ctx, batch); err != nil {
-			return err
-		}
-	}
-	return firstErr
-}
-
-func (d *Dispatcher) deliver(ctx context.Context, rec domain.RecordedEvent, q *domain.NotificationQueued) (domain.StreamEvent, error) {
-	done, err := d.q.DeliveryFinished(ctx, q.DeliveryID)
-	if err != nil || done {
-		return domain.StreamEvent{}, err
-	}
-	res := domain.NotificationAttempted{DeliveryID: q.DeliveryID, ChannelID: q.ChannelID, IncidentID: q.IncidentID, Event: q.Notification.Event}
-	ch, secret, found, err := d.q.ChannelForDelivery(ctx, q.ChannelID)
-	switch {
-	case err != nil:
-		return domain.StreamEvent{}, err
-	case !found:
-		res.Error = "the channel was deleted"
-	case !ch.Enabled:
-		res.ChannelName, res.ChannelType, res.Error = ch.Name, ch.Type, "the channel is disabled"
-	default:
-		res.ChannelName, res.ChannelType = ch.Name, ch.Type
-		sender := d.senders[ch.Type]
-		if sender == nil {
-			res.Error = "no sender for " + string(ch.Type)
-			break
-		}
-		note := q.Notification
-		note.DeliveryID = q.DeliveryID // the payload leaves it out; the delivery header carries it
-		delay := d.Backoff
-		for attempt := 1; attempt <= d.MaxRetries+1; attempt++ {
-			res.Attempts = attempt
-			sendCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := sender.Send(sendCtx, ch, secret, note)
-			cancel()
-			if err == nil {
-				res.Delivered, res.Error = true, ""
-				break
-			}
-			res.Error = err.Error()
-			if isPermanent(err) || attempt > d.MaxRetries || ctx.Err() != nil {
-				break
-			}
-			d.log.Warn("notification failed; retrying", "channel", q.ChannelID, "delivery", q.DeliveryID, "attempt", attempt, "err", err, "retry_in", delay)
-			if !sleep(ctx, delay) {
-				return domain.StreamEvent{}, ctx.Err()
-			}
-			delay *= 2
-		}
-	}
-	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: rec.Metadata.AccountID, OccurredAt: d.now().UTC().Truncate(time.Microsecond)}
-	data, err := domain.Encode(&res, meta, uuid.NewSHA1(deliveryNamespace, []byte(q.DeliveryID+"/attempted")).String())
-	if err != nil {
-		return domain.StreamEvent{}, err
-	}
-	return domain.StreamEvent{Stream: domain.DeliveriesStream(q.ChannelID), Event: data}, nil
-}
-
-// RuleTargets returns the enabled channels of the enabled rules that cover
-// a monitor and match an incident type: STATUS "down" conditions match DOWN
-// and SSL_EXPIRY incidents, RESPONSE_TIME conditions PERFORMANCE ones.
-func (q *Queries) RuleTargets(ctx context.Context, accountID, monitorID int64, typ domain.IncidentType) ([]int64, error) {
-	rules, err := q.Rules(ctx, accountID, 0)
+	mon, err := n.q.notifierMonitor(ctx, inc.MonitorID)
 	if err != nil {
 		return nil, err
 	}
-	var out []int64
-	for _, r := range rules {
-		if !r.Enabled || (len(r.MonitorIDs) > 0 && !slices.Contains(r.MonitorIDs, monitorID)) {
-			continue
+	if status == domain.StatusTriggered {
+		blocker, err := n.blocker(ctx, tx, inc, mon.DependsOn)
+		if err != nil {
+			return nil, err
 		}
-		match := false
-		for _, c := range r.Conditions {
-			switch {
-			case c.Type == "STATUS" && c.Value == "down" && (typ == domain.IncidentDown || typ == domain.IncidentSSLExpiry):
-				match = true
-			case c.Type == "RESPONSE_TIME" && typ == domain.IncidentPerformance:
-				match = true
-			}
-		}
-		if !match {
-			continue
-		}
-		for _, ch := range r.ChannelIDs {
-			if !slices.Contains(out, ch) {
-				out = append(out, ch)
-			}
+		if blocker.IncidentID != 0 {
+			return n.suppress(inc, mon, blocker)
 		}
 	}
-	slices.Sort(out)
+	if inc.SuppressedBy != 0 {
+		// Suppressed, and never reported since: its end is no news either.
+		var told bool
+		if err := tx.GetContext(ctx, &told, `SELECT EXISTS (SELECT 1 FROM notifier_sent WHERE incident_id = $1)`, inc.IncidentID); err != nil || !told {
+			return nil, err
+		}
+	}
+	// A snooze silences everything but the end of the incident.
+	if inc.SnoozedUntil != nil && at.Before(*inc.SnoozedUntil) && status != domain.StatusResolved {
+		return nil, nil
+	}
+	if in, err := n.q.InMaintenance(ctx, inc.AccountID, inc.MonitorID, at); err != nil || in {
+		return nil, err
+	}
+	rules, err := n.q.Rules(ctx, inc.AccountID, 0)
+	if err != nil {
+		return nil, err
+	}
+	var told []int64
+	if err := tx.SelectContext(ctx, &told, `SELECT channel_id FROM notifier_sent WHERE incident_id = $1`, inc.IncidentID); err != nil {
+		return nil, err
+	}
+	var out []domain.StreamEvent
+	for _, event := range events {
+		var channels []int64
+		for _, r := range rules {
+			if !r.Matches(inc.MonitorID, domain.IncidentType(inc.Type), event) {
+				continue
+			}
+			for _, ch := range r.ChannelIDs {
+				switch {
+				case event == domain.EventIncidentTriggered && r.ConsecutiveChecks > 1:
+					// Tick sends it once the incident has lasted long enough.
+				case event != domain.EventIncidentTriggered && !slices.Contains(told, ch) &&
+					r.Matches(inc.MonitorID, domain.IncidentType(inc.Type), domain.EventIncidentTriggered):
+					// Never told of the start (a later consecutive_checks,
+					// a snooze): its end is no news.
+				default:
+					channels = append(channels, ch)
+				}
+			}
+		}
+		slices.Sort(channels)
+		for _, ch := range slices.Compact(channels) {
+			se, err := n.queue(inc, mon, ch, event, status, at, 0)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, se)
+		}
+	}
 	return out, nil
 }
 
-// MonitorSnapshot is the monitor as notifications show it.
-func (q *Queries) MonitorSnapshot(ctx context.Context, id int64) (domain.NotificationMonitor, error) {
-	var row struct {
-		ID   int64  `db:"id"`
-		Name string `db:"name"`
-		URL  string `db:"url"`
-		Type string `db:"type"`
+// blocker is an open DOWN incident of one of the monitors depended on.
+type blocker struct {
+	IncidentID int64 `db:"incident_id"`
+	MonitorID  int64 `db:"monitor_id"`
+}
+
+func (n *Notifier) blocker(ctx context.Context, tx Exec, inc notifierIncident, dependsOn []int64) (blocker, error) {
+	var b blocker
+	if len(dependsOn) == 0 {
+		return b, nil
 	}
-	err := q.db.GetContext(ctx, &row, `SELECT id, name, url, type FROM monitors WHERE id = $1`, id)
+	err := tx.GetContext(ctx, &b, `SELECT incident_id, monitor_id FROM notifier_incidents
+		WHERE monitor_id = ANY($1) AND incident_type = 'DOWN' AND status <> 'RESOLVED' AND incident_id <> $2
+		ORDER BY incident_id LIMIT 1`, pq.Array(dependsOn), inc.IncidentID)
+	return b, notFoundIsNil(err)
+}
+
+func (n *Notifier) suppress(inc notifierIncident, mon notifierMonitor, b blocker) ([]domain.StreamEvent, error) {
+	e := &domain.NotificationSuppressed{IncidentID: inc.IncidentID, MonitorID: inc.MonitorID, DependsOnMonitorID: b.MonitorID, DependsOnIncident: b.IncidentID,
+		Message: fmt.Sprintf("notifications held back: monitor %d, which %q depends on, is down (incident %d)", b.MonitorID, mon.Name, b.IncidentID)}
+	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: inc.AccountID, OccurredAt: n.now().UTC().Truncate(time.Microsecond)}
+	data, err := domain.Encode(e, meta, uuid.NewSHA1(deliveryNamespace, fmt.Appendf(nil, "incident/%d/suppressed", inc.IncidentID)).String())
 	if err != nil {
-		return domain.NotificationMonitor{ID: id, Name: fmt.Sprintf("monitor %d", id)}, notFoundIsNil(err)
+		return nil, err
 	}
-	return domain.NotificationMonitor{ID: row.ID, Name: row.Name, URL: row.URL, Type: domain.MonitorType(row.Type)}, nil
+	return []domain.StreamEvent{{Stream: domain.IncidentNotificationsStream(inc.IncidentID), Event: data}}, nil
+}
+
+// queue is the decision to send one notification through one channel.
+func (n *Notifier) queue(inc notifierIncident, mon notifierMonitor, channelID int64, event string, status domain.IncidentStatus, at time.Time, reminder int) (domain.StreamEvent, error) {
+	key := fmt.Sprintf("incident/%d/%s/%d", inc.IncidentID, event, channelID)
+	if reminder > 0 {
+		key = fmt.Sprintf("incident/%d/reminder-%d/%d", inc.IncidentID, reminder, channelID)
+	}
+	deliveryID := uuid.NewSHA1(deliveryNamespace, []byte(key)).String()
+	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: inc.AccountID, OccurredAt: n.now().UTC().Truncate(time.Microsecond)}
+	note := domain.Notification{DeliveryID: deliveryID, Event: event, OccurredAt: at, AccountID: inc.AccountID, Monitor: mon.NotificationMonitor, Reminder: reminder,
+		Incident: &domain.NotificationIncident{ID: inc.IncidentID, Type: domain.IncidentType(inc.Type), Message: inc.Message, Status: status, SentAt: meta.OccurredAt}}
+	data, err := domain.Encode(&domain.NotificationQueued{DeliveryID: deliveryID, ChannelID: channelID, IncidentID: inc.IncidentID, Notification: note}, meta, deliveryID)
+	return domain.StreamEvent{Stream: domain.DeliveriesStream(channelID), Event: data}, err
+}
+
+// Tick makes the time-driven decisions for open incidents: the first
+// notification of rules with consecutive_checks above 1, a suppressed
+// incident whose dependency recovered while it stayed down, and the
+// reminders of rules with renotify_minutes. Every replica may tick: the
+// delivery ids make a decision count once.
+func (n *Notifier) Tick(ctx context.Context) error {
+	var open []notifierIncident
+	if err := n.q.db.SelectContext(ctx, &open, `SELECT * FROM notifier_incidents WHERE status <> 'RESOLVED' ORDER BY incident_id`); err != nil {
+		if isUndefinedTable(err) {
+			return nil // being built
+		}
+		return err
+	}
+	now := n.now()
+	rulesOf := map[int64][]RuleView{}
+	var out []domain.StreamEvent
+	for _, inc := range open {
+		if inc.Status != string(domain.StatusTriggered) || (inc.SnoozedUntil != nil && now.Before(*inc.SnoozedUntil)) {
+			continue // acknowledged or snoozed: no more until it ends
+		}
+		mon, err := n.q.notifierMonitor(ctx, inc.MonitorID)
+		if err != nil {
+			return err
+		}
+		if mon.Deleted {
+			continue
+		}
+		if inc.SuppressedBy != 0 {
+			b, err := n.blocker(ctx, n.q.db, inc, mon.DependsOn)
+			if err != nil || b.IncidentID != 0 {
+				if err != nil {
+					return err
+				}
+				continue // still explained by its dependency
+			}
+		}
+		if in, err := n.q.InMaintenance(ctx, inc.AccountID, inc.MonitorID, now); err != nil || in {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		rules, ok := rulesOf[inc.AccountID]
+		if !ok {
+			if rules, err = n.q.Rules(ctx, inc.AccountID, 0); err != nil {
+				return err
+			}
+			rulesOf[inc.AccountID] = rules
+		}
+		var sent []struct {
+			ChannelID int64 `db:"channel_id"`
+			Reminders int   `db:"reminders"`
+		}
+		if err := n.q.db.SelectContext(ctx, &sent, `SELECT channel_id, reminders FROM notifier_sent WHERE incident_id = $1`, inc.IncidentID); err != nil {
+			return err
+		}
+		// Per channel: the earliest a rule makes it due, and the shortest
+		// repeat any of its rules asks for.
+		due := map[int64]time.Time{}
+		every := map[int64]time.Duration{}
+		interval := time.Duration(max(mon.CheckInterval, 1)) * time.Second
+		for _, r := range rules {
+			if !r.Matches(inc.MonitorID, domain.IncidentType(inc.Type), domain.EventIncidentTriggered) {
+				continue
+			}
+			at := inc.StartedAt.Add(time.Duration(max(r.ConsecutiveChecks, 1)-1) * interval)
+			for _, ch := range r.ChannelIDs {
+				if d, ok := due[ch]; !ok || at.Before(d) {
+					due[ch] = at
+				}
+				if r.RenotifyMinutes > 0 {
+					e := time.Duration(r.RenotifyMinutes) * time.Minute
+					if cur, ok := every[ch]; !ok || e < cur {
+						every[ch] = e
+					}
+				}
+			}
+		}
+		for ch, at := range due {
+			if now.Before(at) {
+				continue
+			}
+			i := slices.IndexFunc(sent, func(s struct {
+				ChannelID int64 `db:"channel_id"`
+				Reminders int   `db:"reminders"`
+			}) bool {
+				return s.ChannelID == ch
+			})
+			reminder := 0
+			if i >= 0 {
+				if every[ch] == 0 {
+					continue
+				}
+				reminder = int(now.Sub(at) / every[ch])
+				if reminder <= sent[i].Reminders {
+					continue
+				}
+			}
+			se, err := n.queue(inc, mon, ch, domain.EventIncidentTriggered, domain.StatusTriggered, inc.StartedAt, reminder)
+			if err != nil {
+				return err
+			}
+			out = append(out, se)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := n.store.AppendBatch(ctx, out)
+	return err
+}
+
+// RunTicks calls Tick every interval until ctx ends.
+func (n *Notifier) RunTicks(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.Tick(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("time-driven notifications", "err", err)
+			}
+		}
+	}
+}
+
+// notifierMonitor is what the notifier needs of a monitor.
+type notifierMonitor struct {
+	domain.NotificationMonitor
+	CheckInterval int
+	DependsOn     []int64
+	Deleted       bool
+}
+
+func (q *Queries) notifierMonitor(ctx context.Context, id int64) (notifierMonitor, error) {
+	var row struct {
+		ID            int64  `db:"id"`
+		Name          string `db:"name"`
+		URL           string `db:"url"`
+		Type          string `db:"type"`
+		CheckInterval int    `db:"check_interval"`
+		DependsOn     string `db:"depends_on"`
+	}
+	err := q.db.GetContext(ctx, &row, `SELECT id, name, url, type, check_interval, coalesce(config->'depends_on', '[]')::text AS depends_on
+		FROM monitors WHERE id = $1`, id)
+	if err != nil {
+		return notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: id, Name: fmt.Sprintf("monitor %d", id)}, Deleted: true}, notFoundIsNil(err)
+	}
+	m := notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: row.ID, Name: row.Name, URL: row.URL, Type: domain.MonitorType(row.Type)},
+		CheckInterval: row.CheckInterval}
+	if err := json.Unmarshal([]byte(row.DependsOn), &m.DependsOn); err != nil {
+		return m, err
+	}
+	return m, nil
 }
 
 // ChannelForDelivery returns a channel with its secrets, for sending.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"time"
 
 	"github.com/medialuna/medialuna/adapters/notify/email"
 	"github.com/medialuna/medialuna/adapters/notify/pagerduty"
@@ -31,6 +32,20 @@ func (c *notifyConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.TwilioAccountSID, "twilio-account-sid", env("MEDIALUNA_TWILIO_ACCOUNT_SID", ""), "Twilio account SID for SMS channels (env MEDIALUNA_TWILIO_ACCOUNT_SID)")
 	fs.StringVar(&c.TwilioAuthToken, "twilio-auth-token", env("MEDIALUNA_TWILIO_AUTH_TOKEN", ""), "Twilio auth token (env MEDIALUNA_TWILIO_AUTH_TOKEN)")
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("MEDIALUNA_TWILIO_FROM", ""), "Twilio sender number, E.164 (env MEDIALUNA_TWILIO_FROM)")
+}
+
+func registerDispatch(fs *flag.FlagSet, c *projections.DispatcherConfig) {
+	fs.DurationVar(&c.Timeout, "notify-timeout", envDuration("MEDIALUNA_NOTIFY_TIMEOUT", 10*time.Second), "how long one notification attempt may take (env MEDIALUNA_NOTIFY_TIMEOUT)")
+	fs.DurationVar(&c.Backoff, "notify-backoff", envDuration("MEDIALUNA_NOTIFY_BACKOFF", time.Second), "wait before the first retry of a failed notification; doubled for each next one (env MEDIALUNA_NOTIFY_BACKOFF)")
+	fs.IntVar(&c.MaxRetries, "notify-retries", 3, "retries after a failed notification attempt")
+}
+
+// envDuration returns the duration in the environment variable key, or def.
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(key, "")); err == nil {
+		return d
+	}
+	return def
 }
 
 func (c notifyConfig) senders(mailer email.Mailer) map[domain.ChannelType]projections.Sender {

@@ -36,6 +36,7 @@ type serveConfig struct {
 	ProbeWorkers        int
 	TrustProxyHeaders   bool
 	Notify              notifyConfig
+	Dispatch            projections.DispatcherConfig
 }
 
 // regionConfig names the region a probe checks from.
@@ -71,6 +72,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
 	c.Notify.register(fs)
+	registerDispatch(fs, &c.Dispatch)
 	c.Region.register(fs, "local", "Local")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -112,9 +114,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	incidents := commands.NewIncidentHandler(a.store, ids, utcNow)
 	queries := projections.NewQueries(a.db)
 	senders := c.Notify.senders(mailer)
+	notifier := projections.NewNotifier(a.store, queries, utcNow)
 	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
-		projections.NewIncidentDetector(incidents, utcNow), projections.NewNotifier(a.store, queries, utcNow),
-		projections.NewDispatcher(a.store, queries, senders, log.With("component", "dispatcher"), utcNow))
+		projections.NewIncidentDetector(incidents, utcNow), notifier)
+	dispatcher := projections.NewDispatcher(a.db, a.store, queries, senders, log.With("component", "dispatcher"), utcNow, c.Dispatch)
 	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
 	regions := commands.NewRegionHandler(a.store, ids, utcNow)
@@ -160,10 +163,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Info("embedded probe running", "region", c.Region.Code, "region_id", regionID)
 	}
 	watchdog := probeagent.NewPushWatchdog(queries, recordChecks, utcNow, log.With("component", "push"))
-	bg.Add(3)
+	bg.Add(5)
+	go func() {
+		defer bg.Done()
+		notifier.RunTicks(bgCtx, 5*time.Second, log.With("component", "notifier"))
+	}()
 	go func() {
 		defer bg.Done()
 		watchdog.Run(bgCtx)
+	}()
+	go func() {
+		defer bg.Done()
+		dispatcher.Run(bgCtx)
 	}()
 	go func() {
 		defer bg.Done()
