@@ -26,12 +26,12 @@ type fixture struct {
 	ids     *postgres.IDs
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	db := testdb.New(t)
 	return fixture{db: db, store: postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t)), queries: projections.NewQueries(db.DB), ids: postgres.NewIDs(db.DB)}
 }
 
-func (f fixture) run(t *testing.T, ps ...projections.Projector) {
+func (f fixture) run(t testing.TB, ps ...projections.Projector) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	r := projections.NewRunner(f.db.DB, f.store, ps, testdb.Logger(t), projections.RunnerConfig{RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond, MaxRetries: 2})
@@ -49,7 +49,7 @@ func (f fixture) run(t *testing.T, ps ...projections.Projector) {
 	}
 }
 
-func (f fixture) wait(t *testing.T, names []string, pos domain.Position) {
+func (f fixture) wait(t testing.TB, names []string, pos domain.Position) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
