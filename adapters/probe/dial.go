@@ -130,3 +130,12 @@ func (c *Checker) dial(a *attempt, t target) (net.Conn, func(), error) {
 	stop := context.AfterFunc(a.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	return conn, func() { stop(); _ = conn.Close() }, nil
 }
+
+// PublicOnlyDialer returns a dialer that refuses private addresses after
+// resolution, the way checks under BlockPrivateTargets do. Other outgoing
+// requests to user-given URLs (webhooks, Slack) use it on multi-tenant
+// servers, so that a notification channel cannot reach the internal
+// network.
+func PublicOnlyDialer() *net.Dialer {
+	return (&Checker{blockPrivate: true}).newDialer()
+}

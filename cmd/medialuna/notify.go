@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"net/http"
 	"time"
 
 	"github.com/medialuna/medialuna/adapters/notify/email"
@@ -10,6 +11,7 @@ import (
 	"github.com/medialuna/medialuna/adapters/notify/telegram"
 	"github.com/medialuna/medialuna/adapters/notify/twilio"
 	"github.com/medialuna/medialuna/adapters/notify/webhook"
+	"github.com/medialuna/medialuna/adapters/probe"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -48,12 +50,21 @@ func envDuration(key string, def time.Duration) time.Duration {
 	return def
 }
 
-func (c notifyConfig) senders(mailer email.Mailer) map[domain.ChannelType]projections.Sender {
+// senders returns one sender per channel type. With blockPrivate, the
+// URLs users type (webhooks, Slack) may not lead into private networks.
+func (c notifyConfig) senders(mailer email.Mailer, blockPrivate bool) map[domain.ChannelType]projections.Sender {
+	var userURLs *http.Client // nil: each sender's default
+	if blockPrivate {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.Proxy = nil // a proxy would dial the private address for us
+		transport.DialContext = probe.PublicOnlyDialer().DialContext
+		userURLs = &http.Client{Timeout: 10 * time.Second, Transport: transport}
+	}
 	return map[domain.ChannelType]projections.Sender{
 		domain.ChannelEmail:     email.New(email.Config{Mailer: mailer}),
-		domain.ChannelSlack:     slack.New(slack.Config{}),
+		domain.ChannelSlack:     slack.New(slack.Config{Client: userURLs}),
 		domain.ChannelPagerDuty: pagerduty.New(pagerduty.Config{BaseURL: c.PagerDutyURL}),
-		domain.ChannelWebhook:   webhook.New(webhook.Config{}),
+		domain.ChannelWebhook:   webhook.New(webhook.Config{Client: userURLs}),
 		domain.ChannelTelegram:  telegram.New(telegram.Config{BaseURL: c.TelegramURL}),
 		domain.ChannelSMS: twilio.New(twilio.Config{BaseURL: c.TwilioURL, AccountSID: c.TwilioAccountSID,
 			AuthToken: c.TwilioAuthToken, From: c.TwilioFrom}),

@@ -113,7 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ids := postgres.NewIDs(a.db)
 	incidents := commands.NewIncidentHandler(a.store, ids, utcNow)
 	queries := projections.NewQueries(a.db)
-	senders := c.Notify.senders(mailer)
+	senders := c.Notify.senders(mailer, c.BlockPrivateTargets)
 	notifier := projections.NewNotifier(a.store, queries, utcNow)
 	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
 		projections.NewIncidentDetector(incidents, utcNow), notifier)

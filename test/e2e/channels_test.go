@@ -290,3 +290,22 @@ func TestDependenciesAndRuleOptionsThroughTheAPI(t *testing.T) {
 		t.Errorf("the page was about %v, want the database", monitorName)
 	}
 }
+
+// TestPrivateWebhookTargetsRefused: on a server that refuses private
+// targets (multi-tenant hosting), a webhook pointing into the internal
+// network is not called, and the test endpoint says why.
+func TestPrivateWebhookTargetsRefused(t *testing.T) {
+	rc := newReceiver(t)
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_BLOCK_PRIVATE_TARGETS=true", "MEDIALUNA_EMBEDDED_PROBE=false")
+	su := signup(t, s, "ssrf@example.com", "SSRF")
+	var hook channel
+	s.expect(201, "POST", "/api/notification-channels", su.AccessToken, map[string]string{"name": "internal", "channel_type": "WEBHOOK",
+		"webhook_url": rc.URL}).json(t, &hook)
+	res := s.expect(422, "POST", "/api/notification-channels/"+itoa(hook.ID)+"/test", su.AccessToken, nil)
+	if !strings.Contains(string(res.Body), "private") {
+		t.Errorf("test answer = %s; want it to name the private address", res.Body)
+	}
+	if seen := rc.seen(); len(seen) != 0 {
+		t.Errorf("the private endpoint was called: %v", seen)
+	}
+}
