@@ -122,7 +122,7 @@ func (h *MonitorHandler) Update(ctx context.Context, cmd UpdateMonitor) (domain.
 		if domain.MonitorType(strings.ToUpper(string(cfg.Type))) == domain.TypePUSH && m.Config.Type != domain.TypePUSH {
 			return nil, domain.Invalid("type", "value_error", "a monitor cannot become a PUSH monitor; create a new one")
 		}
-		if err := cfg.Validate(rules); err != nil {
+		if err := cfg.Validate(rules.Keeping(m.Config)); err != nil {
 			return nil, err
 		}
 		return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil
