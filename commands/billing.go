@@ -94,14 +94,15 @@ var ErrBillingByOperator = domain.Errorf(domain.ErrNotEnabled,
 func (h *BillingHandler) Enabled() bool { return h != nil && h.payments != nil }
 
 // Checkout handles StartCheckout: it creates the account's customer the
-// first time and remembers it as an event, then starts the checkout.
-func (h *BillingHandler) Checkout(ctx context.Context, cmd StartCheckout) (string, error) {
+// first time and remembers it as an event, then starts the checkout. The
+// position is that of the customer's link, when this call made it.
+func (h *BillingHandler) Checkout(ctx context.Context, cmd StartCheckout) (string, domain.Position, error) {
 	if h.payments == nil {
-		return "", ErrBillingByOperator
+		return "", domain.Position{}, ErrBillingByOperator
 	}
 	plan := domain.Plan(cmd.Plan)
 	var customerID string
-	_, err := decideAccount(ctx, h.store, h.now, cmd.Actor, cmd.Actor.AccountID, func(acc *domain.Account) ([]domain.Event, error) {
+	pos, err := decideAccount(ctx, h.store, h.now, cmd.Actor, cmd.Actor.AccountID, func(acc *domain.Account) ([]domain.Event, error) {
 		if err := acc.CanCheckout(plan); err != nil {
 			return nil, err
 		}
@@ -117,10 +118,11 @@ func (h *BillingHandler) Checkout(ctx context.Context, cmd StartCheckout) (strin
 		return acc.LinkCustomer(h.payments.Provider(), id), nil
 	})
 	if err != nil {
-		return "", err
+		return "", domain.Position{}, err
 	}
-	return h.payments.CreateCheckout(ctx, NewCheckout{AccountID: cmd.Actor.AccountID, CustomerID: customerID, Plan: plan,
+	url, err := h.payments.CreateCheckout(ctx, NewCheckout{AccountID: cmd.Actor.AccountID, CustomerID: customerID, Plan: plan,
 		SuccessURL: cmd.SuccessURL, CancelURL: cmd.CancelURL})
+	return url, pos, err
 }
 
 // Portal handles OpenPortal.

@@ -65,7 +65,7 @@ func TestConcurrentCheckoutsLinkOneCustomer(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u, err := h.Checkout(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "PRO"})
+			u, _, err := h.Checkout(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "PRO"})
 			if err != nil {
 				t.Error(err)
 			}
@@ -96,7 +96,7 @@ func TestConcurrentCheckoutsLinkOneCustomer(t *testing.T) {
 
 	// Without a provider, checkout and portal name the operator's command.
 	off := commands.NewBillingHandler(store, time.Now, nil, noDirectory{})
-	if _, err := off.Checkout(ctx, commands.StartCheckout{Actor: actor, Plan: "PRO"}); domain.ErrorCode(err) != domain.ErrNotEnabled {
+	if _, _, err := off.Checkout(ctx, commands.StartCheckout{Actor: actor, Plan: "PRO"}); domain.ErrorCode(err) != domain.ErrNotEnabled {
 		t.Errorf("checkout without a provider: %v", err)
 	}
 	if _, err := off.Portal(ctx, commands.OpenPortal{Actor: actor}); domain.ErrorCode(err) != domain.ErrNotEnabled {

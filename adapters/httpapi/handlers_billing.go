@@ -162,8 +162,12 @@ func (s *Server) billingCheckout(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	link, err := s.deps.Billing.Checkout(r.Context(), commands.StartCheckout{Actor: p.actor(r), Email: u.Email, Plan: *body.Plan,
+	link, pos, err := s.deps.Billing.Checkout(r.Context(), commands.StartCheckout{Actor: p.actor(r), Email: u.Email, Plan: *body.Plan,
 		SuccessURL: success, CancelURL: cancel})
+	// A new customer's link is in the log even when the checkout failed:
+	// wait until the read models have it, so the customer's first webhook
+	// finds its account.
+	s.settle(r, pos)
 	if err != nil {
 		return err
 	}
