@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/medialuna/medialuna/commands"
@@ -158,11 +160,12 @@ func (s *Server) billingCheckout(w http.ResponseWriter, r *http.Request, p *prin
 	if err := v.Err(); err != nil {
 		return err
 	}
+	plan := strings.ToUpper(strings.TrimSpace(*body.Plan))
 	u, err := s.deps.Queries.User(r.Context(), p.AccountID, p.UserID)
 	if err != nil {
 		return err
 	}
-	link, pos, err := s.deps.Billing.Checkout(r.Context(), commands.StartCheckout{Actor: p.actor(r), Email: u.Email, Plan: *body.Plan,
+	link, pos, err := s.deps.Billing.Checkout(r.Context(), commands.StartCheckout{Actor: p.actor(r), Email: u.Email, Plan: plan,
 		SuccessURL: success, CancelURL: cancel})
 	// A new customer's link is in the log even when the checkout failed:
 	// wait until the read models have it, so the customer's first webhook
@@ -171,7 +174,7 @@ func (s *Server) billingCheckout(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": link, "plan": *body.Plan})
+	writeJSON(w, http.StatusOK, map[string]string{"url": link, "plan": plan})
 	return nil
 }
 
@@ -182,8 +185,12 @@ func (s *Server) billingPortal(w http.ResponseWriter, r *http.Request, p *princi
 	var body struct {
 		ReturnURL *string `json:"return_url"`
 	}
-	if r.ContentLength != 0 {
-		if err := decode(r, &body); err != nil {
+	raw, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := decodeBytes(raw, &body); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,30 @@ func TestBillingStripeCheckoutAndWebhooks(t *testing.T) {
 		t.Error("the server logged the Stripe secret key")
 	}
 
+	// An EDITOR sees usage and the subscription, but only an ADMIN buys.
+	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "editor@example.com", "role": "EDITOR"})
+	if u := s.usage(t, jwt); u.Users.Used != 1 || u.Users.OverLimit {
+		t.Errorf("usage with a pending invite: %+v", u)
+	}
+	if !strings.Contains(string(s.expect(200, "GET", "/api/billing/usage", jwt, nil).Body), `"pending_invites":1`) {
+		t.Error("usage does not count the pending invitation")
+	}
+	token := regexp.MustCompile(`Token: (\S+)`).FindStringSubmatch(s.Mail.WaitFor(t, "editor@example.com", 20*time.Second).Data)
+	if token == nil {
+		t.Fatal("no invitation token")
+	}
+	var editor struct {
+		AccessToken string `json:"access_token"`
+	}
+	s.expect(200, "POST", "/api/auth/accept-invite", "", map[string]string{"token": token[1], "password": "editor password"}).json(t, &editor)
+	s.expect(200, "GET", "/api/billing/usage", editor.AccessToken, nil)
+	s.expect(200, "GET", "/api/billing/subscription", editor.AccessToken, nil)
+	s.expect(403, "POST", "/api/billing/checkout", editor.AccessToken, map[string]any{"plan": "PRO"})
+	s.expect(403, "POST", "/api/billing/portal", editor.AccessToken, nil)
+	if len(fake.Requests()) != 0 {
+		t.Fatalf("refused calls reached Stripe: %+v", fake.Requests())
+	}
+
 	// Checkout: a customer is created once and remembered.
 	for _, c := range []struct {
 		body  any
@@ -201,7 +226,7 @@ func TestBillingStripeCheckoutAndWebhooks(t *testing.T) {
 	if !strings.HasPrefix(co.URL, "https://checkout.stripe.test/c/pay/cs_test_") || co.Plan != "PRO" {
 		t.Errorf("checkout = %+v", co)
 	}
-	s.expect(200, "POST", "/api/billing/checkout", jwt, map[string]any{"plan": "STARTER", "success_url": "https://mine.example.com/ok",
+	s.expect(200, "POST", "/api/billing/checkout", jwt, map[string]any{"plan": "starter", "success_url": "https://mine.example.com/ok",
 		"cancel_url": "https://mine.example.com/no"})
 	customers := fake.RequestsTo("/v1/customers")
 	if len(customers) != 1 {
