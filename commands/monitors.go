@@ -138,7 +138,7 @@ func (h *MonitorHandler) Update(ctx context.Context, cmd UpdateMonitor) (domain.
 		cfg.DependsOn = slices.DeleteFunc(cfg.DependsOn, func(id int64) bool {
 			return slices.Contains(m.Config.DependsOn, id) && !rules.AccountMonitors[id]
 		})
-		if err := cfg.Validate(rules); err != nil {
+		if err := cfg.Validate(rules.Keeping(m.Config)); err != nil {
 			return nil, err
 		}
 		return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil

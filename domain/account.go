@@ -79,6 +79,7 @@ type Account struct {
 	Members  map[int64]Role
 	Emails   map[string]int64 // member email -> user id
 	Invites  map[int64]*Invite
+	Billing  Billing
 }
 
 // NewAccount returns an empty account ready to fold events into.
@@ -103,6 +104,8 @@ func (a *Account) Apply(e Event) {
 		if inv := a.Invites[e.InviteID]; inv != nil {
 			inv.Accepted = true
 		}
+	case *BillingCustomerLinked, *SubscriptionChanged:
+		a.Billing.apply(e)
 	}
 }
 

@@ -14,6 +14,8 @@ const (
 	ErrForbidden    = "forbidden"    // authenticated, but not allowed
 	ErrUnauthorized = "unauthorized" // no valid credentials
 	ErrLimit        = "limit"        // a plan limit stops the change
+	ErrNotEnabled   = "not_enabled"  // the operator has not configured this feature on this server
+	ErrUpstream     = "upstream"     // a service this one depends on (the payment provider) failed
 	ErrInternal     = "internal"     // anything unexpected; details stay in the logs
 )
 

@@ -102,6 +102,10 @@ func newEvent(typ string) Event {
 		return &MemberInvited{}
 	case "MemberJoined":
 		return &MemberJoined{}
+	case "BillingCustomerLinked":
+		return &BillingCustomerLinked{}
+	case "SubscriptionChanged":
+		return &SubscriptionChanged{}
 	case "UserRegistered":
 		return &UserRegistered{}
 	case "EmailClaimed":

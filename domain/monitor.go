@@ -99,6 +99,20 @@ type MonitorRules struct {
 	MonitorID        int64          // the monitor's own id, once it has one
 }
 
+// Keeping returns the rules for updating a monitor configured as old. A
+// downgrade keeps every monitor as it was: an update may keep the regions
+// and the check interval the monitor already has, even past the current
+// plan's limits, and is refused only for going further past them.
+func (r MonitorRules) Keeping(old MonitorConfig) MonitorRules {
+	if r.Limits.MaxRegions != Unlimited && len(old.RegionIDs) > r.Limits.MaxRegions {
+		r.Limits.MaxRegions = len(old.RegionIDs)
+	}
+	if old.CheckInterval > 0 && old.CheckInterval < r.MinInterval() {
+		r.MinIntervalFloor = old.CheckInterval
+	}
+	return r
+}
+
 // MinInterval is the smallest check_interval the rules allow.
 func (r MonitorRules) MinInterval() int {
 	if r.MinIntervalFloor > 0 && r.MinIntervalFloor < r.Limits.MinCheckIntervalSecs {

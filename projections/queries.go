@@ -91,6 +91,12 @@ type Usage struct {
 	Monitors int `db:"monitors" json:"monitors"`
 	Users    int `db:"users" json:"users"`
 	APIKeys  int `db:"api_keys" json:"api_keys"`
+	// PendingInvites count against the user limit too, until they expire.
+	PendingInvites int `db:"pending_invites" json:"pending_invites"`
+	// Regions is the most regions any one monitor uses: the plan's region
+	// limit is per monitor.
+	Regions     int `db:"regions" json:"regions"`
+	StatusPages int `db:"-" json:"status_pages"`
 }
 
 // Usage returns an account's usage.
@@ -99,9 +105,22 @@ func (q *Queries) Usage(ctx context.Context, accountID int64, now time.Time) (Us
 	err := q.db.GetContext(ctx, &u, `SELECT
 		(SELECT count(*) FROM monitors WHERE account_id = $1) AS monitors,
 		(SELECT count(*) FROM users WHERE account_id = $1 AND role IS NOT NULL) AS users,
-		(SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS api_keys`,
+		(SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS api_keys,
+		(SELECT count(*) FROM invites WHERE account_id = $1 AND accepted_by IS NULL AND expires_at > $2) AS pending_invites,
+		(SELECT coalesce(max(cardinality(region_ids)), 0) FROM monitors WHERE account_id = $1) AS regions`,
 		accountID, now)
+	if err != nil {
+		return u, err
+	}
+	u.StatusPages, err = q.CountStatusPages(ctx, accountID)
 	return u, err
+}
+
+// CountStatusPages counts an account's status pages. Status pages are not
+// on this branch yet: this is the one place to connect to their read model
+// (SELECT count(*) FROM status_pages WHERE account_id = $1) when they are.
+func (q *Queries) CountStatusPages(ctx context.Context, accountID int64) (int, error) {
+	return 0, nil
 }
 
 // ProjectorStatus is one projector's progress, for GET /api/admin/projections.

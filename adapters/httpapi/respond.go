@@ -43,6 +43,10 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case domain.ErrUnauthorized:
 		return http.StatusUnauthorized
+	case domain.ErrNotEnabled:
+		return http.StatusNotImplemented
+	case domain.ErrUpstream:
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }
@@ -75,7 +79,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	code := domain.ErrorCode(err)
 	status := statusOf(code)
-	if status == http.StatusInternalServerError {
+	if status == http.StatusInternalServerError || status == http.StatusBadGateway {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if code == domain.ErrInvalid {

@@ -94,6 +94,12 @@ func (s *Server) routes() {
 	s.handle("PATCH", "/api/notification-rules/{id}", jwtOnly(domain.RoleEditor), s.updateRule)
 	s.handle("DELETE", "/api/notification-rules/{id}", jwtOnly(domain.RoleEditor), s.deleteRule)
 
+	s.handle("GET", "/api/billing/usage", jwtOnly(domain.RoleViewer), s.billingUsage)
+	s.handle("GET", "/api/billing/subscription", jwtOnly(domain.RoleViewer), s.billingSubscription)
+	s.handle("POST", "/api/billing/checkout", jwtOnly(domain.RoleAdmin), s.billingCheckout)
+	s.handle("POST", "/api/billing/portal", jwtOnly(domain.RoleAdmin), s.billingPortal)
+	s.handle("POST", "/api/billing/stripe/webhook", public, s.stripeWebhook)
+
 	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

@@ -49,6 +49,13 @@ type Deps struct {
 	Incidents     *commands.IncidentHandler
 	Maintenance   *commands.MaintenanceHandler
 	Notifications *commands.NotificationHandler
+	Billing       *commands.BillingHandler
+	// StripeWebhook verifies Stripe's webhooks; nil when Stripe is not
+	// configured.
+	StripeWebhook BillingWebhook
+	// BillingReturnURL is where Checkout and the billing portal send users
+	// back to when the request names no URL.
+	BillingReturnURL string
 	// Senders deliver test notifications, by channel type.
 	Senders map[domain.ChannelType]projections.Sender
 	// ProbeToken authenticates remote probe agents; empty disables them.

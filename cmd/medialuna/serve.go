@@ -37,6 +37,7 @@ type serveConfig struct {
 	TrustProxyHeaders   bool
 	Notify              notifyConfig
 	Dispatch            projections.DispatcherConfig
+	Billing             billingConfig
 }
 
 // regionConfig names the region a probe checks from.
@@ -73,10 +74,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
 	c.Notify.register(fs)
 	registerDispatch(fs, &c.Dispatch)
+	c.Billing.register(fs)
 	c.Region.register(fs, "local", "Local")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	c.Billing.resolve()
 	log := c.logger(stderr)
 	a, err := openApp(ctx, c.commonConfig, log, true)
 	if err != nil {
@@ -122,6 +125,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
 	regions := commands.NewRegionHandler(a.store, ids, utcNow)
 	recordChecks := commands.NewRecordChecksHandler(a.store, queries, queries)
+	var (
+		payments commands.Payments
+		webhooks httpapi.BillingWebhook
+	)
+	if c.Billing.SecretKey != "" {
+		installation, err := postgres.Secret(ctx, a.db, "installation_id")
+		if err != nil {
+			return err
+		}
+		client, err := c.Billing.client(installation[:16])
+		if err != nil {
+			return err
+		}
+		payments, webhooks = client, client
+		log.Info("Stripe billing enabled", "api_url", c.Billing.APIURL, "webhooks", c.Billing.WebhookSecret != "")
+	} else if c.Billing.WebhookSecret != "" {
+		log.Warn("--stripe-webhook-secret is set without --stripe-secret-key: Stripe billing stays off")
+	}
+	billingReturn := c.Billing.ReturnURL
+	if billingReturn == "" {
+		billingReturn = strings.TrimRight(baseURL, "/") + "/"
+	}
 	api := httpapi.New(httpapi.Deps{
 		Log: log.With("component", "http"), Store: a.store, Queries: queries,
 		ReadModels: settleModels(), Projectors: projectorNames(all),
@@ -132,6 +157,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Incidents:     incidents,
 		Maintenance:   commands.NewMaintenanceHandler(a.store, ids, utcNow, queries),
 		Notifications: commands.NewNotificationHandler(a.store, ids, utcNow, queries),
+		Billing:       commands.NewBillingHandler(a.store, utcNow, payments, queries),
+		StripeWebhook: webhooks,
 		Senders:       senders,
 		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
@@ -141,6 +168,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		RevokeAPIKey: commands.NewRevokeAPIKeyHandler(a.store, utcNow),
 		Account:      commands.NewAccountHandler(a.store, utcNow),
 		RateLimiter:  limiter, JWTSecret: []byte(secret), Now: utcNow,
+		BillingReturnURL: billingReturn,
 	})
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
