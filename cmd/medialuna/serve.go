@@ -129,6 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Incidents:     incidents,
 		Maintenance:   commands.NewMaintenanceHandler(a.store, ids, utcNow, queries),
 		Notifications: commands.NewNotificationHandler(a.store, ids, utcNow, queries),
+		StatusPages:   commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
 		Senders:       senders,
 		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
