@@ -18,7 +18,7 @@ func SubdomainStream(subdomain string) string { return "subdomain-" + subdomain 
 // Status page limits.
 const (
 	MaxStatusPageMonitors = 200
-	MaxCustomCSSBytes     = 32 << 10
+	MaxCustomCSSBytes     = 20 << 10 // what the renderer's sanitiser reads
 	maxLogoURLBytes       = 2048
 )
 
