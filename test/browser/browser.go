@@ -18,12 +18,15 @@
 // --disable-quic --no-first-run --disable-background-networking
 // --disable-component-update --disable-sync and a fresh --user-data-dir, and
 // with host resolver rules that resolve no name but localhost, so it makes no
-// DNS look-up and opens no connection off this machine.
+// DNS look-up and opens no connection off this machine. Site isolation is off,
+// so a cross-origin iframe's requests and dialogs are its page's.
 //
 // Every page intercepts its own requests (the DevTools Fetch domain): each URL
 // is recorded, loopback requests go on, and any other request is failed before
 // it leaves the browser (ERR_BLOCKED_BY_CLIENT). A page's JavaScript dialogs
 // (alert, confirm, prompt) are recorded and dismissed, so they never block it.
+// Not recorded: requests of service workers, and DNS prefetch/preconnect
+// hints (no request is made for them; the resolver rules keep them local).
 //
 // Evidence that injected script ran: [Page.ScriptRan] is true when any dialog
 // opened or when the page set the global window.__pwned (see [Sentinel]).
@@ -147,6 +150,11 @@ func New(t testing.TB) *Browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
+		// Keep every frame in the page's own renderer, so that the page's
+		// request interception and records also cover cross-origin iframes
+		// (with site isolation, each would be a target of its own).
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,IsolateOrigins,site-per-process"),
 		// Resolve nothing but loopback names: no DNS query leaves the
 		// machine, not even for a prefetch hint the Fetch domain never sees.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.*, EXCLUDE [::1]"),
@@ -333,7 +341,7 @@ func (p *Page) intercept(ev fetch.EventRequestPaused) {
 }
 
 func (p *Page) addRequest(u string) {
-	if u == "" || p.seen[u] {
+	if u == "" || p.seen[u] || strings.HasPrefix(u, "data:") { // data: fetches nothing
 		return
 	}
 	p.seen[u] = true

@@ -40,6 +40,10 @@ var pages = map[string]string{
 
 	"/throws": `<!doctype html><html><body><script>throw new Error("boom")</script></body></html>`,
 
+	// Served from localhost while the page is on 127.0.0.1: another origin,
+	// which site isolation would put in a renderer of its own.
+	"/inner": `<!doctype html><html><body><img src="https://inner.example/p.gif"><script>alert("in frame")</script></body></html>`,
+
 	"/local.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`,
 }
 
@@ -49,6 +53,10 @@ func server(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		body, ok := pages[r.URL.Path]
+		if r.URL.Path == "/framed" {
+			_, port, _ := strings.Cut(r.Host, ":")
+			body, ok = `<!doctype html><html><body><iframe src="http://localhost:`+port+`/inner"></iframe></body></html>`, true
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -159,6 +167,16 @@ func TestBrowser(t *testing.T) {
 		c := p.Console()
 		if len(c) != 1 || c[0].Type != "warning" || c[0].Text != "set 42" {
 			t.Errorf("Console = %+v, want one warning 'set 42'", c)
+		}
+	})
+
+	t.Run("a cross-origin iframe's requests and dialogs are recorded", func(t *testing.T) {
+		p := b.With(t).Open(srv.URL + "/framed")
+		if got := p.ExternalRequests(); !slices.Equal(got, []string{"https://inner.example/p.gif"}) {
+			t.Errorf("ExternalRequests = %v, want the iframe's image", got)
+		}
+		if !p.ScriptRan() || len(p.Dialogs()) != 1 || p.Dialogs()[0].Message != "in frame" {
+			t.Errorf("Dialogs = %v, want the iframe's alert", p.Dialogs())
 		}
 	})
 
