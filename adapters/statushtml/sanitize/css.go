@@ -38,6 +38,11 @@
 //     Comments that split a keyword (`ex/**/pression`) leave two words, which
 //     are written back with a space between them.
 //
+// Layout stays the page owner's choice: position, z-index, display, content
+// strings and the like are allowed, so custom CSS can restyle or hide parts
+// of its own status page, but cannot run script, load anything or leave the
+// <style> element.
+//
 // Input beyond MaxLen bytes is cut off before parsing (a rule cut in half is
 // dropped), and the output is never longer than MaxLen either.
 //
