@@ -20,7 +20,9 @@ import (
 // the read model.
 type pageFacts struct{ q *projections.Queries }
 
-func (pageFacts) MonitorIDs(context.Context, int64) ([]int64, error) { return []int64{1, 2, 3, 4, 5}, nil }
+func (pageFacts) MonitorIDs(context.Context, int64) ([]int64, error) {
+	return []int64{1, 2, 3, 4, 5}, nil
+}
 func (f pageFacts) CountStatusPages(ctx context.Context, accountID int64) (int, error) {
 	return f.q.CountStatusPages(ctx, accountID)
 }
@@ -128,11 +130,11 @@ func TestPublicPageQuery(t *testing.T) {
 	exec(`INSERT INTO monitor_state (monitor_id, status, last_checked_at) VALUES (1, 'up', $1), (2, 'down', $1)`, now)
 	hist := `array_fill(0, ARRAY[72])`
 	exec(`INSERT INTO check_rollups (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up, rt_sum, rt_min, rt_max, rt_histogram) VALUES
-		(1, 1, '2026-05-10 00:00Z', 60, 60, 0, 0, 1, 1, 1, `+hist+`),
-		(1, 2, '2026-05-10 23:00Z', 60, 50, 10, 0, 1, 1, 1, `+hist+`),
-		(1, 1, '2026-05-09 23:00Z', 60, 30, 0, 0, 1, 1, 1, `+hist+`),
-		(1, 1, '2026-01-01 00:00Z', 60, 30, 0, 0, 1, 1, 1, `+hist+`),
-		(50, 1, '2026-05-10 00:00Z', 60, 0, 0, 0, 1, 1, 1, `+hist+`)`)
+		(1, 1, '2026-05-10 00:00Z', 60, 60, 0, 0, 1, 1, 1, ` + hist + `),
+		(1, 2, '2026-05-10 23:00Z', 60, 50, 10, 0, 1, 1, 1, ` + hist + `),
+		(1, 1, '2026-05-09 23:00Z', 60, 30, 0, 0, 1, 1, 1, ` + hist + `),
+		(1, 1, '2026-01-01 00:00Z', 60, 30, 0, 0, 1, 1, 1, ` + hist + `),
+		(50, 1, '2026-05-10 00:00Z', 60, 0, 0, 0, 1, 1, 1, ` + hist + `)`)
 	exec(`INSERT INTO incidents (id, account_id, monitor_id, incident_type, status, message, started_at, resolved_at) VALUES
 		(1, 7, 2, 'DOWN', 'TRIGGERED', 'm', $1, NULL),
 		(2, 7, 2, 'SSL_EXPIRY', 'TRIGGERED', 'm', $1, NULL),
