@@ -53,6 +53,14 @@ func (s *Site) serveBadge(w http.ResponseWriter, r *http.Request, snap *snapshot
 			value = "no data"
 		}
 	}
-	v := newVariant(badge.Render(label, value, color), "image/svg+xml", badgePolicy, time.Time{})
+	key := label + "\x00" + value + "\x00" + color
+	if v, ok := snap.badges.Load(key); ok {
+		s.serve(w, r, v.(*variant), http.StatusOK)
+		return
+	}
+	v := newVariant(badge.Render(label, value, color), "image/svg+xml", badgePolicy, time.Time{}, false)
+	if snap.nbadges.Add(1) <= maxBadges {
+		snap.badges.Store(key, &v)
+	}
 	s.serve(w, r, &v, http.StatusOK)
 }

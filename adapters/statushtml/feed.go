@@ -122,6 +122,6 @@ func (s *Site) serveFeed(w http.ResponseWriter, r *http.Request, snap *snapshot,
 		s.plainError(w, rt, http.StatusInternalServerError, "Internal error.")
 		return
 	}
-	v := newVariant(body, "application/atom+xml; charset=utf-8", "default-src 'none'; frame-ancestors 'none'", time.Time{})
+	v := newVariant(body, "application/atom+xml; charset=utf-8", "default-src 'none'; frame-ancestors 'none'", time.Time{}, false)
 	s.serve(w, r, &v, http.StatusOK)
 }

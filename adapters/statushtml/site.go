@@ -87,7 +87,13 @@ type snapshot struct {
 	pathHTML variant
 	hostHTML variant
 	json     variant
+	// badges caches rendered badges by what was asked for, up to
+	// maxBadges per snapshot (labels are free text).
+	badges  sync.Map
+	nbadges atomic.Int64
 }
+
+const maxBadges = 256
 
 // variant is one rendered response.
 type variant struct {
@@ -120,7 +126,7 @@ func New(cfg Config) *Site {
 	s.cfg.StatusDomain = strings.ToLower(strings.Trim(cfg.StatusDomain, ". "))
 	s.domainHost = hostOnly(s.cfg.StatusDomain)
 	body, policy := renderNotFound()
-	s.notFound = newVariant(body, "text/html; charset=utf-8", policy, time.Time{})
+	s.notFound = newVariant(body, "text/html; charset=utf-8", policy, time.Time{}, false)
 	return s
 }
 
@@ -309,11 +315,13 @@ func (s *Site) plainError(w http.ResponseWriter, rt route, status int, detail st
 	json.NewEncoder(w).Encode(map[string]string{"detail": detail})
 }
 
-func newVariant(body []byte, contentType, policy string, modified time.Time) variant {
+// newVariant hashes a body and, when compress is set and it is worth it,
+// keeps a gzip copy.
+func newVariant(body []byte, contentType, policy string, modified time.Time, compress bool) variant {
 	sum := sha256.Sum256(body)
 	v := variant{body: body, contentType: contentType, csp: policy, lastModified: modified,
 		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
-	if len(body) > 1024 {
+	if compress && len(body) > 1024 {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 		zw.Write(body)
@@ -489,9 +497,9 @@ func (s *Site) build(ctx context.Context, e *entry, sub string, prev *snapshot) 
 	if prev != nil {
 		pp, ph, pj = prev.pathHTML, prev.hostHTML, prev.json
 	}
-	snap.pathHTML = newVariant(pathBody, "text/html; charset=utf-8", pathCSP, modified(pathBody, &pp))
-	snap.hostHTML = newVariant(hostBody, "text/html; charset=utf-8", hostCSP, modified(hostBody, &ph))
-	snap.json = newVariant(jsonBody, "application/json", "default-src 'none'; frame-ancestors 'none'", modified(jsonBody, &pj))
+	snap.pathHTML = newVariant(pathBody, "text/html; charset=utf-8", pathCSP, modified(pathBody, &pp), true)
+	snap.hostHTML = newVariant(hostBody, "text/html; charset=utf-8", hostCSP, modified(hostBody, &ph), true)
+	snap.json = newVariant(jsonBody, "application/json", "default-src 'none'; frame-ancestors 'none'", modified(jsonBody, &pj), true)
 	e.snap.Store(snap)
 	return snap, nil
 }
