@@ -58,8 +58,12 @@ func (h *StatusPageHandler) Create(ctx context.Context, actor Actor, plan domain
 		return 0, domain.Position{}, err
 	}
 	if !domain.WithinLimit(limits.MaxStatusPages, count) {
-		return 0, domain.Position{}, domain.Errorf(domain.ErrLimit, "plan %s allows %d status pages (max_status_pages); delete one or upgrade",
-			limits.Plan, limits.MaxStatusPages)
+		plural := "s"
+		if limits.MaxStatusPages == 1 {
+			plural = ""
+		}
+		return 0, domain.Position{}, domain.Errorf(domain.ErrLimit, "plan %s allows %d status page%s (max_status_pages); delete one or upgrade",
+			limits.Plan, limits.MaxStatusPages, plural)
 	}
 	id, err := h.ids.Next(ctx, "status_page")
 	if err != nil {
