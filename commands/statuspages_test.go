@@ -169,4 +169,13 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	if _, err := create(b, "four"); domain.ErrorCode(err) != domain.ErrConflict {
 		t.Errorf("claim of a page being created was taken over: %v", err)
 	}
+	// ...until it is over a minute old: that creation died midway.
+	later := commands.NewStatusPageHandler(store, postgres.NewIDs(db.DB), func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
+	p4, _, err := later.Create(ctx, b, domain.PlanEnterprise, domain.StatusPageConfig{Title: "S", Subdomain: "four", IsPublic: true})
+	if err != nil {
+		t.Fatalf("abandoned claim not taken over: %v", err)
+	}
+	if got := claimHolder(t, store, "four"); got != p4 {
+		t.Errorf("four held by %d, want %d", got, p4)
+	}
 }

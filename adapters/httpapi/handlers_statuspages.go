@@ -65,10 +65,6 @@ func (s *Server) listStatusPages(w http.ResponseWriter, r *http.Request, p *prin
 }
 
 func (s *Server) getStatusPage(w http.ResponseWriter, r *http.Request, p *principal) error {
-	return s.showStatusPage(w, r, p, http.StatusOK)
-}
-
-func (s *Server) showStatusPage(w http.ResponseWriter, r *http.Request, p *principal, status int) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -77,7 +73,7 @@ func (s *Server) showStatusPage(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, s.pageView(v))
+	writeJSON(w, http.StatusOK, s.pageView(v))
 	return nil
 }
 
