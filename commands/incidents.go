@@ -113,9 +113,10 @@ func (h *IncidentHandler) Snooze(ctx context.Context, actor Actor, id int64, min
 	})
 }
 
-// Comment adds a note to the timeline.
-func (h *IncidentHandler) Comment(ctx context.Context, actor Actor, id int64, message string) (domain.Position, error) {
+// Comment adds a note to the timeline; a public one is also an update on
+// status pages.
+func (h *IncidentHandler) Comment(ctx context.Context, actor Actor, id int64, message string, public bool) (domain.Position, error) {
 	return h.decide(ctx, actor, actor.AccountID, id, func(inc *domain.Incident) ([]domain.Event, error) {
-		return inc.Comment(actor.ID, message)
+		return inc.Comment(actor.ID, message, public)
 	})
 }

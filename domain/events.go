@@ -176,6 +176,16 @@ func newEvent(typ string) Event {
 		return &IncidentOpened{}
 	case "IncidentClosed":
 		return &IncidentClosed{}
+	case "StatusPageCreated":
+		return &StatusPageCreated{}
+	case "StatusPageUpdated":
+		return &StatusPageUpdated{}
+	case "StatusPageDeleted":
+		return &StatusPageDeleted{}
+	case "SubdomainClaimed":
+		return &SubdomainClaimed{}
+	case "SubdomainReleased":
+		return &SubdomainReleased{}
 	}
 	return nil
 }

@@ -56,10 +56,12 @@ type IncidentSnoozed struct {
 	Reason          string    `json:"reason"`
 }
 
-// IncidentCommented adds a note to the timeline.
+// IncidentCommented adds a note to the timeline. A public comment is an
+// update for the incident's status pages; the others stay internal.
 type IncidentCommented struct {
 	UserID  int64  `json:"user_id"`
 	Message string `json:"message"`
+	Public  bool   `json:"public,omitempty"`
 }
 
 // IncidentResolved closes an incident; UserID 0 means the system (the
@@ -103,6 +105,8 @@ type TimelineEntry struct {
 	Message   string    `json:"message"`
 	UserID    *int64    `json:"user_id"`
 	CreatedAt time.Time `json:"created_at"`
+	// Public marks a comment shown on status pages as an update.
+	Public bool `json:"public"`
 }
 
 // Incident is the incident aggregate.
@@ -172,7 +176,7 @@ func Timeline(e Event, at time.Time) (TimelineEntry, bool) {
 		}
 		return TimelineEntry{EventType: "SNOOZED", Message: msg, UserID: user(e.UserID), CreatedAt: at}, true
 	case *IncidentCommented:
-		return TimelineEntry{EventType: "COMMENT", Message: e.Message, UserID: user(e.UserID), CreatedAt: at}, true
+		return TimelineEntry{EventType: "COMMENT", Message: e.Message, UserID: user(e.UserID), CreatedAt: at, Public: e.Public}, true
 	case *IncidentResolved:
 		return TimelineEntry{EventType: "RESOLVED", Message: e.Message, UserID: user(e.UserID), CreatedAt: at}, true
 	case *NotificationAttempted:
@@ -238,12 +242,13 @@ func (i *Incident) Snooze(userID int64, minutes int, reason string, now time.Tim
 }
 
 // Comment decides a timeline comment; resolved incidents take comments too
-// (post-mortem notes).
-func (i *Incident) Comment(userID int64, message string) ([]Event, error) {
+// (post-mortem notes). A public comment appears on the status pages that
+// show the incident's monitor.
+func (i *Incident) Comment(userID int64, message string, public bool) ([]Event, error) {
 	if err := validText("message", message, 1, 5000); err != nil {
 		return nil, err
 	}
-	return []Event{&IncidentCommented{UserID: userID, Message: strings.TrimSpace(message)}}, nil
+	return []Event{&IncidentCommented{UserID: userID, Message: strings.TrimSpace(message), Public: public}}, nil
 }
 
 // Resolve decides a resolution; resolving a resolved incident changes nothing.

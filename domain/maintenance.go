@@ -260,3 +260,54 @@ func (w *MaintenanceWindow) Exists() bool { return w.ID != 0 && !w.Deleted }
 
 // Owner is the account the window belongs to.
 func (w *MaintenanceWindow) Owner() int64 { return w.AccountID }
+
+// Occurrence is one stretch of time a window is in effect.
+type Occurrence struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Occurrences lists the window's occurrences that overlap [from, to), in
+// order, by the same rules as InEffect (at most 400 days are scanned). A
+// disabled window has none.
+func (c MaintenanceConfig) Occurrences(from, to time.Time, loc *time.Location) []Occurrence {
+	if !c.IsActive || !to.After(from) {
+		return nil
+	}
+	if !c.IsRecurring || c.RecurrencePattern == nil {
+		if c.EndTime.After(from) && c.StartTime.Before(to) {
+			return []Occurrence{{c.StartTime, c.EndTime}}
+		}
+		return nil
+	}
+	start, end := c.StartTime.In(loc), c.EndTime.In(loc)
+	startDay := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
+	endDay := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
+	spanDays := int(endDay.Sub(startDay).Hours() / 24)
+	lf, lt := from.In(loc), to.In(loc)
+	day := time.Date(lf.Year(), lf.Month(), lf.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -spanDays-1)
+	last := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC)
+	if day.Before(startDay) {
+		day = startDay
+	}
+	var days []int
+	if c.RecurrenceDays != nil {
+		days, _ = parseDays(*c.RecurrenceDays)
+	}
+	var out []Occurrence
+	for n := 0; !day.After(last) && n < 400; day, n = day.AddDate(0, 0, 1), n+1 {
+		if !c.occursOn(day, startDay, days) {
+			continue
+		}
+		occStart := time.Date(day.Year(), day.Month(), day.Day(), start.Hour(), start.Minute(), start.Second(), start.Nanosecond(), loc)
+		occEndDay := day.AddDate(0, 0, spanDays)
+		occEnd := time.Date(occEndDay.Year(), occEndDay.Month(), occEndDay.Day(), end.Hour(), end.Minute(), end.Second(), end.Nanosecond(), loc)
+		if occStart.Before(c.StartTime) || (c.RecurrenceEndDate != nil && occStart.After(*c.RecurrenceEndDate)) {
+			continue
+		}
+		if occEnd.After(from) && occStart.Before(to) {
+			out = append(out, Occurrence{occStart.UTC(), occEnd.UTC()})
+		}
+	}
+	return out
+}

@@ -47,7 +47,8 @@ func (Incidents) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			event_type  TEXT NOT NULL,
 			message     TEXT NOT NULL,
 			user_id     BIGINT,
-			created_at  TIMESTAMPTZ NOT NULL);
+			created_at  TIMESTAMPTZ NOT NULL,
+			public      BOOLEAN NOT NULL DEFAULT FALSE); -- a public comment: an update on status pages
 		CREATE INDEX incident_timeline_incident ON incident_timeline (incident_id, created_at, id);`)
 	return err
 }
@@ -100,9 +101,9 @@ func (Incidents) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, e
 	}
 	// Only incidents still in the model get timeline lines (a deleted
 	// monitor's incidents are gone).
-	return exec(`INSERT INTO incident_timeline (id, incident_id, event_type, message, user_id, created_at)
-		SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM incidents WHERE id = $2) ON CONFLICT (id) DO NOTHING`,
-		int64(rec.Sequence), id, entry.EventType, entry.Message, entry.UserID, entry.CreatedAt)
+	return exec(`INSERT INTO incident_timeline (id, incident_id, event_type, message, user_id, created_at, public)
+		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM incidents WHERE id = $2) ON CONFLICT (id) DO NOTHING`,
+		int64(rec.Sequence), id, entry.EventType, entry.Message, entry.UserID, entry.CreatedAt, entry.Public)
 }
 
 // IncidentRow is an incident as listed.
@@ -126,6 +127,7 @@ type TimelineRow struct {
 	Message   string    `db:"message" json:"message"`
 	UserID    *int64    `db:"user_id" json:"user_id"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	Public    bool      `db:"public" json:"public"`
 }
 
 // IncidentFilter narrows an incident list.
@@ -161,7 +163,7 @@ func (q *Queries) Incident(ctx context.Context, accountID, id int64) (IncidentRo
 		return inc, nil, notFound(err, "incident")
 	}
 	timeline := []TimelineRow{}
-	err := q.db.SelectContext(ctx, &timeline, `SELECT id, event_type, message, user_id, created_at FROM incident_timeline
+	err := q.db.SelectContext(ctx, &timeline, `SELECT id, event_type, message, user_id, created_at, public FROM incident_timeline
 		WHERE incident_id = $1 ORDER BY created_at, id`, id)
 	return inc, timeline, err
 }

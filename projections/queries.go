@@ -116,13 +116,6 @@ func (q *Queries) Usage(ctx context.Context, accountID int64, now time.Time) (Us
 	return u, err
 }
 
-// CountStatusPages counts an account's status pages. Status pages are not
-// on this branch yet: this is the one place to connect to their read model
-// (SELECT count(*) FROM status_pages WHERE account_id = $1) when they are.
-func (q *Queries) CountStatusPages(ctx context.Context, accountID int64) (int, error) {
-	return 0, nil
-}
-
 // ProjectorStatus is one projector's progress, for GET /api/admin/projections.
 type ProjectorStatus struct {
 	Name          string     `db:"name" json:"name"`

@@ -212,6 +212,7 @@ func (s *Server) snoozeIncident(w http.ResponseWriter, r *http.Request, p *princ
 func (s *Server) commentIncident(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var body struct {
 		Message *string `json:"message"`
+		Public  bool    `json:"public"`
 	}
 	if err := decode(r, &body); err != nil {
 		return err
@@ -220,6 +221,6 @@ func (s *Server) commentIncident(w http.ResponseWriter, r *http.Request, p *prin
 		return domain.Invalid("message", "missing", "field required")
 	}
 	return s.incidentAction(w, r, p, http.StatusCreated, func(id int64) (domain.Position, error) {
-		return s.deps.Incidents.Comment(r.Context(), p.actor(r), id, *body.Message)
+		return s.deps.Incidents.Comment(r.Context(), p.actor(r), id, *body.Message, body.Public)
 	})
 }

@@ -99,6 +99,14 @@ func (s *Server) routes() {
 	s.handle("POST", "/api/billing/checkout", jwtOnly(domain.RoleAdmin), s.billingCheckout)
 	s.handle("POST", "/api/billing/portal", jwtOnly(domain.RoleAdmin), s.billingPortal)
 	s.handle("POST", "/api/billing/stripe/webhook", public, s.stripeWebhook)
+	// Status pages take a user's JWT only: the reference names no API key
+	// scope for them.
+	s.handle("GET", "/api/status-pages", jwtOnly(domain.RoleViewer), s.listStatusPages)
+	s.handle("POST", "/api/status-pages", jwtOnly(domain.RoleEditor), s.createStatusPage)
+	s.handle("GET", "/api/status-pages/{id}", jwtOnly(domain.RoleViewer), s.getStatusPage)
+	s.handle("PUT", "/api/status-pages/{id}", jwtOnly(domain.RoleEditor), s.updateStatusPage)
+	s.handle("PATCH", "/api/status-pages/{id}", jwtOnly(domain.RoleEditor), s.updateStatusPage)
+	s.handle("DELETE", "/api/status-pages/{id}", jwtOnly(domain.RoleEditor), s.deleteStatusPage)
 
 	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)

@@ -56,6 +56,9 @@ type Deps struct {
 	// BillingReturnURL is where Checkout and the billing portal send users
 	// back to when the request names no URL.
 	BillingReturnURL string
+	StatusPages      *commands.StatusPageHandler
+	// StatusSite serves the public status pages; nil serves none.
+	StatusSite PublicSite
 	// Senders deliver test notifications, by channel type.
 	Senders map[domain.ChannelType]projections.Sender
 	// ProbeToken authenticates remote probe agents; empty disables them.
@@ -90,7 +93,15 @@ func New(deps Deps) *Server {
 
 // Handler returns the root handler with logging, request ids, body limits
 // and panic recovery around every route.
-func (s *Server) Handler() http.Handler { return s.middleware(s.router) }
+func (s *Server) Handler() http.Handler {
+	return s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.deps.StatusSite != nil && s.deps.StatusSite.Owns(r) {
+			s.deps.StatusSite.ServeHTTP(w, r)
+			return
+		}
+		s.router.ServeHTTP(w, r)
+	}))
+}
 
 // handlerFunc is an endpoint: it returns an error instead of writing one.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error

@@ -189,7 +189,7 @@ func (s *IDs) Next(ctx context.Context, kind string) (int64, error) {
 
 func sequenceFor(kind string) (string, bool) {
 	switch kind {
-	case "account", "user", "api_key", "invite", "monitor", "region", "tag", "incident", "maintenance", "channel", "rule":
+	case "account", "user", "api_key", "invite", "monitor", "region", "tag", "incident", "maintenance", "channel", "rule", "status_page":
 		return kind + "_ids", true
 	}
 	return "", false

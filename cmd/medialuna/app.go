@@ -66,14 +66,14 @@ func openApp(ctx context.Context, c commonConfig, log *slog.Logger, migrate bool
 
 // readModels are the projectors behind the API, in the order they start.
 func readModels() []projections.Projector {
-	return []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}, projections.Metrics{}, projections.Incidents{}, projections.Maintenance{}, projections.Notifications{}, projections.Billing{}}
+	return []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}, projections.Metrics{}, projections.Incidents{}, projections.Maintenance{}, projections.Notifications{}, projections.Billing{}, projections.StatusPages{}}
 }
 
 // settleModels are the read models a write waits for before answering. The
 // metrics model is left out: under heavy check load it may trail by a
 // moment, and no write's response reads it.
 func settleModels() []string {
-	return []string{"accounts", "api_keys", "monitors", "incidents", "maintenance", "notifications", "billing"}
+	return []string{"accounts", "api_keys", "monitors", "incidents", "maintenance", "notifications", "billing", "status_pages"}
 }
 
 func projectorNames(ps []projections.Projector) []string {

@@ -18,6 +18,7 @@ import (
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/adapters/probe"
 	"github.com/medialuna/medialuna/adapters/probeagent"
+	"github.com/medialuna/medialuna/adapters/statushtml"
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -38,6 +39,8 @@ type serveConfig struct {
 	Notify              notifyConfig
 	Dispatch            projections.DispatcherConfig
 	Billing             billingConfig
+	StatusDomain        string
+	StatusCacheTTL      time.Duration
 }
 
 // regionConfig names the region a probe checks from.
@@ -72,6 +75,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
+	fs.StringVar(&c.StatusDomain, "status-domain", env("MEDIALUNA_STATUS_DOMAIN", ""), "serve status page NAME at NAME.<this domain> too, e.g. status.example.com (env MEDIALUNA_STATUS_DOMAIN; empty: only under /status/NAME)")
+	ttl, _ := time.ParseDuration(env("MEDIALUNA_STATUS_CACHE_TTL", "5s"))
+	fs.DurationVar(&c.StatusCacheTTL, "status-cache-ttl", ttl, "how long a rendered public status page is served before it is rebuilt (env MEDIALUNA_STATUS_CACHE_TTL)")
 	c.Notify.register(fs)
 	registerDispatch(fs, &c.Dispatch)
 	c.Billing.register(fs)
@@ -147,6 +153,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if billingReturn == "" {
 		billingReturn = strings.TrimRight(baseURL, "/") + "/"
 	}
+	site := statushtml.New(statushtml.Config{Reader: queries, Log: log.With("component", "statuspages"), Now: utcNow,
+		BaseURL: baseURL, StatusDomain: c.StatusDomain, TTL: c.StatusCacheTTL})
 	api := httpapi.New(httpapi.Deps{
 		Log: log.With("component", "http"), Store: a.store, Queries: queries,
 		ReadModels: settleModels(), Projectors: projectorNames(all),
@@ -159,6 +167,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Notifications: commands.NewNotificationHandler(a.store, ids, utcNow, queries),
 		Billing:       commands.NewBillingHandler(a.store, utcNow, payments, queries),
 		StripeWebhook: webhooks,
+		StatusPages:   commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
+		StatusSite:    site,
 		Senders:       senders,
 		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),

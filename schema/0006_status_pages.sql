@@ -1,0 +1,2 @@
+-- Ids for status pages.
+CREATE SEQUENCE status_page_ids;
