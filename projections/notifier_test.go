@@ -69,6 +69,13 @@ func (f *notifierFixture) appendBatch(t *testing.T, stream string, evs ...domain
 		t.Fatal(err)
 	}
 	f.settle(t, pos)
+	// What the notifier appended while applying them (suppressions,
+	// queued notifications) is in the log now: let every model see it.
+	head, err := f.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t, head)
 }
 
 func (f *notifierFixture) settle(t *testing.T, pos domain.Position) {

@@ -54,13 +54,15 @@ func newAPI(t *testing.T, replicas int, opts ...func(*httpapi.Deps)) *api {
 	log := testdb.Logger(t)
 	store := postgres.NewEventStore(db.DB, db.URL, log)
 	c := &clock{}
-	models := []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}}
+	// The account's usage counts status pages and reads billing: their
+	// models run too.
+	models := []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}, projections.StatusPages{}, projections.Billing{}}
 	runner := projections.NewRunner(db.DB, store, models, log, projections.RunnerConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); runner.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	if err := projections.NewQueries(db.DB).WaitUntilBuilt(ctx, []string{"accounts", "api_keys", "monitors"}); err != nil {
+	if err := projections.NewQueries(db.DB).WaitUntilBuilt(ctx, []string{"accounts", "api_keys", "monitors", "status_pages", "billing"}); err != nil {
 		t.Fatal(err)
 	}
 	a := &api{t: t, db: db, clock: c}

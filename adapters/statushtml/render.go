@@ -18,7 +18,7 @@ import (
 // page), mobile first. A page's custom_css follows it, sanitised.
 const baseCSS = `:root{--ok:#1f9d55;--warn:#d69e2e;--bad:#e53e3e;--maint:#3182ce;--none:#cbd5e0;--fg:#1a202c;--muted:#5a6474;--bg:#f7f8fa;--card:#fff;--line:#e2e8f0}
 *{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
 header,main,footer{max-width:52rem;margin:0 auto;padding:0 1rem}
 header{padding-top:1.5rem;display:flex;flex-wrap:wrap;align-items:center;gap:.75rem}
 header img{max-height:3rem;max-width:12rem}

@@ -551,6 +551,19 @@ func (p *Page) Screenshot(name string) string {
 	return path
 }
 
+// EmulatePhone gives the page a phone's viewport (390×844 CSS pixels at 3×,
+// touch, mobile) and waits for the layout to settle, for tests of how a
+// page reads on a phone.
+func (p *Page) EmulatePhone() {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		p.t.Fatalf("browser: emulate a phone on %s: %v", p.url, err)
+	}
+	p.waitQuiet()
+}
+
 // Close closes the tab. Pages still open are closed when the Browser stops.
 func (p *Page) Close() { p.cancel() }
 

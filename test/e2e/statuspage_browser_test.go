@@ -154,6 +154,23 @@ a[href^="a"] { background: image-set("https://evil.example/k.png" 1x) }`
 	// Chromium resolves *.localhost to loopback by itself.
 	port := s.URL[strings.LastIndex(s.URL, ":"):]
 	t.Run("by host", func(t *testing.T) { check(t, "http://acme.status.localhost"+port+"/", "statuspage-host.png") })
+	t.Run("on a phone", func(t *testing.T) {
+		page := b.With(t).Open(s.URL + "/status/acme")
+		page.EmulatePhone()
+		// A phone widens its layout viewport past the screen when content
+		// does not fit, so the width is also the test that nothing overflows.
+		if w := page.Eval(`window.innerWidth`); w != float64(390) {
+			t.Errorf("layout width %v on a 390 px phone; too wide: %v", w, page.Eval(`[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 390).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`))
+		}
+		// Nothing wider than the screen: no sideways scrolling.
+		if got := page.Eval(`document.documentElement.scrollWidth <= window.innerWidth`); got != true {
+			t.Errorf("the page is %v px wide on a 390 px screen", page.Eval(`document.documentElement.scrollWidth`))
+		}
+		if got := page.Eval(`[...document.querySelectorAll('.monitor')].every(e => e.getBoundingClientRect().right <= window.innerWidth)`); got != true {
+			t.Error("a monitor row runs off the screen")
+		}
+		t.Logf("screenshot: %s", page.Screenshot("statuspage-phone.png"))
+	})
 	if logoHits.Load() == 0 {
 		t.Error("the logo was never fetched")
 	}
