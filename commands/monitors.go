@@ -22,6 +22,9 @@ type MonitorFacts interface {
 	CountMonitors(ctx context.Context, accountID int64) (int, error)
 	// MonitorIDs returns the account's monitor ids.
 	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
+	// MonitorDependencies returns the account's monitors that depend on
+	// others, with their depends_on.
+	MonitorDependencies(ctx context.Context, accountID int64) (map[int64][]int64, error)
 }
 
 // MonitorHandler handles monitor commands.
@@ -140,6 +143,15 @@ func (h *MonitorHandler) Update(ctx context.Context, cmd UpdateMonitor) (domain.
 		})
 		if err := cfg.Validate(rules.Keeping(m.Config)); err != nil {
 			return nil, err
+		}
+		if len(cfg.DependsOn) > 0 {
+			graph, err := h.facts.MonitorDependencies(ctx, cmd.Actor.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			if cycle := domain.DependencyCycle(m.ID, cfg.DependsOn, graph); cycle != nil {
+				return nil, domain.Invalid("depends_on", "value_error", "depends_on would make a cycle: %s", cycle)
+			}
 		}
 		return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil
 	})

@@ -113,8 +113,23 @@ func (h *NotificationHandler) CreateRule(ctx context.Context, actor Actor, cfg d
 func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
 	return h.decideRule(ctx, actor, id, func(r *domain.Rule) ([]domain.Event, error) {
 		cfg := r.Config
-		cfg.ChannelIDs = append([]int64(nil), r.Config.ChannelIDs...)
-		cfg.MonitorIDs = append([]int64(nil), r.Config.MonitorIDs...)
+		// Channels and monitors deleted since the rule was written are
+		// dropped, not errors; a rule whose monitors are all gone is
+		// disabled, as the read model shows it, rather than widened to every
+		// monitor (an empty monitor_ids).
+		channels, err := h.facts.ChannelIDs(ctx, actor.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		monitors, err := h.facts.MonitorIDs(ctx, actor.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ChannelIDs = slices.DeleteFunc(slices.Clone(r.Config.ChannelIDs), func(id int64) bool { return !slices.Contains(channels, id) })
+		cfg.MonitorIDs = slices.DeleteFunc(slices.Clone(r.Config.MonitorIDs), func(id int64) bool { return !slices.Contains(monitors, id) })
+		if len(r.Config.MonitorIDs) > 0 && len(cfg.MonitorIDs) == 0 {
+			cfg.Enabled = false
+		}
 		if err := json.Unmarshal(patch, &cfg); err != nil {
 			return nil, fmt.Errorf("apply change: %w", err)
 		}

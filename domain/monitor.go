@@ -59,6 +59,52 @@ type MonitorConfig struct {
 // MaxDependencies caps depends_on.
 const MaxDependencies = 20
 
+// DependencyPath is a chain of monitors, each depending on the next.
+type DependencyPath []int64
+
+func (p DependencyPath) String() string {
+	s := ""
+	for i, id := range p {
+		if i > 0 {
+			s += " -> "
+		}
+		s += "monitor " + itoa(id)
+	}
+	return s
+}
+
+// DependencyCycle returns the cycle that giving monitor the dependencies
+// dependsOn would close in graph (every other monitor's depends_on), or
+// nil. Cycles are refused: monitors that depend on each other and fail
+// together would hold back each other's notifications, and nobody would
+// be told.
+func DependencyCycle(monitor int64, dependsOn []int64, graph map[int64][]int64) DependencyPath {
+	seen := map[int64]bool{}
+	var walk func(id int64, path DependencyPath) DependencyPath
+	walk = func(id int64, path DependencyPath) DependencyPath {
+		path = append(path, id)
+		if id == monitor {
+			return path
+		}
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		for _, next := range graph[id] {
+			if cycle := walk(next, slices.Clone(path)); cycle != nil {
+				return cycle
+			}
+		}
+		return nil
+	}
+	for _, dep := range dependsOn {
+		if cycle := walk(dep, DependencyPath{monitor}); cycle != nil {
+			return cycle
+		}
+	}
+	return nil
+}
+
 // Defaults from the reference.
 const (
 	DefaultCheckInterval = 300

@@ -88,6 +88,9 @@ func TestRuleValidation(t *testing.T) {
 		{"no channel", func(r *domain.RuleConfig) { r.ChannelIDs = nil }, "channel_ids"},
 		{"foreign monitor", func(r *domain.RuleConfig) { r.MonitorIDs = []int64{9} }, "monitor_ids"},
 		{"too many consecutive", func(r *domain.RuleConfig) { r.ConsecutiveChecks = 101 }, "consecutive_checks"},
+		{"renotify every 30 minutes", func(r *domain.RuleConfig) { r.RenotifyMinutes = 30 }, ""},
+		{"renotify too often", func(r *domain.RuleConfig) { r.RenotifyMinutes = 4 }, "renotify_minutes"},
+		{"renotify past a week", func(r *domain.RuleConfig) { r.RenotifyMinutes = 10081 }, "renotify_minutes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,5 +116,67 @@ func TestRuleValidation(t *testing.T) {
 	r.Validate(own(1), own())
 	if r.Conditions[0].Type != "STATUS" || r.Conditions[0].Operator != "eq" || r.Conditions[0].Value != "down" {
 		t.Errorf("not normalised: %+v", r.Conditions[0])
+	}
+}
+
+func TestRuleMatches(t *testing.T) {
+	rule := func(cond domain.Condition, monitors ...int64) domain.RuleConfig {
+		return domain.RuleConfig{Conditions: []domain.Condition{cond}, MonitorIDs: monitors, Enabled: true}
+	}
+	down := domain.Condition{Type: "STATUS", Operator: "eq", Value: "down"}
+	up := domain.Condition{Type: "STATUS", Operator: "eq", Value: "up"}
+	slow := domain.Condition{Type: "RESPONSE_TIME", Operator: "gt", Value: 2000.0}
+	cases := []struct {
+		name    string
+		rule    domain.RuleConfig
+		monitor int64
+		typ     domain.IncidentType
+		event   string
+		want    bool
+	}{
+		{"down: a DOWN incident starts", rule(down), 1, domain.IncidentDown, domain.EventIncidentTriggered, true},
+		{"down: a DOWN incident ends", rule(down), 1, domain.IncidentDown, domain.EventMonitorRecovered, true},
+		{"down: a certificate expires", rule(down), 1, domain.IncidentSSLExpiry, domain.EventIncidentTriggered, true},
+		{"down: slowness is not down", rule(down), 1, domain.IncidentPerformance, domain.EventIncidentTriggered, false},
+		{"up: not the start", rule(up), 1, domain.IncidentDown, domain.EventIncidentTriggered, false},
+		{"up: not the acknowledgement", rule(up), 1, domain.IncidentDown, domain.EventIncidentAcknowledged, false},
+		{"up: the resolution", rule(up), 1, domain.IncidentDown, domain.EventIncidentResolved, true},
+		{"up: the recovery", rule(up), 1, domain.IncidentDown, domain.EventMonitorRecovered, true},
+		{"response time: slowness", rule(slow), 1, domain.IncidentPerformance, domain.EventIncidentTriggered, true},
+		{"response time: not down", rule(slow), 1, domain.IncidentDown, domain.EventIncidentTriggered, false},
+		{"listed monitor", rule(down, 1, 2), 2, domain.IncidentDown, domain.EventIncidentTriggered, true},
+		{"unlisted monitor", rule(down, 1, 2), 3, domain.IncidentDown, domain.EventIncidentTriggered, false},
+		{"disabled", domain.RuleConfig{Conditions: []domain.Condition{down}}, 1, domain.IncidentDown, domain.EventIncidentTriggered, false},
+	}
+	for _, c := range cases {
+		if got := c.rule.Matches(c.monitor, c.typ, c.event); got != c.want {
+			t.Errorf("%s: Matches = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestDependencyCycle(t *testing.T) {
+	graph := map[int64][]int64{2: {1}, 3: {2}, 4: {3, 5}, 6: {6}}
+	cases := []struct {
+		name      string
+		monitor   int64
+		dependsOn []int64
+		want      domain.DependencyPath
+	}{
+		{"a new edge in a chain", 5, []int64{1}, nil},
+		{"depending on a dependant's dependant", 1, []int64{3}, domain.DependencyPath{1, 3, 2, 1}},
+		{"two monitors on each other", 1, []int64{2}, domain.DependencyPath{1, 2, 1}},
+		{"a diamond is no cycle", 7, []int64{4, 3}, nil},
+		{"through a second branch", 5, []int64{4}, domain.DependencyPath{5, 4, 5}},
+		{"no dependencies", 1, nil, nil},
+	}
+	for _, c := range cases {
+		got := domain.DependencyCycle(c.monitor, c.dependsOn, graph)
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+	if got := domain.DependencyCycle(1, []int64{3}, graph).String(); got != "monitor 1 -> monitor 3 -> monitor 2 -> monitor 1" {
+		t.Errorf("String() = %q", got)
 	}
 }

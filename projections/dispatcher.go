@@ -25,7 +25,8 @@ type Sender interface {
 
 // DispatcherConfig tunes the dispatcher; zero values take the defaults.
 type DispatcherConfig struct {
-	// MaxRetries after the first attempt (default 3), the first retry
+	// MaxRetries after the first attempt (0: the default, 3; negative:
+	// none), the first retry
 	// waiting Backoff (default 1 s) and each next one twice as long.
 	MaxRetries int
 	Backoff    time.Duration
@@ -66,8 +67,11 @@ type Dispatcher struct {
 
 // NewDispatcher returns a dispatcher using senders by channel type.
 func NewDispatcher(db *sqlx.DB, store domain.EventStore, q *Queries, senders map[domain.ChannelType]Sender, log *slog.Logger, now func() time.Time, cfg DispatcherConfig) *Dispatcher {
-	if cfg.MaxRetries == 0 {
+	switch {
+	case cfg.MaxRetries == 0:
 		cfg.MaxRetries = 3
+	case cfg.MaxRetries < 0: // explicitly none
+		cfg.MaxRetries = 0
 	}
 	if cfg.Backoff == 0 {
 		cfg.Backoff = time.Second
@@ -278,6 +282,10 @@ func (d *Dispatcher) drain(ctx context.Context, channelID int64) {
 			res := d.deliver(ctx, q)
 			if ctx.Err() != nil && !res.Delivered {
 				return // no outcome: it goes out after the restart, or from the process that took over
+			}
+			if !res.Delivered {
+				d.log.Warn("notification failed for good", "channel", channelID, "delivery", r.DeliveryID, "event", q.Notification.Event,
+					"incident", q.IncidentID, "attempts", res.Attempts, "err", res.Error)
 			}
 			if !d.record(ctx, r.AccountID, res) {
 				return

@@ -13,7 +13,7 @@ import (
 type Incidents struct{}
 
 func (Incidents) Name() string     { return "incidents" }
-func (Incidents) Version() int     { return 3 }
+func (Incidents) Version() int     { return 4 }
 func (Incidents) Tables() []string { return []string{"incidents", "incident_timeline"} }
 
 // Handles implements EventFilter.

@@ -230,6 +230,28 @@ func (q *Queries) TagIDs(ctx context.Context, accountID int64) ([]int64, error) 
 	return ids, err
 }
 
+// MonitorDependencies implements commands.MonitorFacts: each of the
+// account's monitors with the monitors it depends on.
+func (q *Queries) MonitorDependencies(ctx context.Context, accountID int64) (map[int64][]int64, error) {
+	var rows []struct {
+		ID        int64  `db:"id"`
+		DependsOn string `db:"depends_on"`
+	}
+	if err := q.db.SelectContext(ctx, &rows, `SELECT id, coalesce(config->'depends_on', '[]')::text AS depends_on
+		FROM monitors WHERE account_id = $1 AND jsonb_array_length(coalesce(nullif(config->'depends_on', 'null'), '[]')) > 0`, accountID); err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]int64, len(rows))
+	for _, r := range rows {
+		var deps []int64
+		if err := json.Unmarshal([]byte(r.DependsOn), &deps); err != nil {
+			return nil, err
+		}
+		out[r.ID] = deps
+	}
+	return out, nil
+}
+
 // CountMonitors implements commands.MonitorFacts.
 func (q *Queries) CountMonitors(ctx context.Context, accountID int64) (int, error) {
 	var n int

@@ -15,7 +15,7 @@ import (
 type Notifications struct{}
 
 func (Notifications) Name() string { return "notifications" }
-func (Notifications) Version() int { return 3 }
+func (Notifications) Version() int { return 4 }
 func (Notifications) Tables() []string {
 	return []string{"notification_channels", "notification_rules", "notification_deliveries"}
 }
@@ -140,6 +140,12 @@ func (Notifications) Apply(ctx context.Context, tx Exec, rec domain.RecordedEven
 				finished_at = EXCLUDED.finished_at, payload = NULL`,
 			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Event, status, e.Attempts, e.Error, at)
 	case *domain.MonitorDeleted:
+		// A rule left with no monitor would cover every monitor (an empty
+		// monitor_ids): it is disabled instead.
+		if err := exec(`UPDATE notification_rules SET config = jsonb_set(config, '{enabled}', 'false')
+			WHERE config->'monitor_ids' = to_jsonb(ARRAY[$1::bigint])`, monitorID(rec)); err != nil {
+			return err
+		}
 		return exec(`UPDATE notification_rules SET `+fmt.Sprintf(dropFromArray, "monitor_ids", "monitor_ids")+` WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, monitorID(rec))
 	}
 	return nil

@@ -122,22 +122,22 @@ func (n *Notifier) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Record
 		if err != nil {
 			return err
 		}
+		// What was decided counts at once for the decisions after it (a
+		// resolve later in this batch goes to the channels told of the
+		// start; a suppressed incident suppresses no other); the events
+		// confirm it when they come back from the log.
+		for _, se := range decided {
+			if err := n.foldDecision(ctx, tx, se); err != nil {
+				return err
+			}
+		}
 		out = append(out, decided...)
 	}
 	if len(out) == 0 {
 		return nil
 	}
-	if _, err := n.store.AppendBatch(ctx, out); err != nil {
-		return err
-	}
-	// What was decided counts at once (a resolve later in this batch goes
-	// to the channels told of the start); the events confirm it later.
-	for _, se := range out {
-		if err := n.foldDecision(ctx, tx, se); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := n.store.AppendBatch(ctx, out)
+	return err
 }
 
 // fold keeps the notifier's own view of incidents.
@@ -241,6 +241,10 @@ func (n *Notifier) decide(ctx context.Context, tx Exec, rec domain.RecordedEvent
 	if err := tx.SelectContext(ctx, &told, `SELECT channel_id FROM notifier_sent WHERE incident_id = $1`, inc.IncidentID); err != nil {
 		return nil, err
 	}
+	enabled, err := n.q.enabledChannels(ctx, inc.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	var out []domain.StreamEvent
 	for _, event := range events {
 		var channels []int64
@@ -250,6 +254,8 @@ func (n *Notifier) decide(ctx context.Context, tx Exec, rec domain.RecordedEvent
 			}
 			for _, ch := range r.ChannelIDs {
 				switch {
+				case !enabled[ch]:
+					// A disabled channel is skipped, not failed.
 				case event == domain.EventIncidentTriggered && r.ConsecutiveChecks > 1:
 					// Tick sends it once the incident has lasted long enough.
 				case event != domain.EventIncidentTriggered && !slices.Contains(told, ch) &&
@@ -330,6 +336,7 @@ func (n *Notifier) Tick(ctx context.Context) error {
 	}
 	now := n.now()
 	rulesOf := map[int64][]RuleView{}
+	enabledOf := map[int64]map[int64]bool{}
 	var out []domain.StreamEvent
 	for _, inc := range open {
 		if inc.Status != string(domain.StatusTriggered) || (inc.SnoozedUntil != nil && now.Before(*inc.SnoozedUntil)) {
@@ -363,6 +370,9 @@ func (n *Notifier) Tick(ctx context.Context) error {
 				return err
 			}
 			rulesOf[inc.AccountID] = rules
+			if enabledOf[inc.AccountID], err = n.q.enabledChannels(ctx, inc.AccountID); err != nil {
+				return err
+			}
 		}
 		var sent []struct {
 			ChannelID int64 `db:"channel_id"`
@@ -382,6 +392,9 @@ func (n *Notifier) Tick(ctx context.Context) error {
 			}
 			at := inc.StartedAt.Add(time.Duration(max(r.ConsecutiveChecks, 1)-1) * interval)
 			for _, ch := range r.ChannelIDs {
+				if !enabledOf[inc.AccountID][ch] {
+					continue
+				}
 				if d, ok := due[ch]; !ok || at.Before(d) {
 					due[ch] = at
 				}
@@ -441,6 +454,20 @@ func (n *Notifier) RunTicks(ctx context.Context, every time.Duration, log *slog.
 			}
 		}
 	}
+}
+
+// enabledChannels is the set of an account's enabled channels.
+func (q *Queries) enabledChannels(ctx context.Context, accountID int64) (map[int64]bool, error) {
+	var ids []int64
+	if err := q.db.SelectContext(ctx, &ids, `SELECT id FROM notification_channels
+		WHERE account_id = $1 AND coalesce((config->>'enabled')::boolean, true)`, accountID); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // notifierMonitor is what the notifier needs of a monitor.

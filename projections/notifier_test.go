@@ -279,3 +279,22 @@ func TestNotifierSilences(t *testing.T) {
 		t.Fatal("a resolution inside a maintenance window was sent")
 	}
 }
+
+// TestNotifierSkipsDisabledChannels: a disabled channel is left out of the
+// decisions (no failed delivery for it), and gets them again once enabled.
+func TestNotifierSkipsDisabledChannels(t *testing.T) {
+	f := newNotifierFixture(t)
+	f.monitor(t, 1)
+	f.channel(t, 1)
+	f.channel(t, 2)
+	f.append(t, domain.ChannelStream(2), &domain.ChannelUpdated{Config: domain.ChannelConfig{Name: "c2", Type: domain.ChannelWebhook,
+		WebhookURL: "http://127.0.0.1:1/", Enabled: false}})
+	f.append(t, domain.RuleStream(1), &domain.RuleCreated{RuleID: 1, AccountID: f.account, Config: domain.RuleConfig{
+		Name: "r", Conditions: []domain.Condition{{Type: "STATUS", Operator: "eq", Value: "down"}}, ChannelIDs: []int64{1, 2}, Enabled: true}})
+	f.append(t, "", f.trigger(1, 1))
+	f.expect(t, "1 incident.triggered 1")
+	f.append(t, domain.ChannelStream(2), &domain.ChannelUpdated{Config: domain.ChannelConfig{Name: "c2", Type: domain.ChannelWebhook,
+		WebhookURL: "http://127.0.0.1:1/", Enabled: true}})
+	f.append(t, "", f.trigger(2, 1))
+	f.expect(t, "1 incident.triggered 1", "2 incident.triggered 1", "2 incident.triggered 2")
+}

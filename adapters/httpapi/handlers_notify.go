@@ -10,11 +10,15 @@ import (
 )
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p *principal) error {
+	skip, limit, err := paging(r)
+	if err != nil {
+		return err
+	}
 	list, err := s.deps.Queries.Channels(r.Context(), p.AccountID, 0)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list)
+	writeJSON(w, http.StatusOK, window(list, skip, limit))
 	return nil
 }
 
@@ -85,11 +89,15 @@ func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, p *princi
 }
 
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request, p *principal) error {
+	skip, limit, err := paging(r)
+	if err != nil {
+		return err
+	}
 	list, err := s.deps.Queries.Rules(r.Context(), p.AccountID, 0)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list)
+	writeJSON(w, http.StatusOK, window(list, skip, limit))
 	return nil
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/medialuna/medialuna/adapters/notify/email"
@@ -37,9 +39,26 @@ func (c *notifyConfig) register(fs *flag.FlagSet) {
 }
 
 func registerDispatch(fs *flag.FlagSet, c *projections.DispatcherConfig) {
-	fs.DurationVar(&c.Timeout, "notify-timeout", envDuration("MEDIALUNA_NOTIFY_TIMEOUT", 10*time.Second), "how long one notification attempt may take (env MEDIALUNA_NOTIFY_TIMEOUT)")
+	fs.DurationVar(&c.Timeout, "notify-timeout", envDuration("MEDIALUNA_NOTIFY_TIMEOUT", 10*time.Second), "how long one notification attempt may take (env MEDIALUNA_NOTIFY_TIMEOUT); the HTTP services' own clients stop at 10 s, so only shorter values change them")
 	fs.DurationVar(&c.Backoff, "notify-backoff", envDuration("MEDIALUNA_NOTIFY_BACKOFF", time.Second), "wait before the first retry of a failed notification; doubled for each next one (env MEDIALUNA_NOTIFY_BACKOFF)")
-	fs.IntVar(&c.MaxRetries, "notify-retries", 3, "retries after a failed notification attempt")
+	fs.Func("notify-retries", "retries after a failed notification attempt, 0 for none (env MEDIALUNA_NOTIFY_RETRIES; default 3)", func(v string) error {
+		return setRetries(c, v)
+	})
+	if v := env("MEDIALUNA_NOTIFY_RETRIES", ""); v != "" {
+		_ = setRetries(c, v) // a bad value is reported when given as a flag
+	}
+}
+
+func setRetries(c *projections.DispatcherConfig, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 10 {
+		return fmt.Errorf("notify-retries must be a number from 0 to 10")
+	}
+	c.MaxRetries = n
+	if n == 0 {
+		c.MaxRetries = -1 // none, not the default
+	}
+	return nil
 }
 
 // envDuration returns the duration in the environment variable key, or def.

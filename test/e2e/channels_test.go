@@ -289,6 +289,43 @@ func TestDependenciesAndRuleOptionsThroughTheAPI(t *testing.T) {
 	if monitorName != "database" {
 		t.Errorf("the page was about %v, want the database", monitorName)
 	}
+
+	// A cycle is refused, naming it.
+	res := s.expect(422, "PUT", "/api/v1/monitors/"+itoa(dbMon.ID), jwt, map[string]any{"depends_on": []int64{apiMon.ID}})
+	if !strings.Contains(string(res.Body), "cycle") {
+		t.Errorf("cycle refusal: %s", res.Body)
+	}
+
+	// Deletions leave rules usable: a rule whose only monitor is deleted is
+	// disabled (not widened to every monitor), and PATCH works without
+	// resending the ids that are gone.
+	var spare channel
+	s.expect(201, "POST", "/api/notification-channels", jwt, map[string]string{"name": "spare", "channel_type": "WEBHOOK", "webhook_url": rc.URL}).json(t, &spare)
+	var narrow struct {
+		ID         int64   `json:"id"`
+		Enabled    bool    `json:"enabled"`
+		MonitorIDs []int64 `json:"monitor_ids"`
+		ChannelIDs []int64 `json:"channel_ids"`
+	}
+	s.expect(201, "POST", "/api/notification-rules", jwt, map[string]any{"name": "api only", "channel_ids": []int64{hook.ID, spare.ID},
+		"monitor_ids": []int64{apiMon.ID}, "conditions": []map[string]any{{"type": "STATUS", "operator": "eq", "value": "down"}}}).json(t, &narrow)
+	s.expect(204, "DELETE", "/api/v1/monitors/"+itoa(apiMon.ID), jwt, nil)
+	s.expect(204, "DELETE", "/api/notification-channels/"+itoa(spare.ID), jwt, nil)
+	s.expect(200, "GET", "/api/notification-rules/"+itoa(narrow.ID), jwt, nil).json(t, &narrow)
+	if narrow.Enabled || len(narrow.MonitorIDs) != 0 || len(narrow.ChannelIDs) != 1 {
+		t.Errorf("rule after its monitor and a channel were deleted: %+v; want disabled, no monitors, one channel", narrow)
+	}
+	s.expect(200, "PATCH", "/api/notification-rules/"+itoa(narrow.ID), jwt, map[string]any{"name": "renamed"}).json(t, &narrow)
+	if narrow.Enabled {
+		t.Error("a PATCH of the name re-enabled a rule with no monitors left")
+	}
+
+	// Lists page like every other list.
+	var page []channel
+	s.expect(200, "GET", "/api/notification-channels?limit=1", jwt, nil).json(t, &page)
+	if len(page) != 1 {
+		t.Errorf("?limit=1 gave %d channels", len(page))
+	}
 }
 
 // TestPrivateWebhookTargetsRefused: on a server that refuses private
