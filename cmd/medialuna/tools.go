@@ -84,7 +84,7 @@ func runProjectionStatus(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer a.close()
-	names := append(projectorNames(readModels()), "invite_mailer", "incident_detector", "notifier", "dispatcher")
+	names := append(projectorNames(readModels()), "invite_mailer", "incident_detector", "notifier")
 	st, err := projections.NewQueries(a.db).ProjectorStatuses(ctx, names)
 	if err != nil {
 		return err
