@@ -79,11 +79,23 @@ func checkHistory(t *testing.T, store *postgres.EventStore) []domain.RecordedEve
 	if _, err := store.AppendBatch(ctx, checks); err != nil {
 		t.Fatal(err)
 	}
-	all, err := store.ReadAll(ctx, domain.Position{}, 10000)
-	if err != nil {
-		t.Fatal(err)
+	// Readers see the log up to the oldest transaction still open anywhere
+	// in the cluster (other test packages share it): wait for all of it.
+	const written = 4 + 240 + 3
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		all, err := store.ReadAll(ctx, domain.Position{}, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) == written {
+			return all
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows %d of the %d events written", len(all), written)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return all
 }
 
 func dumpQuery(t *testing.T, db *testdb.DB, q string) string {
