@@ -162,6 +162,8 @@ func newEvent(typ string) Event {
 		return &NotificationAttempted{}
 	case "NotificationSuppressed":
 		return &NotificationSuppressed{}
+	case "NotificationRetrying":
+		return &NotificationRetrying{}
 	case "IncidentTriggered":
 		return &IncidentTriggered{}
 	case "IncidentAcknowledged":

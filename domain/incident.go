@@ -101,7 +101,7 @@ func (IncidentClosed) EventVersion() int       { return 1 }
 
 // TimelineEntry is one line of an incident's timeline.
 type TimelineEntry struct {
-	EventType string    `json:"event_type"` // TRIGGERED, ACKNOWLEDGED, SNOOZED, COMMENT, RESOLVED, NOTIFICATION_SENT, NOTIFICATION_FAILED, NOTIFICATION_SUPPRESSED
+	EventType string    `json:"event_type"` // TRIGGERED, ACKNOWLEDGED, SNOOZED, COMMENT, RESOLVED, NOTIFICATION_SENT, NOTIFICATION_FAILED, NOTIFICATION_RETRYING, NOTIFICATION_SUPPRESSED
 	Message   string    `json:"message"`
 	UserID    *int64    `json:"user_id"`
 	CreatedAt time.Time `json:"created_at"`
@@ -190,6 +190,10 @@ func Timeline(e Event, at time.Time) (TimelineEntry, bool) {
 		return TimelineEntry{EventType: "NOTIFICATION_SENT", Message: msg, CreatedAt: at}, true
 	case *NotificationSuppressed:
 		return TimelineEntry{EventType: "NOTIFICATION_SUPPRESSED", Message: e.Message, CreatedAt: at}, true
+	case *NotificationRetrying:
+		msg := e.Event + " to " + string(e.ChannelType) + " channel \"" + e.ChannelName + "\": attempt " + itoa(int64(e.Attempt)) +
+			" failed (" + e.Error + "); retrying in " + (time.Duration(e.RetryInMs) * time.Millisecond).String()
+		return TimelineEntry{EventType: "NOTIFICATION_RETRYING", Message: msg, CreatedAt: at}, true
 	}
 	return TimelineEntry{}, false
 }

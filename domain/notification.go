@@ -116,6 +116,24 @@ type NotificationAttempted struct {
 	Error       string      `json:"error,omitempty"`
 }
 
+// NotificationRetrying records a failed attempt that will be retried, so
+// that every attempt shows on the incident's timeline, not only the
+// outcome (NotificationAttempted).
+type NotificationRetrying struct {
+	DeliveryID  string      `json:"delivery_id"`
+	ChannelID   int64       `json:"channel_id"`
+	ChannelName string      `json:"channel_name"`
+	ChannelType ChannelType `json:"channel_type"`
+	IncidentID  int64       `json:"incident_id,omitempty"`
+	Event       string      `json:"event"`
+	Attempt     int         `json:"attempt"`
+	Error       string      `json:"error"`
+	RetryInMs   int64       `json:"retry_in_ms"`
+}
+
+func (NotificationRetrying) EventType() string { return "NotificationRetrying" }
+func (NotificationRetrying) EventVersion() int { return 1 }
+
 // NotificationSuppressed records that an incident's notifications were
 // held back because a monitor it depends on was down already: the outage
 // is reported once, by the monitor it starts from.

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -341,12 +342,33 @@ func (d *Dispatcher) deliver(ctx context.Context, q domain.NotificationQueued) d
 			return res
 		}
 		d.log.Warn("notification failed; retrying", "channel", q.ChannelID, "delivery", q.DeliveryID, "attempt", attempt, "err", err, "retry_in", delay)
+		d.recordRetry(ctx, q, res, attempt, delay)
 		if !sleep(ctx, delay) {
 			return res
 		}
 		delay *= 2
 	}
 	return res
+}
+
+// recordRetry puts a failed attempt on the log for the incident's
+// timeline. It is best effort: the outcome, recorded after the last
+// attempt, is what counts, so a database that is away does not hold up
+// the retries.
+func (d *Dispatcher) recordRetry(ctx context.Context, q domain.NotificationQueued, res domain.NotificationAttempted, attempt int, delay time.Duration) {
+	if q.IncidentID == 0 {
+		return
+	}
+	ev := &domain.NotificationRetrying{DeliveryID: q.DeliveryID, ChannelID: q.ChannelID, ChannelName: res.ChannelName, ChannelType: res.ChannelType,
+		IncidentID: q.IncidentID, Event: q.Notification.Event, Attempt: attempt, Error: res.Error, RetryInMs: delay.Milliseconds()}
+	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: q.Notification.AccountID, OccurredAt: d.now().UTC().Truncate(time.Microsecond)}
+	data, err := domain.Encode(ev, meta, uuid.NewSHA1(deliveryNamespace, fmt.Appendf(nil, "%s/attempt-%d", q.DeliveryID, attempt)).String())
+	if err == nil {
+		_, err = d.store.AppendBatch(ctx, []domain.StreamEvent{{Stream: domain.DeliveriesStream(q.ChannelID), Event: data}})
+	}
+	if err != nil && ctx.Err() == nil {
+		d.log.Warn("record a failed notification attempt", "delivery", q.DeliveryID, "attempt", attempt, "err", err)
+	}
 }
 
 // record appends the outcome, retrying while the database is away: a sent

@@ -20,7 +20,7 @@ func (Incidents) Tables() []string { return []string{"incidents", "incident_time
 func (Incidents) Handles(t string) bool {
 	switch t {
 	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentCommented", "IncidentResolved", "MonitorDeleted",
-		"NotificationAttempted", "NotificationSuppressed":
+		"NotificationAttempted", "NotificationSuppressed", "NotificationRetrying":
 		return true
 	}
 	return false
@@ -93,6 +93,11 @@ func (Incidents) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, e
 		}
 		id = n.IncidentID
 	case *domain.NotificationSuppressed:
+		id = n.IncidentID
+	case *domain.NotificationRetrying:
+		if n.IncidentID == 0 {
+			return nil
+		}
 		id = n.IncidentID
 	}
 	entry, ok := domain.Timeline(ev, at)

@@ -25,7 +25,7 @@ func (Notifications) Handles(t string) bool {
 	switch t {
 	case "NotificationChannelCreated", "NotificationChannelUpdated", "NotificationChannelDeleted",
 		"NotificationRuleCreated", "NotificationRuleUpdated", "NotificationRuleDeleted", "MonitorDeleted",
-		"NotificationQueued", "NotificationAttempted":
+		"NotificationQueued", "NotificationAttempted", "NotificationRetrying":
 		return true
 	}
 	return false
@@ -139,6 +139,11 @@ func (Notifications) Apply(ctx context.Context, tx Exec, rec domain.RecordedEven
 			ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, error = EXCLUDED.error,
 				finished_at = EXCLUDED.finished_at, payload = NULL`,
 			e.DeliveryID, e.ChannelID, rec.Metadata.AccountID, incident, e.Event, status, e.Attempts, e.Error, at)
+	case *domain.NotificationRetrying:
+		// Still queued: the attempts so far and the last error show while
+		// the retries go on.
+		return exec(`UPDATE notification_deliveries SET attempts = GREATEST(attempts, $2), error = $3 WHERE delivery_id = $1 AND status = 'queued'`,
+			e.DeliveryID, e.Attempt, e.Error)
 	case *domain.MonitorDeleted:
 		// A rule left with no monitor would cover every monitor (an empty
 		// monitor_ids): it is disabled instead.

@@ -128,13 +128,18 @@ func TestIncidentNotificationsAreDelivered(t *testing.T) {
 	var full incident
 	waitFor(t, func() bool {
 		s.expect(200, "GET", "/api/v1/incidents/"+itoa(inc.ID), jwt, nil).json(t, &full)
-		n := 0
+		n, retries := 0, 0
 		for _, e := range full.Timeline {
-			if e.EventType == "NOTIFICATION_SENT" {
+			switch e.EventType {
+			case "NOTIFICATION_SENT":
 				n++
+			case "NOTIFICATION_RETRYING":
+				retries++
 			}
 		}
-		return n == 8 // four events, two channels
+		// Four events, two channels; the two failed attempts before the
+		// trigger got through show too.
+		return n == 8 && retries == 2
 	})
 	var deliveries []struct {
 		Event    string `json:"event"`
