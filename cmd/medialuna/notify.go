@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/medialuna/medialuna/adapters/notify/email"
+	"github.com/medialuna/medialuna/adapters/notify/notifyerr"
 	"github.com/medialuna/medialuna/adapters/notify/pagerduty"
 	"github.com/medialuna/medialuna/adapters/notify/slack"
 	"github.com/medialuna/medialuna/adapters/notify/telegram"
@@ -76,7 +80,15 @@ func (c notifyConfig) senders(mailer email.Mailer, blockPrivate bool) map[domain
 	if blockPrivate {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		transport.Proxy = nil // a proxy would dial the private address for us
-		transport.DialContext = probe.PublicOnlyDialer().DialContext
+		dialer := probe.PublicOnlyDialer()
+		transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			var private *probe.PrivateTargetError
+			if errors.As(err, &private) {
+				return nil, notifyerr.Permanent(err) // no retry reaches it either
+			}
+			return conn, err
+		}
 		userURLs = &http.Client{Timeout: 10 * time.Second, Transport: transport}
 	}
 	return map[domain.ChannelType]projections.Sender{

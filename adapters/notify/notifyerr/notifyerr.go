@@ -64,6 +64,12 @@ func mark(err error, permanent bool) error {
 	if errors.As(err, &inner) {
 		e.Status = inner.Status
 	}
+	// A cause already known to be permanent (a refused private address
+	// under a transport error) stays permanent whatever wraps it.
+	var p interface{ Permanent() bool }
+	if errors.As(err, &p) && p.Permanent() {
+		e.permanent = true
+	}
 	return e
 }
 
