@@ -12,6 +12,9 @@ import (
 type Payments interface {
 	// Provider names the provider, e.g. domain.ProviderStripe.
 	Provider() string
+	// Sells reports (as ErrInvalid) a plan this server cannot sell, before
+	// anything is created for a checkout that would fail.
+	Sells(plan domain.Plan) error
 	// CreateCustomer creates the account's customer and returns its id.
 	// Calls for the same account return the same customer, so a retry
 	// never leaves a second one behind.
@@ -105,6 +108,9 @@ func (h *BillingHandler) Checkout(ctx context.Context, cmd StartCheckout) (strin
 	pos, err := decideAccount(ctx, h.store, h.now, cmd.Actor, cmd.Actor.AccountID, func(acc *domain.Account) ([]domain.Event, error) {
 		if err := acc.CanCheckout(plan); err != nil {
 			return nil, err
+		}
+		if err := h.payments.Sells(plan); err != nil {
+			return nil, err // refused before a customer is created or linked
 		}
 		if acc.Billing.CustomerID != "" {
 			customerID = acc.Billing.CustomerID

@@ -22,6 +22,12 @@ type fakePayments struct {
 }
 
 func (f *fakePayments) Provider() string { return domain.ProviderStripe }
+func (f *fakePayments) Sells(plan domain.Plan) error {
+	if plan == domain.PlanEnterprise {
+		return domain.Invalid("plan", "value_error", "plan ENTERPRISE is not sold here")
+	}
+	return nil
+}
 func (f *fakePayments) CreateCustomer(ctx context.Context, c commands.NewCustomer) (string, error) {
 	f.customers.Add(1)
 	time.Sleep(5 * time.Millisecond) // let concurrent checkouts overlap
@@ -59,6 +65,14 @@ func TestConcurrentCheckoutsLinkOneCustomer(t *testing.T) {
 
 	pay := &fakePayments{}
 	h := commands.NewBillingHandler(store, time.Now, pay, noDirectory{})
+	// A plan the server does not sell is refused before anything is
+	// created: no customer at the provider, no event on the account.
+	if _, _, err := h.Checkout(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "ENTERPRISE"}); domain.ErrorCode(err) != domain.ErrInvalid {
+		t.Fatalf("checkout of an unsold plan: %v, want invalid", err)
+	}
+	if before, _ := store.ReadStream(ctx, domain.AccountStream(res.AccountID)); pay.customers.Load() != 0 || len(before) != 2 {
+		t.Fatalf("a refused checkout created %d customers and left %d events on the account", pay.customers.Load(), len(before))
+	}
 	var wg sync.WaitGroup
 	urls := make(chan string, 5)
 	for range 5 {

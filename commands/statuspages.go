@@ -196,8 +196,13 @@ func (h *StatusPageHandler) claim(ctx context.Context, actor Actor, sub string, 
 			if _, err := load(ctx, h.store, domain.StatusPageStream(c.PageID), &holder); err != nil {
 				return err
 			}
-			abandoned := holder.ID == 0 && h.now().Sub(claimedAt) > abandonedClaimAge
-			if !domain.ClaimIsStale(&holder, sub) && !abandoned {
+			// A recent claim by a page under another name is a rename in
+			// flight (claim, then save), not a lost release: only age or a
+			// deletion makes it stale.
+			old := h.now().Sub(claimedAt) > abandonedClaimAge
+			abandoned := holder.ID == 0 && old
+			stale := domain.ClaimIsStale(&holder, sub) && (holder.Deleted || old)
+			if !stale && !abandoned {
 				return errTaken(sub)
 			}
 			events = append(events, &domain.SubdomainReleased{PageID: c.PageID})

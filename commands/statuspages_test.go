@@ -154,7 +154,13 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	if _, err := store.Append(ctx, domain.SubdomainStream("two"), domain.ExpectedVersion(len(recs)-1), ev); err != nil {
 		t.Fatal(err)
 	}
-	p3, err := create(b, "two")
+	// Just claimed, it could be a rename in flight (claim, then save): it
+	// is respected for a minute, then taken over.
+	if _, err := create(b, "two"); domain.ErrorCode(err) != domain.ErrConflict {
+		t.Fatalf("a fresh claim by a page under another name was taken over: %v", err)
+	}
+	inAMinute := commands.NewStatusPageHandler(store, postgres.NewIDs(db.DB), func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
+	p3, _, err := inAMinute.Create(ctx, b, domain.PlanEnterprise, domain.StatusPageConfig{Title: "S", Subdomain: "two", IsPublic: true})
 	if err != nil {
 		t.Fatalf("stale claim not taken over: %v", err)
 	}

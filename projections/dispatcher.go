@@ -83,8 +83,19 @@ func NewDispatcher(db *sqlx.DB, store domain.EventStore, q *Queries, senders map
 	if cfg.Poll == 0 {
 		cfg.Poll = 100 * time.Millisecond
 	}
-	return &Dispatcher{db: db, store: store, q: q, senders: senders, log: log, now: now, cfg: cfg,
-		active: map[int64]context.CancelFunc{}, locks: &channelLocks{db: db}}
+	d := &Dispatcher{db: db, store: store, q: q, senders: senders, log: log, now: now, cfg: cfg, active: map[int64]context.CancelFunc{}}
+	d.locks = &channelLocks{db: db, lost: d.stopAll}
+	return d
+}
+
+// stopAll stops every drain: the locks went with their connection, and
+// another process may be sending these channels now.
+func (d *Dispatcher) stopAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, stop := range d.active {
+		stop()
+	}
 }
 
 // Run looks for channels with queued deliveries until ctx ends, and drains
@@ -101,15 +112,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	for {
 		if time.Since(lastCheck) > time.Second {
 			lastCheck = time.Now()
-			if !d.locks.alive(ctx) {
-				// The locks went with the connection: another process may be
-				// sending these channels now.
-				d.mu.Lock()
-				for _, stop := range d.active {
-					stop()
-				}
-				d.mu.Unlock()
-			}
+			d.locks.alive(ctx) // a lost connection stops the drains (lost)
 		}
 		var channels []int64
 		err := d.db.SelectContext(ctx, &channels, `SELECT DISTINCT channel_id FROM notification_deliveries WHERE status = 'queued'`)
@@ -158,6 +161,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // session and the channels are free for another replica at once.
 type channelLocks struct {
 	db   *sqlx.DB
+	lost func() // called when held locks are gone with their connection
 	mu   sync.Mutex
 	conn *sql.Conn
 	gen  int // counts connections, so an unlock never reaches a newer one
@@ -220,12 +224,16 @@ func (l *channelLocks) close() {
 }
 
 // dropLocked closes the connection without returning it to the pool,
-// where it would carry its locks to some other user.
+// where it would carry its locks to some other user. Whatever error made
+// us drop it, every lock it held is gone: the drains relying on them stop.
 func (l *channelLocks) dropLocked() {
 	if l.conn != nil {
 		_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
 		l.conn.Close()
 		l.conn = nil
+		if l.lost != nil {
+			l.lost()
+		}
 	}
 }
 
@@ -244,8 +252,24 @@ type queuedDelivery struct {
 // drain sends a channel's queued deliveries in order until none is left
 // or ctx ends (shutdown, or the channel's lock was lost).
 func (d *Dispatcher) drain(ctx context.Context, channelID int64) {
-	// Outcomes recorded here that the read model may not show yet: they
-	// must not be sent again meanwhile.
+	// Outcomes already in the log (recorded by this process earlier, or by
+	// the one that held the channel before) must be in the read model
+	// before anything looks queued: wait for it to reach the log's head.
+	for ctx.Err() == nil {
+		head, err := d.store.Head(ctx)
+		if err == nil {
+			err = d.q.WaitFor(ctx, []string{"notifications"}, head)
+		}
+		if err == nil {
+			break
+		}
+		if ctx.Err() == nil {
+			d.log.Warn("wait for the notifications read model", "channel", channelID, "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+	// Outcomes recorded here since, that the read model may not show yet:
+	// they must not be sent again meanwhile.
 	sent := map[string]bool{}
 	for ctx.Err() == nil {
 		var rows []queuedDelivery
@@ -304,6 +328,10 @@ func (d *Dispatcher) deliver(ctx context.Context, q domain.NotificationQueued) d
 		return res
 	}
 	ch, secret, found, err := d.q.ChannelForDelivery(ctx, q.ChannelID)
+	if domain.ErrorCode(err) == domain.ErrInvalid {
+		res.Error = err.Error() // no wait makes it readable
+		return res
+	}
 	for err != nil && ctx.Err() == nil { // the database is away: wait for it, send nothing meanwhile
 		d.log.Warn("read a notification channel", "channel", q.ChannelID, "err", err)
 		sleep(ctx, time.Second)

@@ -48,7 +48,7 @@ func NewNotifier(store domain.EventStore, q *Queries, now func() time.Time) *Not
 }
 
 func (*Notifier) Name() string     { return "notifier" }
-func (*Notifier) Version() int     { return 2 }
+func (*Notifier) Version() int     { return 3 }
 func (*Notifier) IsConsumer()      {}
 func (*Notifier) Tables() []string { return []string{"notifier_incidents", "notifier_sent"} }
 
@@ -71,6 +71,7 @@ func (*Notifier) Setup(ctx context.Context, tx *sqlx.Tx) error {
 		message       TEXT NOT NULL,
 		started_at    TIMESTAMPTZ NOT NULL,
 		status        TEXT NOT NULL,
+		resolved_reason TEXT NOT NULL DEFAULT '',
 		snoozed_until TIMESTAMPTZ,
 		suppressed_by BIGINT NOT NULL DEFAULT 0);
 	CREATE INDEX notifier_incidents_open ON notifier_incidents (monitor_id) WHERE status <> 'RESOLVED';
@@ -91,6 +92,7 @@ type notifierIncident struct {
 	Message      string     `db:"message"`
 	StartedAt    time.Time  `db:"started_at"`
 	Status       string     `db:"status"`
+	Reason       string     `db:"resolved_reason"`
 	SnoozedUntil *time.Time `db:"snoozed_until"`
 	SuppressedBy int64      `db:"suppressed_by"`
 }
@@ -110,15 +112,19 @@ func (n *Notifier) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Record
 	}
 	var out []domain.StreamEvent
 	for i, ev := range evs {
-		switch ev.(type) {
-		case *domain.IncidentTriggered, *domain.IncidentAcknowledged, *domain.IncidentResolved:
-		default:
-			continue
-		}
 		if n.now().Sub(recs[i].Metadata.OccurredAt) >= 10*time.Minute {
 			continue // history: state only
 		}
-		decided, err := n.decide(ctx, tx, recs[i], ev)
+		var decided []domain.StreamEvent
+		var err error
+		switch e := ev.(type) {
+		case *domain.IncidentTriggered, *domain.IncidentAcknowledged, *domain.IncidentResolved:
+			decided, err = n.decide(ctx, tx, recs[i], ev)
+		case *domain.NotificationQueued:
+			decided, err = n.closeLateStart(ctx, tx, e)
+		default:
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -156,7 +162,7 @@ func (n *Notifier) fold(ctx context.Context, tx Exec, rec domain.RecordedEvent, 
 	case *domain.IncidentSnoozed:
 		return exec(`UPDATE notifier_incidents SET snoozed_until = $2 WHERE incident_id = $1`, id, e.Until)
 	case *domain.IncidentResolved:
-		return exec(`UPDATE notifier_incidents SET status = 'RESOLVED' WHERE incident_id = $1`, id)
+		return exec(`UPDATE notifier_incidents SET status = 'RESOLVED', resolved_reason = $2 WHERE incident_id = $1`, id, e.Reason)
 	case *domain.NotificationSuppressed:
 		return exec(`UPDATE notifier_incidents SET suppressed_by = $2 WHERE incident_id = $1`, e.IncidentID, e.DependsOnMonitorID)
 	case *domain.NotificationQueued:
@@ -230,7 +236,12 @@ func (n *Notifier) decide(ctx context.Context, tx Exec, rec domain.RecordedEvent
 	if inc.SnoozedUntil != nil && at.Before(*inc.SnoozedUntil) && status != domain.StatusResolved {
 		return nil, nil
 	}
-	if in, err := n.q.InMaintenance(ctx, inc.AccountID, inc.MonitorID, at); err != nil || in {
+	// A maintenance window silences what is new (a start, an
+	// acknowledgement); the end of an incident whose start was sent still
+	// goes to the channels told of it, so that nothing stays open for good
+	// (a PagerDuty alert).
+	inMaintenance, err := n.q.InMaintenance(ctx, inc.AccountID, inc.MonitorID, at)
+	if err != nil || (inMaintenance && status != domain.StatusResolved) {
 		return nil, err
 	}
 	rules, err := n.q.Rules(ctx, inc.AccountID, 0)
@@ -256,6 +267,8 @@ func (n *Notifier) decide(ctx context.Context, tx Exec, rec domain.RecordedEvent
 				switch {
 				case !enabled[ch]:
 					// A disabled channel is skipped, not failed.
+				case inMaintenance && !slices.Contains(told, ch):
+					// Silenced: only the channels told of the start hear the end.
 				case event == domain.EventIncidentTriggered && r.ConsecutiveChecks > 1:
 					// Tick sends it once the incident has lasted long enough.
 				case event != domain.EventIncidentTriggered && !slices.Contains(told, ch) &&
@@ -275,6 +288,41 @@ func (n *Notifier) decide(ctx context.Context, tx Exec, rec domain.RecordedEvent
 			}
 			out = append(out, se)
 		}
+	}
+	return out, nil
+}
+
+// closeLateStart sends the end of an incident to a channel whose start
+// notification was decided after the incident had already ended (Tick
+// read the incident just before its resolution): without it, PagerDuty
+// would keep an alert open for good. The ids match the ordinary path's,
+// so a resolution decided both ways is recorded once.
+func (n *Notifier) closeLateStart(ctx context.Context, tx Exec, q *domain.NotificationQueued) ([]domain.StreamEvent, error) {
+	if q.IncidentID == 0 || q.Notification.Event != domain.EventIncidentTriggered {
+		return nil, nil
+	}
+	var inc notifierIncident
+	if err := tx.GetContext(ctx, &inc, `SELECT * FROM notifier_incidents WHERE incident_id = $1`, q.IncidentID); err != nil {
+		return nil, notFoundIsNil(err)
+	}
+	if inc.Status != string(domain.StatusResolved) {
+		return nil, nil
+	}
+	mon, err := n.q.notifierMonitor(ctx, inc.MonitorID)
+	if err != nil {
+		return nil, err
+	}
+	events := []string{domain.EventIncidentResolved}
+	if inc.Reason == "recovered" {
+		events = append(events, domain.EventMonitorRecovered)
+	}
+	var out []domain.StreamEvent
+	for _, event := range events {
+		se, err := n.queue(inc, mon, q.ChannelID, event, domain.StatusResolved, n.now().UTC(), 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, se)
 	}
 	return out, nil
 }
@@ -349,14 +397,15 @@ func (n *Notifier) Tick(ctx context.Context) error {
 		if mon.Deleted {
 			continue
 		}
-		if inc.SuppressedBy != 0 {
-			b, err := n.blocker(ctx, n.q.db, inc, mon.DependsOn)
-			if err != nil || b.IncidentID != 0 {
-				if err != nil {
-					return err
-				}
-				continue // still explained by its dependency
-			}
+		// Held back while a dependency is down: a suppressed incident, and
+		// one whose decision was skipped (the notifier ran more than ten
+		// minutes late) alike.
+		b, err := n.blocker(ctx, n.q.db, inc, mon.DependsOn)
+		if err != nil {
+			return err
+		}
+		if b.IncidentID != 0 {
+			continue
 		}
 		if in, err := n.q.InMaintenance(ctx, inc.AccountID, inc.MonitorID, now); err != nil || in {
 			if err != nil {
@@ -511,8 +560,10 @@ func (q *Queries) ChannelForDelivery(ctx context.Context, id int64) (domain.Chan
 		return domain.ChannelConfig{}, "", false, notFoundIsNil(err)
 	}
 	var cfg domain.ChannelConfig
-	err = json.Unmarshal([]byte(row.Config), &cfg)
-	return cfg, row.Secret, err == nil, err
+	if err := json.Unmarshal([]byte(row.Config), &cfg); err != nil {
+		return cfg, "", false, domain.Errorf(domain.ErrInvalid, "the channel's configuration cannot be read: %v", err)
+	}
+	return cfg, row.Secret, true, nil
 }
 
 // DeliveryFinished reports whether a delivery already has its outcome.

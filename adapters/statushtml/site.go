@@ -395,12 +395,14 @@ func acceptsGzip(r *http.Request) bool {
 }
 
 // snapshot returns the subdomain's built page: the cached one while it is
-// fresh; a stale one while a background build replaces it; otherwise it
-// builds one (once, however many requests wait).
+// fresh; a stale one, up to twice the TTL old, while a background build
+// replaces it; otherwise it builds one (once, however many requests wait).
+// The bound matters after a quiet spell: the first visitor at the start of
+// an outage must not get an hours-old "all systems operational".
 func (s *Site) snapshot(ctx context.Context, sub string) (*snapshot, error) {
 	e := s.entry(sub)
 	now := s.cfg.Now()
-	if snap := e.snap.Load(); snap != nil {
+	if snap := e.snap.Load(); snap != nil && now.Sub(snap.built) < 2*s.cfg.TTL {
 		if now.Sub(snap.built) < s.cfg.TTL {
 			return snap, nil
 		}
@@ -420,10 +422,18 @@ func (s *Site) snapshot(ctx context.Context, sub string) (*snapshot, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if snap := e.snap.Load(); snap != nil {
-		return snap, nil
+	prev := e.snap.Load()
+	if prev != nil && s.cfg.Now().Sub(prev.built) < s.cfg.TTL {
+		return prev, nil // built while this request waited
 	}
-	return s.build(ctx, e, sub, nil)
+	snap, err := s.build(ctx, e, sub, prev)
+	if err != nil && prev != nil {
+		// The database is away: the last page built, which says when it
+		// was updated, beats an error.
+		s.cfg.Log.Warn("build status page; serving the last one", "subdomain", sub, "built", prev.built, "err", err)
+		return prev, nil
+	}
+	return snap, err
 }
 
 func (s *Site) entry(sub string) *entry {

@@ -300,6 +300,17 @@ func TestCachingAndConditionalRequests(t *testing.T) {
 	if w := h.get(t, "", "/status/acme"); !strings.Contains(w.Body.String(), "Again") {
 		t.Error("invalidated page still served")
 	}
+	// After a quiet hour the first visitor gets a fresh page, not the hour-
+	// old one (stale pages are served only up to twice the TTL).
+	h.reader.set("acme", func() projections.PublicPageData {
+		d := fixture(*h.now.Load())
+		d.Page.Title = "After a quiet hour"
+		return d
+	}())
+	h.advance(time.Hour)
+	if w := h.get(t, "", "/status/acme"); !strings.Contains(w.Body.String(), "After a quiet hour") {
+		t.Error("an hour-old page was served")
+	}
 }
 
 func TestConcurrentColdRequestsBuildOnce(t *testing.T) {

@@ -116,17 +116,26 @@ func (c *Client) CreateCustomer(ctx context.Context, nc commands.NewCustomer) (s
 	return cus.ID, nil
 }
 
+// Sells implements commands.Payments: a plan is sold when a price is
+// configured for it.
+func (c *Client) Sells(plan domain.Plan) error {
+	if c.cfg.Prices[plan] == "" {
+		return domain.Invalid("plan", "value_error", "plan %s is not sold on this server: no Stripe price is configured for it (operators: --stripe-price-%s)",
+			plan, strings.ToLower(string(plan)))
+	}
+	return nil
+}
+
 // CreateCheckout implements commands.Payments: a Checkout Session in
 // subscription mode for the plan's price. The account and plan travel in
 // the session's and the subscription's metadata (and the session's client
 // reference), so webhooks can name the account even before the customer's
 // link reaches the read model.
 func (c *Client) CreateCheckout(ctx context.Context, nc commands.NewCheckout) (string, error) {
-	price := c.cfg.Prices[nc.Plan]
-	if price == "" {
-		return "", domain.Invalid("plan", "value_error", "plan %s is not sold on this server: no Stripe price is configured for it (operators: --stripe-price-%s)",
-			nc.Plan, strings.ToLower(string(nc.Plan)))
+	if err := c.Sells(nc.Plan); err != nil {
+		return "", err
 	}
+	price := c.cfg.Prices[nc.Plan]
 	account := strconv.FormatInt(nc.AccountID, 10)
 	meta := map[string]string{"account_id": account, "plan": string(nc.Plan)}
 	p := &stripego.CheckoutSessionCreateParams{

@@ -55,6 +55,17 @@ func Permanent(err error) error { return mark(err, true) }
 // Temporary marks err as worth retrying. Nil stays nil.
 func Temporary(err error) error { return mark(err, false) }
 
+// Transport marks an error of the HTTP client (no answer from the
+// service): temporary, unless its cause already says retrying cannot help
+// (a dialer refusing a private address).
+func Transport(err error) error {
+	var p interface{ Permanent() bool }
+	if errors.As(err, &p) && p.Permanent() {
+		return mark(err, true)
+	}
+	return mark(err, false)
+}
+
 func mark(err error, permanent bool) error {
 	if err == nil {
 		return nil
@@ -63,12 +74,6 @@ func mark(err error, permanent bool) error {
 	var inner *Error
 	if errors.As(err, &inner) {
 		e.Status = inner.Status
-	}
-	// A cause already known to be permanent (a refused private address
-	// under a transport error) stays permanent whatever wraps it.
-	var p interface{ Permanent() bool }
-	if errors.As(err, &p) && p.Permanent() {
-		e.permanent = true
 	}
 	return e
 }

@@ -96,3 +96,13 @@ func TestRedactHidesSecretsButKeepsTheCause(t *testing.T) {
 		t.Error("nil must stay nil")
 	}
 }
+
+func TestTransportKeepsAPermanentCause(t *testing.T) {
+	if notifyerr.IsPermanent(notifyerr.Transport(errors.New("connection refused"))) {
+		t.Error("a plain transport error must be retried")
+	}
+	refused := fmt.Errorf("dial: %w", notifyerr.Permanent(errors.New("private address")))
+	if !notifyerr.IsPermanent(notifyerr.Transport(refused)) {
+		t.Error("a permanent cause under a transport error must stay permanent")
+	}
+}

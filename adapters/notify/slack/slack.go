@@ -91,7 +91,7 @@ func (s *Sender) post(ctx context.Context, webhookURL string, body []byte) error
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return notifyerr.Temporary(fmt.Errorf("slack: %w", err))
+		return notifyerr.Transport(fmt.Errorf("slack: %w", err))
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -142,7 +142,7 @@ func (s *Sender) Send(ctx context.Context, ch domain.ChannelConfig, secret strin
 func (s *Sender) do(req *http.Request) error {
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return notifyerr.Temporary(fmt.Errorf("webhook: %w", err))
+		return notifyerr.Transport(fmt.Errorf("webhook: %w", err))
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

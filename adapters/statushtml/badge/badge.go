@@ -11,7 +11,7 @@
 // Label and value are user data (a status page's or monitor's name): they
 // are XML-escaped, control characters are dropped, runs of whitespace become
 // one space, and each is cut to MaxRunes. The colour is either a name from
-// Colors or #rgb / #rrggbb; anything else is drawn in lightgrey, so nothing
+// namedColors or #rgb / #rrggbb; anything else is drawn in lightgrey, so nothing
 // the caller passes can reach an attribute unescaped.
 package badge
 
@@ -29,8 +29,8 @@ import (
 // with "…".
 const MaxRunes = 64
 
-// Colors are the named colours Render accepts (shields.io's names).
-var Colors = map[string]string{
+// namedColors are the named colours Render accepts (shields.io's names).
+var namedColors = map[string]string{
 	"brightgreen":   "#4c1",
 	"green":         "#97ca00",
 	"yellowgreen":   "#a4a61d",
@@ -129,7 +129,7 @@ type part struct {
 // Color returns the fill for a colour name or #hex, or Fallback.
 func Color(c string) string {
 	c = strings.TrimSpace(c)
-	if v, ok := Colors[strings.ToLower(c)]; ok {
+	if v, ok := namedColors[strings.ToLower(c)]; ok {
 		return v
 	}
 	if h, ok := strings.CutPrefix(c, "#"); ok && (len(h) == 3 || len(h) == 6) {
