@@ -28,7 +28,7 @@ type dispatchBench struct {
 	account int64
 }
 
-func newDispatchBench(b *testing.B) *dispatchBench {
+func newDispatchBench(b testing.TB) *dispatchBench {
 	d := &dispatchBench{fixture: newFixture(b), account: 1}
 	d.run(b, projections.Notifications{})
 	senders := map[domain.ChannelType]projections.Sender{domain.ChannelWebhook: webhook.New(webhook.Config{})}
@@ -44,7 +44,7 @@ func newDispatchBench(b *testing.B) *dispatchBench {
 	return d
 }
 
-func (d *dispatchBench) channel(b *testing.B, id int64, url string) {
+func (d *dispatchBench) channel(b testing.TB, id int64, url string) {
 	data, err := domain.Encode(&domain.ChannelCreated{ChannelID: id, AccountID: d.account,
 		Config: domain.ChannelConfig{Name: fmt.Sprintf("c%d", id), Type: domain.ChannelWebhook, WebhookURL: url, Enabled: true}, WebhookSecret: "s"},
 		domain.Metadata{ActorType: domain.ActorSystem, AccountID: d.account, OccurredAt: time.Now().UTC()}, uuid.NewString())
@@ -58,7 +58,7 @@ func (d *dispatchBench) channel(b *testing.B, id int64, url string) {
 
 // queue decides n notifications for a channel; each carries its queue time
 // in the monitor name so the receiver can measure the latency.
-func (d *dispatchBench) queue(b *testing.B, channelID int64, n int) {
+func (d *dispatchBench) queue(b testing.TB, channelID int64, n int) {
 	var batch []domain.StreamEvent
 	for range n {
 		id := uuid.NewString()

@@ -28,7 +28,9 @@ type fixture struct {
 
 func newFixture(t testing.TB) fixture {
 	db := testdb.New(t)
-	return fixture{db: db, store: postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t)), queries: projections.NewQueries(db.DB), ids: postgres.NewIDs(db.DB)}
+	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	t.Cleanup(func() { store.Close() }) // before the database is dropped
+	return fixture{db: db, store: store, queries: projections.NewQueries(db.DB), ids: postgres.NewIDs(db.DB)}
 }
 
 func (f fixture) run(t testing.TB, ps ...projections.Projector) {

@@ -45,6 +45,7 @@ type EventStore struct {
 	wakeMu   sync.Mutex
 	waiters  map[chan struct{}]struct{}
 	wakeErr  error
+	listener *pq.Listener // nil until a follower needs it, and after Close
 }
 
 // NewEventStore returns the log over db. dsn is used for a dedicated LISTEN
@@ -452,13 +453,31 @@ func (s *EventStore) startListener() {
 	if err := listener.Listen(notifyChannel); err != nil {
 		s.log.Warn("LISTEN failed; followers will poll", "err", err)
 		s.wakeErr = err
+		listener.Close()
 		return
 	}
+	s.wakeMu.Lock()
+	s.listener = listener
+	s.wakeMu.Unlock()
 	go func() {
 		for range listener.Notify {
 			s.broadcast()
 		}
 	}()
+}
+
+// Close stops the LISTEN connection, which otherwise reconnects for the
+// life of the process (tests that drop their database close it first).
+// Followers still running fall back to polling.
+func (s *EventStore) Close() error {
+	s.wakeMu.Lock()
+	l := s.listener
+	s.listener = nil
+	s.wakeMu.Unlock()
+	if l == nil {
+		return nil
+	}
+	return l.Close()
 }
 
 // ErrorIsConflict reports whether err is an optimistic-concurrency conflict.
