@@ -375,46 +375,28 @@ func (n *Notifier) queue(inc notifierIncident, mon notifierMonitor, channelID in
 // reminders of rules with renotify_minutes. Every replica may tick: the
 // delivery ids make a decision count once.
 func (n *Notifier) Tick(ctx context.Context) error {
-	var open []notifierIncident
-	if err := n.q.db.SelectContext(ctx, &open, `SELECT * FROM notifier_incidents WHERE status <> 'RESOLVED' ORDER BY incident_id`); err != nil {
+	now := n.now()
+	// Acknowledged and snoozed incidents get nothing more until they end.
+	var open []struct {
+		notifierIncident
+		Told bool `db:"told"` // some channel heard of its start
+	}
+	if err := n.q.db.SelectContext(ctx, &open, `SELECT i.*, EXISTS (SELECT 1 FROM notifier_sent s WHERE s.incident_id = i.incident_id) AS told
+		FROM notifier_incidents i WHERE status = 'TRIGGERED' AND (snoozed_until IS NULL OR snoozed_until <= $1) ORDER BY incident_id`, now); err != nil {
 		if isUndefinedTable(err) {
 			return nil // being built
 		}
 		return err
 	}
-	now := n.now()
 	rulesOf := map[int64][]RuleView{}
 	enabledOf := map[int64]map[int64]bool{}
-	var out []domain.StreamEvent
-	for _, inc := range open {
-		if inc.Status != string(domain.StatusTriggered) || (inc.SnoozedUntil != nil && now.Before(*inc.SnoozedUntil)) {
-			continue // acknowledged or snoozed: no more until it ends
-		}
-		mon, err := n.q.notifierMonitor(ctx, inc.MonitorID)
-		if err != nil {
-			return err
-		}
-		if mon.Deleted {
-			continue
-		}
-		// Held back while a dependency is down: a suppressed incident, and
-		// one whose decision was skipped (the notifier ran more than ten
-		// minutes late) alike.
-		b, err := n.blocker(ctx, n.q.db, inc, mon.DependsOn)
-		if err != nil {
-			return err
-		}
-		if b.IncidentID != 0 {
-			continue
-		}
-		if in, err := n.q.InMaintenance(ctx, inc.AccountID, inc.MonitorID, now); err != nil || in {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	timeDriven := map[int64]bool{} // the account has rules that act later
+	var candidates []int           // of open
+	for i, o := range open {
+		inc := o.notifierIncident
 		rules, ok := rulesOf[inc.AccountID]
 		if !ok {
+			var err error
 			if rules, err = n.q.Rules(ctx, inc.AccountID, 0); err != nil {
 				return err
 			}
@@ -422,21 +404,60 @@ func (n *Notifier) Tick(ctx context.Context) error {
 			if enabledOf[inc.AccountID], err = n.q.enabledChannels(ctx, inc.AccountID); err != nil {
 				return err
 			}
+			for _, r := range rules {
+				if r.Enabled && (r.ConsecutiveChecks > 1 || r.RenotifyMinutes > 0) {
+					timeDriven[inc.AccountID] = true
+				}
+			}
 		}
-		var sent []struct {
-			ChannelID int64 `db:"channel_id"`
-			Reminders int   `db:"reminders"`
+		// The common case in a big outage, kept to this one query: reported
+		// already, and nothing more to come from the account's rules.
+		if o.Told && inc.SuppressedBy == 0 && !timeDriven[inc.AccountID] {
+			continue
 		}
-		if err := n.q.db.SelectContext(ctx, &sent, `SELECT channel_id, reminders FROM notifier_sent WHERE incident_id = $1`, inc.IncidentID); err != nil {
-			return err
+		candidates = append(candidates, i)
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	facts, err := n.tickFacts(ctx, open, candidates)
+	if err != nil {
+		return err
+	}
+	var out []domain.StreamEvent
+	for _, i := range candidates {
+		o := open[i]
+		inc := o.notifierIncident
+		rules := rulesOf[inc.AccountID]
+		mon, ok := facts.monitors[inc.MonitorID]
+		if !ok {
+			continue // deleted
 		}
+		// Held back while a dependency is down: a suppressed incident, and
+		// one whose decision was skipped (the notifier ran more than ten
+		// minutes late) alike.
+		if slices.ContainsFunc(mon.DependsOn, func(m int64) bool { return facts.down[m] }) {
+			continue
+		}
+		if facts.inMaintenance(inc.AccountID, inc.MonitorID, now) {
+			continue
+		}
+		sent := facts.sent[inc.IncidentID]
 		// Per channel: the earliest a rule makes it due, and the shortest
 		// repeat any of its rules asks for.
 		due := map[int64]time.Time{}
 		every := map[int64]time.Duration{}
 		interval := time.Duration(max(mon.CheckInterval, 1)) * time.Second
+		// A start goes out late for a rule's own delay (consecutive_checks),
+		// for an incident held back by a dependency, and for one nobody was
+		// told of (the notifier ran late); not to a rule created after the
+		// incident began, which hears of incidents that start from then on.
+		catchUp := !o.Told || inc.SuppressedBy != 0
 		for _, r := range rules {
 			if !r.Matches(inc.MonitorID, domain.IncidentType(inc.Type), domain.EventIncidentTriggered) {
+				continue
+			}
+			if !catchUp && r.CreatedAt.After(inc.StartedAt) {
 				continue
 			}
 			at := inc.StartedAt.Add(time.Duration(max(r.ConsecutiveChecks, 1)-1) * interval)
@@ -459,19 +480,17 @@ func (n *Notifier) Tick(ctx context.Context) error {
 			if now.Before(at) {
 				continue
 			}
-			i := slices.IndexFunc(sent, func(s struct {
-				ChannelID int64 `db:"channel_id"`
-				Reminders int   `db:"reminders"`
-			}) bool {
-				return s.ChannelID == ch
-			})
+			reminders, told := sent[ch]
+			if !told && !catchUp && at.Equal(inc.StartedAt) {
+				continue // due at once but not told: a channel enabled since; it hears of the next incident
+			}
 			reminder := 0
-			if i >= 0 {
+			if told {
 				if every[ch] == 0 {
 					continue
 				}
 				reminder = int(now.Sub(at) / every[ch])
-				if reminder <= sent[i].Reminders {
+				if reminder <= reminders {
 					continue
 				}
 			}
@@ -485,8 +504,69 @@ func (n *Notifier) Tick(ctx context.Context) error {
 	if len(out) == 0 {
 		return nil
 	}
-	_, err := n.store.AppendBatch(ctx, out)
+	_, err = n.store.AppendBatch(ctx, out)
 	return err
+}
+
+// tickFacts is what Tick needs about its candidate incidents, read in a
+// few set-based queries rather than several per incident: a big outage
+// opens thousands at once.
+type tickFacts struct {
+	monitors map[int64]notifierMonitor
+	down     map[int64]bool          // monitors with an open DOWN incident
+	sent     map[int64]map[int64]int // incident → channel → reminders sent
+	windows  map[int64][]domain.MaintenanceConfig
+}
+
+func (n *Notifier) tickFacts(ctx context.Context, open []struct {
+	notifierIncident
+	Told bool `db:"told"`
+}, candidates []int) (tickFacts, error) {
+	f := tickFacts{down: map[int64]bool{}, sent: map[int64]map[int64]int{}}
+	var monitorIDs, incidentIDs, accountIDs []int64
+	for _, i := range candidates {
+		monitorIDs = append(monitorIDs, open[i].MonitorID)
+		incidentIDs = append(incidentIDs, open[i].IncidentID)
+		if !slices.Contains(accountIDs, open[i].AccountID) {
+			accountIDs = append(accountIDs, open[i].AccountID)
+		}
+	}
+	var err error
+	if f.monitors, err = n.q.notifierMonitors(ctx, monitorIDs); err != nil {
+		return f, err
+	}
+	var down []int64
+	if err := n.q.db.SelectContext(ctx, &down, `SELECT DISTINCT monitor_id FROM notifier_incidents WHERE incident_type = 'DOWN' AND status <> 'RESOLVED'`); err != nil {
+		return f, err
+	}
+	for _, m := range down {
+		f.down[m] = true
+	}
+	var sent []struct {
+		IncidentID int64 `db:"incident_id"`
+		ChannelID  int64 `db:"channel_id"`
+		Reminders  int   `db:"reminders"`
+	}
+	if err := n.q.db.SelectContext(ctx, &sent, `SELECT incident_id, channel_id, reminders FROM notifier_sent WHERE incident_id = ANY($1)`, pq.Array(incidentIDs)); err != nil {
+		return f, err
+	}
+	for _, r := range sent {
+		if f.sent[r.IncidentID] == nil {
+			f.sent[r.IncidentID] = map[int64]int{}
+		}
+		f.sent[r.IncidentID][r.ChannelID] = r.Reminders
+	}
+	f.windows, err = n.q.ActiveWindows(ctx, accountIDs)
+	return f, err
+}
+
+func (f tickFacts) inMaintenance(accountID, monitorID int64, t time.Time) bool {
+	for _, w := range f.windows[accountID] {
+		if w.Covers(monitorID) && w.InEffect(t, zone(w.TimeZone)) {
+			return true
+		}
+	}
+	return false
 }
 
 // RunTicks calls Tick every interval until ctx ends.
@@ -527,26 +607,49 @@ type notifierMonitor struct {
 	Deleted       bool
 }
 
+// notifierMonitors returns the monitors among ids that still exist.
+func (q *Queries) notifierMonitors(ctx context.Context, ids []int64) (map[int64]notifierMonitor, error) {
+	var rows []notifierMonitorRow
+	if err := q.db.SelectContext(ctx, &rows, `SELECT id, name, url, type, check_interval, coalesce(config->'depends_on', '[]')::text AS depends_on
+		FROM monitors WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]notifierMonitor, len(rows))
+	for _, r := range rows {
+		m, err := r.monitor()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = m
+	}
+	return out, nil
+}
+
+type notifierMonitorRow struct {
+	ID            int64  `db:"id"`
+	Name          string `db:"name"`
+	URL           string `db:"url"`
+	Type          string `db:"type"`
+	CheckInterval int    `db:"check_interval"`
+	DependsOn     string `db:"depends_on"`
+}
+
+func (r notifierMonitorRow) monitor() (notifierMonitor, error) {
+	m := notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: r.ID, Name: r.Name, URL: r.URL, Type: domain.MonitorType(r.Type)},
+		CheckInterval: r.CheckInterval}
+	err := json.Unmarshal([]byte(r.DependsOn), &m.DependsOn)
+	return m, err
+}
+
 func (q *Queries) notifierMonitor(ctx context.Context, id int64) (notifierMonitor, error) {
-	var row struct {
-		ID            int64  `db:"id"`
-		Name          string `db:"name"`
-		URL           string `db:"url"`
-		Type          string `db:"type"`
-		CheckInterval int    `db:"check_interval"`
-		DependsOn     string `db:"depends_on"`
-	}
-	err := q.db.GetContext(ctx, &row, `SELECT id, name, url, type, check_interval, coalesce(config->'depends_on', '[]')::text AS depends_on
-		FROM monitors WHERE id = $1`, id)
+	ms, err := q.notifierMonitors(ctx, []int64{id})
 	if err != nil {
-		return notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: id, Name: fmt.Sprintf("monitor %d", id)}, Deleted: true}, notFoundIsNil(err)
+		return notifierMonitor{}, err
 	}
-	m := notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: row.ID, Name: row.Name, URL: row.URL, Type: domain.MonitorType(row.Type)},
-		CheckInterval: row.CheckInterval}
-	if err := json.Unmarshal([]byte(row.DependsOn), &m.DependsOn); err != nil {
-		return m, err
+	if m, ok := ms[id]; ok {
+		return m, nil
 	}
-	return m, nil
+	return notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: id, Name: fmt.Sprintf("monitor %d", id)}, Deleted: true}, nil
 }
 
 // ChannelForDelivery returns a channel with its secrets, for sending.

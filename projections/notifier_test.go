@@ -36,7 +36,7 @@ type notifierFixture struct {
 	account  int64
 }
 
-func newNotifierFixture(t *testing.T) *notifierFixture {
+func newNotifierFixture(t testing.TB) *notifierFixture {
 	f := &notifierFixture{fixture: newFixture(t), clock: &clock{t: time.Now().UTC().Truncate(time.Millisecond)}, account: 1}
 	f.notifier = projections.NewNotifier(f.store, f.queries, f.clock.now)
 	f.run(t, projections.Monitors{}, projections.Maintenance{}, projections.Notifications{}, projections.Incidents{}, f.notifier)
@@ -45,12 +45,12 @@ func newNotifierFixture(t *testing.T) *notifierFixture {
 
 // append writes events to a stream at the clock's time and waits for
 // every projector to see them.
-func (f *notifierFixture) append(t *testing.T, stream string, evs ...domain.Event) {
+func (f *notifierFixture) append(t testing.TB, stream string, evs ...domain.Event) {
 	t.Helper()
 	f.appendBatch(t, stream, evs...)
 }
 
-func (f *notifierFixture) appendBatch(t *testing.T, stream string, evs ...domain.Event) {
+func (f *notifierFixture) appendBatch(t testing.TB, stream string, evs ...domain.Event) {
 	t.Helper()
 	var batch []domain.StreamEvent
 	for _, ev := range evs {
@@ -79,12 +79,25 @@ func (f *notifierFixture) appendBatch(t *testing.T, stream string, evs ...domain
 	f.settle(t, head)
 }
 
-func (f *notifierFixture) settle(t *testing.T, pos domain.Position) {
+// appendTo writes one event to a stream without waiting for the models
+// (for bulk set-up; wait with a later append).
+func (f *notifierFixture) appendTo(t testing.TB, stream string, ev domain.Event) {
+	t.Helper()
+	data, err := domain.Encode(ev, domain.Metadata{ActorType: domain.ActorSystem, AccountID: f.account, OccurredAt: f.clock.now()}, uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.AppendBatch(context.Background(), []domain.StreamEvent{{Stream: stream, Event: data}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *notifierFixture) settle(t testing.TB, pos domain.Position) {
 	t.Helper()
 	f.wait(t, []string{"monitors", "maintenance", "notifications", "incidents", "notifier"}, pos)
 }
 
-func (f *notifierFixture) tick(t *testing.T) {
+func (f *notifierFixture) tick(t testing.TB) {
 	t.Helper()
 	if err := f.notifier.Tick(context.Background()); err != nil {
 		t.Fatal(err)
@@ -98,7 +111,7 @@ func (f *notifierFixture) tick(t *testing.T) {
 
 // queued lists the notifications decided so far as "incident event
 // channel [reminder]" lines, in log order.
-func (f *notifierFixture) queued(t *testing.T) []string {
+func (f *notifierFixture) queued(t testing.TB) []string {
 	t.Helper()
 	var rows []string
 	if err := f.db.Select(&rows, `SELECT data::text FROM events WHERE event_type = 'NotificationQueued' ORDER BY position`); err != nil {
@@ -119,18 +132,18 @@ func (f *notifierFixture) queued(t *testing.T) []string {
 	return out
 }
 
-func (f *notifierFixture) monitor(t *testing.T, id int64, dependsOn ...int64) {
+func (f *notifierFixture) monitor(t testing.TB, id int64, dependsOn ...int64) {
 	cfg := domain.DefaultMonitorConfig()
 	cfg.Name, cfg.Type, cfg.URL, cfg.CheckInterval, cfg.RegionIDs, cfg.DependsOn = fmt.Sprintf("m%d", id), domain.TypeHTTP, "http://127.0.0.1:1/", 60, []int64{1}, dependsOn
 	f.append(t, domain.MonitorStream(id), &domain.MonitorCreated{MonitorID: id, AccountID: f.account, Config: cfg})
 }
 
-func (f *notifierFixture) channel(t *testing.T, id int64) {
+func (f *notifierFixture) channel(t testing.TB, id int64) {
 	f.append(t, domain.ChannelStream(id), &domain.ChannelCreated{ChannelID: id, AccountID: f.account,
 		Config: domain.ChannelConfig{Name: fmt.Sprintf("c%d", id), Type: domain.ChannelWebhook, WebhookURL: "http://127.0.0.1:1/", Enabled: true}})
 }
 
-func (f *notifierFixture) rule(t *testing.T, id int64, channel int64, consecutive, renotify int) {
+func (f *notifierFixture) rule(t testing.TB, id int64, channel int64, consecutive, renotify int) {
 	f.append(t, domain.RuleStream(id), &domain.RuleCreated{RuleID: id, AccountID: f.account, Config: domain.RuleConfig{
 		Name: "r", Conditions: []domain.Condition{{Type: "STATUS", Operator: "eq", Value: "down"}}, ChannelIDs: []int64{channel},
 		ConsecutiveChecks: consecutive, RenotifyMinutes: renotify, Enabled: true}})
@@ -140,7 +153,7 @@ func (f *notifierFixture) trigger(id, monitor int64) *domain.IncidentTriggered {
 	return &domain.IncidentTriggered{IncidentID: id, MonitorID: monitor, AccountID: f.account, Type: domain.IncidentDown, Message: "down", StartedAt: f.clock.now()}
 }
 
-func (f *notifierFixture) expect(t *testing.T, want ...string) {
+func (f *notifierFixture) expect(t testing.TB, want ...string) {
 	t.Helper()
 	if want == nil {
 		want = []string{}
@@ -319,6 +332,16 @@ func TestNotifierSkipsDisabledChannels(t *testing.T) {
 	f.expect(t, "1 incident.triggered 1")
 	f.append(t, domain.ChannelStream(2), &domain.ChannelUpdated{Config: domain.ChannelConfig{Name: "c2", Type: domain.ChannelWebhook,
 		WebhookURL: "http://127.0.0.1:1/", Enabled: true}})
+	// Enabled, it is not told afresh of the incident already reported, nor
+	// is the channel of a rule created since.
+	f.channel(t, 3)
+	f.clock.add(time.Second)
+	f.append(t, domain.RuleStream(2), &domain.RuleCreated{RuleID: 2, AccountID: f.account, Config: domain.RuleConfig{
+		Name: "later", Conditions: []domain.Condition{{Type: "STATUS", Operator: "eq", Value: "down"}}, ChannelIDs: []int64{3},
+		RenotifyMinutes: 5, Enabled: true}})
+	f.clock.add(time.Hour)
+	f.tick(t)
+	f.expect(t, "1 incident.triggered 1")
 	f.append(t, "", f.trigger(2, 1))
-	f.expect(t, "1 incident.triggered 1", "2 incident.triggered 1", "2 incident.triggered 2")
+	f.expect(t, "1 incident.triggered 1", "2 incident.triggered 1", "2 incident.triggered 2", "2 incident.triggered 3")
 }
