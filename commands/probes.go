@@ -67,23 +67,18 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 		return 0, domain.Position{}, err
 	}
 	zones := map[string]*time.Location{}
-	inMaintenance := func(account, monitor int64, at time.Time) bool {
-		for _, w := range windows[account] {
-			if !w.Covers(monitor) {
-				continue
+	zone := func(name string) *time.Location {
+		loc, ok := zones[name]
+		if !ok {
+			if loc, err = time.LoadLocation(name); err != nil {
+				loc = time.UTC
 			}
-			loc, ok := zones[w.TimeZone]
-			if !ok {
-				if loc, err = time.LoadLocation(w.TimeZone); err != nil {
-					loc = time.UTC
-				}
-				zones[w.TimeZone] = loc
-			}
-			if w.InEffect(at, loc) {
-				return true
-			}
+			zones[name] = loc
 		}
-		return false
+		return loc
+	}
+	inMaintenance := func(account, monitor int64, at time.Time) bool {
+		return domain.AnyCovers(windows[account], monitor, at, zone)
 	}
 	batch := make([]domain.StreamEvent, 0, len(results))
 	for _, r := range results {

@@ -131,6 +131,18 @@ func (c MaintenanceConfig) Covers(monitorID int64) bool {
 	return c.AppliesToAllMonitors || slices.Contains(c.MonitorIDs, monitorID)
 }
 
+// AnyCovers reports whether one of windows covers the monitor at t. zone
+// turns a window's time_zone into its location (callers load and cache
+// zones; the domain does no I/O).
+func AnyCovers(windows []MaintenanceConfig, monitorID int64, t time.Time, zone func(string) *time.Location) bool {
+	for _, w := range windows {
+		if w.Covers(monitorID) && w.InEffect(t, zone(w.TimeZone)) {
+			return true
+		}
+	}
+	return false
+}
+
 // InEffect reports whether the window is in effect at t. loc is the
 // window's time zone.
 //

@@ -176,10 +176,5 @@ func (q *Queries) InMaintenance(ctx context.Context, accountID, monitorID int64,
 	if err != nil {
 		return false, err
 	}
-	for _, w := range windows[accountID] {
-		if w.Covers(monitorID) && w.InEffect(t, zone(w.TimeZone)) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return domain.AnyCovers(windows[accountID], monitorID, t, zone), nil
 }

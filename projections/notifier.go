@@ -439,7 +439,7 @@ func (n *Notifier) Tick(ctx context.Context) error {
 		if slices.ContainsFunc(mon.DependsOn, func(m int64) bool { return facts.down[m] }) {
 			continue
 		}
-		if facts.inMaintenance(inc.AccountID, inc.MonitorID, now) {
+		if domain.AnyCovers(facts.windows[inc.AccountID], inc.MonitorID, now, zone) {
 			continue
 		}
 		sent := facts.sent[inc.IncidentID]
@@ -558,15 +558,6 @@ func (n *Notifier) tickFacts(ctx context.Context, open []struct {
 	}
 	f.windows, err = n.q.ActiveWindows(ctx, accountIDs)
 	return f, err
-}
-
-func (f tickFacts) inMaintenance(accountID, monitorID int64, t time.Time) bool {
-	for _, w := range f.windows[accountID] {
-		if w.Covers(monitorID) && w.InEffect(t, zone(w.TimeZone)) {
-			return true
-		}
-	}
-	return false
 }
 
 // RunTicks calls Tick every interval until ctx ends.

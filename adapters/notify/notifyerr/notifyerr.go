@@ -12,6 +12,7 @@ package notifyerr
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,6 +65,33 @@ func Transport(err error) error {
 		return mark(err, true)
 	}
 	return mark(err, false)
+}
+
+// maxAnswer bounds how much of a service's answer a sender reads.
+const maxAnswer = 64 << 10
+
+// Do sends req and returns the service's status and (up to 64 KiB of) its
+// answer. The error is only for a request that got no answer, marked by
+// Transport and prefixed with the service's name; what a status means is
+// the sender's to say (FromStatus for the usual 2xx-or-error).
+func Do(client *http.Client, req *http.Request, service string) (int, []byte, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, Transport(fmt.Errorf("%s: %w", service, err))
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	return resp.StatusCode, answer, nil
+}
+
+// Expect2xx is the usual reading of an answer: any 2xx means the service
+// took the request (a retry would only repeat it), anything else is
+// FromStatus's error.
+func Expect2xx(service string, status int, answer []byte) error {
+	if status/100 == 2 {
+		return nil
+	}
+	return FromStatus(service, status, answer)
 }
 
 func mark(err error, permanent bool) error {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -161,18 +160,11 @@ func (s *Sender) post(ctx context.Context, body []byte) error {
 		return notifyerr.Permanent(fmt.Errorf("pagerduty: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
+	status, answer, err := notifyerr.Do(s.client, req, "pagerduty")
 	if err != nil {
-		return notifyerr.Temporary(fmt.Errorf("pagerduty: %w", err))
+		return err
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	// 202 is the documented success; any 2xx means PagerDuty took the
-	// event, and retrying it would only repeat it.
-	if resp.StatusCode/100 != 2 {
-		return notifyerr.FromStatus("pagerduty", resp.StatusCode, answer)
-	}
-	return nil
+	return notifyerr.Expect2xx("pagerduty", status, answer) // 202 is the documented success
 }
 
 // truncate cuts s to at most max characters.

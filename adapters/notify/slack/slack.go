@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,16 +88,11 @@ func (s *Sender) post(ctx context.Context, webhookURL string, body []byte) error
 		return notifyerr.Permanent(fmt.Errorf("slack: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	resp, err := s.client.Do(req)
+	status, answer, err := notifyerr.Do(s.client, req, "slack")
 	if err != nil {
-		return notifyerr.Transport(fmt.Errorf("slack: %w", err))
+		return err
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return notifyerr.FromStatus("slack", resp.StatusCode, answer)
-	}
-	return nil
+	return notifyerr.Expect2xx("slack", status, answer)
 }
 
 // render lays n out as a header with the subject, a section with the

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -89,14 +88,12 @@ func (s *Sender) post(ctx context.Context, token string, body []byte) error {
 		return notifyerr.Permanent(fmt.Errorf("telegram: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
+	status, raw, err := notifyerr.Do(s.client, req, "telegram")
 	if err != nil {
-		return notifyerr.Temporary(fmt.Errorf("telegram: %w", err))
+		return err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return notifyerr.FromStatus("telegram", resp.StatusCode, raw)
+	if status != http.StatusOK {
+		return notifyerr.FromStatus("telegram", status, raw)
 	}
 	var a answer
 	if err := json.Unmarshal(raw, &a); err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,15 +75,13 @@ func (s *Sender) Send(ctx context.Context, ch domain.ChannelConfig, _ string, n 
 }
 
 func (s *Sender) do(req *http.Request) error {
-	resp, err := s.cfg.Client.Do(req)
+	status, answer, err := notifyerr.Do(s.cfg.Client, req, "twilio")
 	if err != nil {
-		return notifyerr.Temporary(fmt.Errorf("twilio: %w", err))
+		return err
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	// 201 is the documented success; any 2xx means Twilio took the
 	// message, and a retry would text the recipient twice.
-	if resp.StatusCode/100 == 2 {
+	if status/100 == 2 {
 		return nil
 	}
 	// Twilio's error body ({"code": 21211, "message": ..., "more_info":
@@ -96,7 +93,7 @@ func (s *Sender) do(req *http.Request) error {
 	if json.Unmarshal(answer, &e) == nil && e.Message != "" {
 		answer = fmt.Appendf(nil, "error %d: %s", e.Code, e.Message)
 	}
-	return notifyerr.FromStatus("twilio", resp.StatusCode, answer)
+	return notifyerr.FromStatus("twilio", status, answer)
 }
 
 // Body is the SMS text for n: the plain-text notification, cut to MaxBody

@@ -43,7 +43,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -140,16 +139,11 @@ func (s *Sender) Send(ctx context.Context, ch domain.ChannelConfig, secret strin
 }
 
 func (s *Sender) do(req *http.Request) error {
-	resp, err := s.client.Do(req)
+	status, answer, err := notifyerr.Do(s.client, req, "webhook")
 	if err != nil {
-		return notifyerr.Transport(fmt.Errorf("webhook: %w", err))
+		return err
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return notifyerr.FromStatus("webhook endpoint", resp.StatusCode, answer)
-	}
-	return nil
+	return notifyerr.Expect2xx("webhook endpoint", status, answer)
 }
 
 func sign(secret, ts string, body []byte) string {
