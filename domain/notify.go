@@ -26,11 +26,6 @@ const (
 	ChannelTelegram  ChannelType = "TELEGRAM"
 )
 
-// ChannelTypes lists every channel type, in the reference's order.
-func ChannelTypes() []ChannelType {
-	return []ChannelType{ChannelEmail, ChannelSMS, ChannelSlack, ChannelPagerDuty, ChannelWebhook, ChannelTelegram}
-}
-
 // ChannelConfig is a notification channel as users set it. Field names
 // follow the public API; phone_number (SMS) and pagerduty_routing_key are
 // the fields the reference leaves out but its channel types need.

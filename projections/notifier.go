@@ -660,13 +660,6 @@ func (q *Queries) ChannelForDelivery(ctx context.Context, id int64) (domain.Chan
 	return cfg, row.Secret, true, nil
 }
 
-// DeliveryFinished reports whether a delivery already has its outcome.
-func (q *Queries) DeliveryFinished(ctx context.Context, deliveryID string) (bool, error) {
-	var done bool
-	err := q.db.GetContext(ctx, &done, `SELECT EXISTS (SELECT 1 FROM notification_deliveries WHERE delivery_id = $1 AND status <> 'queued')`, deliveryID)
-	return done, err
-}
-
 func notFoundIsNil(err error) error {
 	if domain.ErrorCode(notFound(err, "")) == domain.ErrNotFound {
 		return nil

@@ -479,9 +479,3 @@ func (s *EventStore) Close() error {
 	}
 	return l.Close()
 }
-
-// ErrorIsConflict reports whether err is an optimistic-concurrency conflict.
-func ErrorIsConflict(err error) bool {
-	var e *domain.Error
-	return errors.As(err, &e) && e.Code == domain.ErrConflict
-}

@@ -404,9 +404,6 @@ func IsExternal(u string) bool {
 	return ip == nil || !ip.IsLoopback()
 }
 
-// URL is the URL that Open was given.
-func (p *Page) URL() string { return p.url }
-
 // Requests returns every distinct URL the page requested (documents,
 // subresources, fetch/XHR, WebSockets), in first-seen order.
 func (p *Page) Requests() []string {
@@ -500,26 +497,6 @@ func (p *Page) Count(selector string) int {
 		p.t.Fatalf("browser: Count(%q): got %v", selector, v)
 	}
 	return int(n)
-}
-
-// WaitFor waits until an element matches the CSS selector, for pages that
-// render after load. It fails t after 10 s.
-func (p *Page) WaitFor(selector string) {
-	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Count(selector) == 0 {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("browser: WaitFor(%q): nothing matched within 10s on %s", selector, p.url)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// HTML returns the page's current DOM serialised (document.documentElement.outerHTML).
-func (p *Page) HTML() string {
-	p.t.Helper()
-	s, _ := p.Eval(`document.documentElement.outerHTML`).(string)
-	return s
 }
 
 // Screenshot writes a PNG of the whole page (beyond the viewport) and returns
