@@ -169,8 +169,12 @@ func TestEveryChannelTypeThroughTheServer(t *testing.T) {
 
 	tg.healthy.Store(false)
 	inc := waitIncidents(t, s, jwt, "", 1)[0]
+	// The hanging endpoint's request is open, and the others are served.
 	waitFor(t, func() bool {
-		return len(slackD.lines()) == 1 && len(pagerD.lines()) == 1 && len(twilioD.lines()) == 1 && len(telegramD.lines()) == 1
+		hangMu.Lock()
+		open := hanging == 1
+		hangMu.Unlock()
+		return open && len(slackD.lines()) == 1 && len(pagerD.lines()) == 1 && len(twilioD.lines()) == 1 && len(telegramD.lines()) == 1
 	})
 	hangMu.Lock()
 	if hanging != 1 || hangDone != 0 {

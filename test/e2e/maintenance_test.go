@@ -54,7 +54,7 @@ func TestMaintenanceSuppressesIncidents(t *testing.T) {
 	tg.healthy.Store(false)
 	waitStatus(t, s, jwt, m.ID, "down")
 	time.Sleep(1500 * time.Millisecond)
-	if n := len(incidentsOf(t, s, jwt, "")); n != 0 && time.Now().Before(end) {
+	if n := len(incidentsOf(t, s, jwt, "?monitor_id="+itoa(m.ID))); n != 0 && time.Now().Before(end) {
 		t.Fatalf("%d incidents opened inside the maintenance window", n)
 	}
 	var marked int
@@ -63,7 +63,7 @@ func TestMaintenanceSuppressesIncidents(t *testing.T) {
 		t.Error("failing checks inside the window were not recorded as in maintenance")
 	}
 	// The window ends: the ongoing outage opens its incident.
-	list := waitIncidents(t, s, jwt, "", 1)
+	list := waitIncidents(t, s, jwt, "?monitor_id="+itoa(m.ID), 1)
 	if list[0].StartedAt.Before(end) {
 		t.Errorf("incident started at %s, inside the window ending %s", list[0].StartedAt, end)
 	}
