@@ -88,7 +88,7 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 		}
 		checked := r.CheckedAt.UTC().Truncate(time.Microsecond)
 		ev := &domain.CheckRecorded{MonitorID: r.MonitorID, RegionID: regionID, ScheduledAt: r.ScheduledAt.UTC().Truncate(time.Microsecond),
-			CheckedAt: checked, CheckOutcome: r.Outcome, InMaintenance: inMaintenance(account, r.MonitorID, checked)}
+			CheckedAt: checked, CheckOutcome: r.Outcome.Storable(), InMaintenance: inMaintenance(account, r.MonitorID, checked)}
 		meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: regionID, AccountID: account, OccurredAt: checked}
 		data, err := domain.Encode(ev, meta, CheckEventID(r.MonitorID, regionID, r.ScheduledAt))
 		if err != nil {

@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // MonitorType names what a monitor checks.
 type MonitorType string
@@ -51,6 +55,22 @@ type CheckOutcome struct {
 	// Detail is a short type-specific summary: the SMTP or SSH banner, the
 	// DNS answers, the final URL after redirects.
 	Detail string `json:"detail,omitempty"`
+}
+
+// Storable returns the outcome with text every reader can store: Error and
+// Detail come from the monitored target (a banner, an answer, a TLS error),
+// so a hostile target could put U+0000 or invalid UTF-8 there. Both become
+// U+FFFD; line breaks and other characters are kept as the target sent them.
+func (o CheckOutcome) Storable() CheckOutcome {
+	o.Error, o.Detail = storableText(o.Error), storableText(o.Detail)
+	return o
+}
+
+func storableText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // CheckAssignment is one monitor a region's probe must check.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -31,7 +32,7 @@ func Decode(typ string, version int, data []byte) (Event, error) {
 	if e == nil {
 		return nil, nil
 	}
-	data, err := upcast(typ, version, e.EventVersion(), data)
+	data, err := upcast(typ, version, e.EventVersion(), ScrubNUL(data))
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +40,39 @@ func Decode(typ string, version int, data []byte) (Event, error) {
 		return nil, fmt.Errorf("decode %s v%d: %w", typ, version, err)
 	}
 	return e, nil
+}
+
+// ScrubNUL returns a JSON payload with every escaped U+0000 in its strings
+// replaced by U+FFFD. No PostgreSQL text or jsonb value can hold U+0000, so
+// one such character in an event written by an older build or another
+// writer would stop every read model that stores the string; readers
+// decode through here and store the replacement character instead. The API
+// refuses NUL at the edge, so events it appends never hold one. Valid JSON
+// cannot carry a raw NUL byte, and Go's decoder already turns invalid UTF-8
+// and lone surrogates into U+FFFD.
+func ScrubNUL(data []byte) []byte {
+	const escaped = `\u0000`
+	if !bytes.Contains(data, []byte(escaped)) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c != '\\' || i+1 >= len(data) {
+			out = append(out, c)
+			continue
+		}
+		// A backslash only ever starts an escape inside a string: copy the
+		// escape whole, so an escaped backslash followed by "u0000" stays.
+		if bytes.HasPrefix(data[i:], []byte(escaped)) {
+			out = append(out, `\ufffd`...)
+			i += len(escaped) - 1
+			continue
+		}
+		out = append(out, c, data[i+1])
+		i++
+	}
+	return out
 }
 
 // DecodeRecorded decodes the payload of a recorded event.

@@ -212,7 +212,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request, _ *princi
 	if s.deps.StripeWebhook == nil {
 		return domain.Errorf(domain.ErrNotEnabled, "Stripe webhooks are not configured on this server (--stripe-secret-key and --stripe-webhook-secret)")
 	}
-	payload, err := readBody(r)
+	payload, err := readOpaqueBody(r)
 	if err != nil {
 		return err
 	}

@@ -247,7 +247,14 @@ func (s *Server) probeResults(w http.ResponseWriter, r *http.Request, _ *princip
 		RegionID int64                `json:"region_id"`
 		Results  []domain.CheckResult `json:"results"`
 	}
-	if err := decode(r, &body); err != nil {
+	// A result's error and detail are text a monitored target sent (an
+	// SSH banner, a DNS answer), not the agent's: RecordChecks makes them
+	// storable instead of refusing the batch, which would lose the checks.
+	data, err := readOpaqueBody(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeBytes(data, &body); err != nil {
 		return err
 	}
 	if body.RegionID <= 0 {

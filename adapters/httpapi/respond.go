@@ -52,9 +52,9 @@ func statusOf(code string) int {
 }
 
 type validationItem struct {
-	Loc  []string `json:"loc"`
-	Msg  string   `json:"msg"`
-	Type string   `json:"type"`
+	Loc  []any  `json:"loc"`
+	Msg  string `json:"msg"`
+	Type string `json:"type"`
 }
 
 // writeError renders err as the contract's {"detail": ...} body.
@@ -62,6 +62,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var reqErr *requestError
 	if errors.As(err, &reqErr) {
 		writeJSON(w, reqErr.status, map[string]string{"detail": reqErr.detail})
+		return
+	}
+	var textErr *bodyTextError
+	if errors.As(err, &textErr) {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": textErr.items})
 		return
 	}
 	var domErr *domain.Error
@@ -72,7 +77,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			if typ == "" {
 				typ = "value_error"
 			}
-			items[i] = validationItem{Loc: []string{"body", f.Field}, Msg: f.Message, Type: typ}
+			items[i] = validationItem{Loc: []any{"body", f.Field}, Msg: f.Message, Type: typ}
 		}
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": items})
 		return
@@ -83,7 +88,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if code == domain.ErrInvalid {
-		writeJSON(w, status, map[string]any{"detail": []validationItem{{Loc: []string{"body"}, Msg: domain.ErrorMessage(err), Type: "value_error"}}})
+		writeJSON(w, status, map[string]any{"detail": []validationItem{{Loc: []any{"body"}, Msg: domain.ErrorMessage(err), Type: "value_error"}}})
 		return
 	}
 	writeJSON(w, status, map[string]string{"detail": domain.ErrorMessage(err)})
@@ -105,14 +110,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 const maxBody = 1 << 20
 
 // decode reads a JSON object body into v: malformed JSON or a wrong type is
-// a 400, a body over 1 MiB a 413.
+// a 400, a body over 1 MiB a 413, text no field may hold a 422.
 func decode(r *http.Request, v any) error {
-	return decodeFrom(r.Body, v)
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(data, v)
 }
 
 // readBody reads the whole body (bounded by the middleware's 1 MiB limit)
-// for handlers that decode it more than once.
+// and checks its text (checkBodyText), for handlers that decode it more
+// than once. A body that is not JSON is left for decoding to refuse with a
+// 400.
 func readBody(r *http.Request) ([]byte, error) {
+	data, err := readOpaqueBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if json.Valid(data) {
+		if err := checkBodyText(data); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// readOpaqueBody reads the whole body without checking its text: only for
+// bodies no tenant writes (Stripe's signed webhooks, probe agents' results,
+// whose target-sent text the commands make storable).
+func readOpaqueBody(r *http.Request) ([]byte, error) {
 	data, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {

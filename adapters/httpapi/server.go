@@ -95,6 +95,10 @@ func New(deps Deps) *Server {
 // and panic recovery around every route.
 func (s *Server) Handler() http.Handler {
 	return s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequestText(r); err != nil {
+			writeError(w, r, s.deps.Log, err)
+			return
+		}
 		if s.deps.StatusSite != nil && s.deps.StatusSite.Owns(r) {
 			s.deps.StatusSite.ServeHTTP(w, r)
 			return
@@ -231,7 +235,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
-		if id == "" || len(id) > 100 {
+		if problem, _ := domain.CheckText(id, domain.SingleLine); id == "" || len(id) > 100 || problem != "" {
 			var b [8]byte
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])

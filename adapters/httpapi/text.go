@@ -1,0 +1,260 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// This file is the one place where the text a client sends is checked:
+// every string of every JSON body (keys too) and every query parameter and
+// path. A NUL (U+0000), invalid UTF-8, or a control character in a field
+// where it makes no sense is refused here, before any handler runs a
+// command, so nothing is appended for it. Which characters a field may hold
+// is domain.CheckText's rule; the field's name picks the kind.
+
+// multiLineFields are the body fields that hold prose or payloads a person
+// writes, where tabs and line breaks belong. Every other string field is a
+// name, title, address or identifier and gets no control characters.
+var multiLineFields = map[string]bool{
+	"description":      true, // maintenance windows, status pages
+	"custom_css":       true,
+	"request_body":     true,
+	"message":          true, // incident acknowledgements and comments
+	"reason":           true, // snoozes
+	"password":         true, // whatever a password manager made of it
+	"new_password":     true,
+	"current_password": true,
+}
+
+// headerFields hold maps of HTTP header names to values.
+var headerFields = map[string]bool{"request_headers": true}
+
+// textKind picks the rule for a string by the field holding it: key is the
+// nearest object key above the string, parent the key above that.
+func textKind(key, parent string) domain.TextKind {
+	switch {
+	case headerFields[parent]:
+		return domain.HeaderValue
+	case multiLineFields[key]:
+		return domain.MultiLine
+	}
+	return domain.SingleLine
+}
+
+// bodyTextError lists the strings of a body that may not be stored, each
+// with its place in the body (the 422's loc).
+type bodyTextError struct{ items []validationItem }
+
+func (e *bodyTextError) Error() string {
+	return "request body holds text that cannot be stored: " + e.items[0].Msg
+}
+
+// checkBodyText walks a body that has already decoded as JSON and checks
+// every string in it. It reads the raw bytes rather than decoded values:
+// Go's decoder quietly turns invalid UTF-8 and lone surrogates into U+FFFD,
+// which would hide exactly what must be refused.
+func checkBodyText(data []byte) error {
+	w := textWalker{data: data}
+	w.value(nil, "", "")
+	if len(w.items) == 0 {
+		return nil
+	}
+	return &bodyTextError{items: w.items}
+}
+
+type textWalker struct {
+	data  []byte
+	i     int
+	items []validationItem
+}
+
+// maxTextProblems caps how many problems one answer lists.
+const maxTextProblems = 20
+
+func (w *textWalker) report(path []any, s string, kind domain.TextKind) {
+	problem, msg := domain.CheckText(s, kind)
+	if problem == "" || len(w.items) >= maxTextProblems {
+		return
+	}
+	loc := append([]any{"body"}, path...)
+	w.items = append(w.items, validationItem{Loc: loc, Msg: msg, Type: problem})
+}
+
+func (w *textWalker) space() {
+	for w.i < len(w.data) {
+		switch w.data[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+// value walks one JSON value at path; key and parent name the fields
+// around it, for textKind.
+func (w *textWalker) value(path []any, key, parent string) {
+	w.space()
+	if w.i >= len(w.data) {
+		return
+	}
+	switch w.data[w.i] {
+	case '{':
+		w.i++
+		for {
+			w.space()
+			if w.i >= len(w.data) || w.data[w.i] == '}' {
+				w.i++
+				return
+			}
+			if w.data[w.i] == ',' {
+				w.i++
+				continue
+			}
+			name, ok := w.str()
+			if !ok {
+				return
+			}
+			// A key is an identifier (a field or header name): one line.
+			w.report(append(path[:len(path):len(path)], name), name, domain.SingleLine)
+			w.space()
+			if w.i < len(w.data) && w.data[w.i] == ':' {
+				w.i++
+			}
+			w.value(append(path[:len(path):len(path)], name), name, key)
+		}
+	case '[':
+		w.i++
+		for n := 0; ; {
+			w.space()
+			if w.i >= len(w.data) || w.data[w.i] == ']' {
+				w.i++
+				return
+			}
+			if w.data[w.i] == ',' {
+				w.i++
+				continue
+			}
+			w.value(append(path[:len(path):len(path)], n), key, parent)
+			n++
+		}
+	case '"':
+		s, ok := w.str()
+		if ok {
+			w.report(path, s, textKind(key, parent))
+		}
+	default: // a number, true, false or null
+		for w.i < len(w.data) {
+			switch w.data[w.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return
+			}
+			w.i++
+		}
+	}
+}
+
+// str reads the string at w.i with its escapes resolved. Raw bytes are kept
+// as they are, so invalid UTF-8 stays invalid, and a lone surrogate escape
+// becomes an invalid byte for the same reason.
+func (w *textWalker) str() (string, bool) {
+	if w.i >= len(w.data) || w.data[w.i] != '"' {
+		return "", false
+	}
+	w.i++
+	var out []byte
+	for w.i < len(w.data) {
+		c := w.data[w.i]
+		switch {
+		case c == '"':
+			w.i++
+			return string(out), true
+		case c != '\\':
+			out = append(out, c)
+			w.i++
+			continue
+		}
+		if w.i+1 >= len(w.data) {
+			return "", false
+		}
+		esc := w.data[w.i+1]
+		w.i += 2
+		switch esc {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := w.hex4()
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				if w.i+1 < len(w.data) && w.data[w.i] == '\\' && w.data[w.i+1] == 'u' {
+					save := w.i
+					w.i += 2
+					if low, ok := w.hex4(); ok {
+						if pair := utf16.DecodeRune(r, low); pair != utf8.RuneError {
+							out = utf8.AppendRune(out, pair)
+							continue
+						}
+					}
+					w.i = save
+				}
+				out = append(out, 0xff) // a lone surrogate: not a character
+				continue
+			}
+			out = utf8.AppendRune(out, r)
+		default: // \" \\ \/
+			out = append(out, esc)
+		}
+	}
+	return "", false
+}
+
+func (w *textWalker) hex4() (rune, bool) {
+	if w.i+4 > len(w.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(w.data[w.i:w.i+4]), 16, 16)
+	if err != nil {
+		return 0, false
+	}
+	w.i += 4
+	return rune(n), true
+}
+
+// checkRequestText refuses a request whose path or query string holds text
+// no field may store, with a 400 naming the parameter. Every query
+// parameter is a name, identifier, number or search term: one line each.
+func checkRequestText(r *http.Request) error {
+	if problem, _ := domain.CheckText(r.URL.Path, domain.SingleLine); problem != "" {
+		return badRequest("the path must be valid UTF-8 without control characters")
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return badRequest("malformed query string: %v", err)
+	}
+	for name, values := range query {
+		if problem, _ := domain.CheckText(name, domain.SingleLine); problem != "" {
+			return badRequest("query parameter names must be valid UTF-8 without control characters")
+		}
+		for _, v := range values {
+			if problem, msg := domain.CheckText(v, domain.SingleLine); problem != "" {
+				return badRequest("query parameter %s %s", name, msg)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+package domain_test
+
+import (
+	"testing"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+func TestCheckText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    string
+		kind domain.TextKind
+		want string
+	}{
+		{"plain name", "Checkout API — prod ✓", domain.SingleLine, ""},
+		{"NUL in a name", "a\x00b", domain.SingleLine, domain.TextNUL},
+		{"NUL in a request body", "a\x00b", domain.MultiLine, domain.TextNUL},
+		{"NUL in a header value", "a\x00b", domain.HeaderValue, domain.TextNUL},
+		{"invalid UTF-8", "a\xffb", domain.MultiLine, domain.TextUTF8},
+		{"truncated sequence", "caf\xc3", domain.SingleLine, domain.TextUTF8},
+		{"newline in a name", "a\nb", domain.SingleLine, domain.TextControl},
+		{"tab in a name", "a\tb", domain.SingleLine, domain.TextControl},
+		{"escape in a name", "a\x1b[31mred", domain.SingleLine, domain.TextControl},
+		{"DEL in a name", "a\x7f", domain.SingleLine, domain.TextControl},
+		{"C1 in a name", "a\u0085b", domain.SingleLine, domain.TextControl},
+		{"lines in a description", "line one\r\nline two\tindented", domain.MultiLine, ""},
+		{"bell in a description", "ding\x07", domain.MultiLine, domain.TextControl},
+		{"C1 in a request body", "a\u0085b", domain.MultiLine, ""},
+		{"tab in a header value", "a\tb", domain.HeaderValue, ""},
+		{"line break in a header value", "a\r\nX-Injected: 1", domain.HeaderValue, domain.TextControl},
+		{"empty", "", domain.SingleLine, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, msg := domain.CheckText(tc.s, tc.kind)
+			if got != tc.want {
+				t.Errorf("CheckText(%q) = %q (%s), want %q", tc.s, got, msg, tc.want)
+			}
+			if (got == "") != (msg == "") {
+				t.Errorf("problem %q with message %q", got, msg)
+			}
+		})
+	}
+}
+
+func TestCheckOutcomeStorable(t *testing.T) {
+	o := domain.CheckOutcome{Error: "refused\x00 by \xff peer", Detail: "SSH-2.0-banner\r\n", StatusCode: 500}
+	got := o.Storable()
+	if got.Error != "refused\uFFFD by \uFFFD peer" || got.Detail != "SSH-2.0-banner\r\n" || got.StatusCode != 500 {
+		t.Errorf("Storable() = %+v", got)
+	}
+}
