@@ -46,7 +46,9 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos); err != nil {
+		return err
+	}
 	return s.getAccount(w, r, p)
 }
 

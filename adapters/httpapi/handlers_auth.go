@@ -102,9 +102,12 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request, _ *principal) er
 	if err != nil {
 		return err
 	}
-	s.settle(r, res.Position)
 	tok, err := s.token(res.UserID, res.AccountID)
 	if err != nil {
+		return err
+	}
+	if err := s.visible(r, res.Position, "access_token", tok.AccessToken, "token_type", tok.TokenType, "expires_in", tok.ExpiresIn,
+		"user_id", res.UserID, "account_id", res.AccountID); err != nil {
 		return err
 	}
 	user, err := s.deps.Queries.User(r.Context(), res.AccountID, res.UserID)
@@ -276,7 +279,10 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	s.settle(r, res.Position)
+	// The key is shown once: a 202 carries it too.
+	if err := s.visible(r, res.Position, "id", res.ID, "key", res.Key); err != nil {
+		return err
+	}
 	row, err := s.deps.Queries.APIKey(r.Context(), p.AccountID, res.ID)
 	if err != nil {
 		return err

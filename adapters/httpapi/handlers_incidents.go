@@ -170,7 +170,9 @@ func (s *Server) incidentAction(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	inc, timeline, err := s.deps.Queries.Incident(r.Context(), p.AccountID, id)
 	if err != nil {
 		return err

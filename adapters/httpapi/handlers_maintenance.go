@@ -99,7 +99,9 @@ func (s *Server) createMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	view, err := s.deps.Queries.MaintenanceWindow(r.Context(), p.AccountID, id, s.deps.Now())
 	if err != nil {
 		return err
@@ -123,7 +125,9 @@ func (s *Server) toggleMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	return s.getMaintenance(w, r, p)
 }
 

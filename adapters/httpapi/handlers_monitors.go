@@ -71,7 +71,9 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	m, err := s.deps.Queries.Monitor(r.Context(), p.AccountID, id)
 	if err != nil {
 		return err
@@ -120,10 +122,13 @@ func (s *Server) monitorAction(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
 	if action == "delete" {
+		s.settle(r, pos)
 		writeJSON(w, http.StatusNoContent, nil)
 		return nil
+	}
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
 	}
 	return s.getMonitor(w, r, p)
 }
@@ -245,7 +250,9 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal)
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	tags, err := s.deps.Queries.Tags(r.Context(), p.AccountID)
 	if err != nil {
 		return err

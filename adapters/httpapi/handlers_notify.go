@@ -65,7 +65,10 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	// The webhook secret is shown once: a 202 carries it too.
+	if err := s.visible(r, pos, "id", id, "webhook_secret", secret); err != nil {
+		return err
+	}
 	list, err := s.deps.Queries.Channels(r.Context(), p.AccountID, id)
 	if err != nil {
 		return err
@@ -148,7 +151,9 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	list, err := s.deps.Queries.Rules(r.Context(), p.AccountID, id)
 	if err != nil {
 		return err

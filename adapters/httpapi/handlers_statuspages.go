@@ -107,7 +107,9 @@ func (s *Server) createStatusPage(w http.ResponseWriter, r *http.Request, p *pri
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	view, err := s.deps.Queries.StatusPage(r.Context(), p.AccountID, id)
 	if err != nil {
 		return err

@@ -64,6 +64,16 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeJSON(w, reqErr.status, map[string]string{"detail": reqErr.detail})
 		return
 	}
+	var recorded *recordedError
+	if errors.As(err, &recorded) {
+		body := map[string]any{"recorded": true, "detail": "Your change was recorded, but the server's read models are behind, " +
+			"so it does not show yet; read it again in a moment. Do not repeat the request."}
+		for k, v := range recorded.fields {
+			body[k] = v
+		}
+		writeJSON(w, http.StatusAccepted, body)
+		return
+	}
 	var textErr *bodyTextError
 	if errors.As(err, &textErr) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": textErr.items})
@@ -278,7 +288,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, p *principal, sha
 	if err != nil {
 		return err
 	}
-	s.settle(r, pos)
+	if err := s.visible(r, pos, "id", id); err != nil {
+		return err
+	}
 	return show(w, r, p)
 }
 

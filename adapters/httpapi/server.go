@@ -73,6 +73,9 @@ type Deps struct {
 	// first entry) or X-Real-IP: set it only behind a reverse proxy that
 	// sets them, or clients could choose their own address.
 	TrustProxyHeaders bool
+	// SettleTimeout bounds how long a write waits for the read models behind
+	// its answer (default 3 s); past it the write answers 202 (see visible).
+	SettleTimeout time.Duration
 }
 
 // Server serves the API.
@@ -85,6 +88,9 @@ type Server struct {
 func New(deps Deps) *Server {
 	if deps.AuthRequestsPerMinute == 0 {
 		deps.AuthRequestsPerMinute = 30
+	}
+	if deps.SettleTimeout <= 0 {
+		deps.SettleTimeout = 3 * time.Second
 	}
 	s := &Server{deps: deps, router: mux.NewRouter()}
 	s.routes()
@@ -185,17 +191,41 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, key int64, perMin
 }
 
 // settle waits until the read models have applied a write, so the caller's
-// next read sees it. The write is durable whether or not this finishes.
+// next read sees it, for answers built without them. The write is durable
+// whether or not this finishes.
 func (s *Server) settle(r *http.Request, pos domain.Position) {
-	if pos == (domain.Position{}) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	if err := s.deps.Queries.WaitFor(ctx, s.deps.ReadModels, pos); err != nil {
-		s.deps.Log.Warn("read models did not catch up in time; the next read may be stale", "err", err)
-	}
+	_ = s.visible(r, pos)
 }
+
+// visible waits, at most SettleTimeout, until the read models have applied a
+// write whose answer reads them. When they have not (a model is behind or
+// failing), it returns a *recordedError instead of letting the answer read
+// stale rows or miss the new one: the client hears 202 with the decided
+// facts (fields: key/value pairs such as "id", 42), never a 404 for what it
+// just created.
+func (s *Server) visible(r *http.Request, pos domain.Position, fields ...any) error {
+	if pos == (domain.Position{}) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.deps.SettleTimeout)
+	defer cancel()
+	err := s.deps.Queries.WaitFor(ctx, s.deps.ReadModels, pos)
+	if err == nil {
+		return nil
+	}
+	s.deps.Log.Warn("read models did not catch up in time; answering 202", "err", err, "request_id", requestID(r))
+	rec := &recordedError{fields: map[string]any{}}
+	for i := 0; i+1 < len(fields); i += 2 {
+		rec.fields[fields[i].(string)] = fields[i+1]
+	}
+	return rec
+}
+
+// recordedError is a write that was appended to the log but is not yet in
+// the read models the answer is built from.
+type recordedError struct{ fields map[string]any }
+
+func (e *recordedError) Error() string { return "the change was recorded but is not visible yet" }
 
 type ctxKey int
 

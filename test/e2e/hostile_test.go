@@ -351,3 +351,41 @@ func TestHostileTextRefusedAtTheEdge(t *testing.T) {
 	s.expect(201, "POST", "/api/maintenance-windows", tok, with(window, "name", "Deploy", "description", "Steps:\n1. drain\n2. deploy", "applies_to_all_monitors", true))
 	s.expect(201, "POST", "/api/incidents/"+inc+"/timeline", tok, map[string]any{"message": "Line one\nLine two"})
 }
+
+// TestWriteAnswersWhileAReadModelIsStuck holds the monitors read model's
+// checkpoint row locked, so the projector cannot apply anything, and shows a
+// create answering 202 with the decided id within a few seconds instead of
+// a 404 after ten; once the model moves again the monitor is there.
+func TestWriteAnswersWhileAReadModelIsStuck(t *testing.T) {
+	db := testdb.New(t)
+	s := startServer(t, db, smtpcatcher.Start(t))
+	owner := signup(t, s, "stuck@example.com", "Stuck Team")
+
+	tx, err := db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT 1 FROM projection_checkpoints WHERE name = 'monitors' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	r := s.call("POST", "/api/v1/monitors", owner.AccessToken, map[string]any{"name": "while stuck", "type": "TCP", "url": "127.0.0.1:1", "check_interval": 300})
+	took := time.Since(started)
+	var accepted struct {
+		ID       int64  `json:"id"`
+		Recorded bool   `json:"recorded"`
+		Detail   string `json:"detail"`
+	}
+	r.json(t, &accepted)
+	if r.Status != 202 || accepted.ID == 0 || !accepted.Recorded || !strings.Contains(accepted.Detail, "recorded") {
+		t.Fatalf("create while the model is stuck: status %d, %s", r.Status, r.Body)
+	}
+	t.Logf("answered 202 after %s", took)
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		return s.call("GET", fmt.Sprintf("/api/v1/monitors/%d", accepted.ID), owner.AccessToken, nil).Status == 200
+	})
+}
