@@ -155,7 +155,7 @@ func (q *Queries) IncidentsList(ctx context.Context, accountID int64, f Incident
 		end = &f.End
 	}
 	err := q.db.SelectContext(ctx, &out, `SELECT * FROM incidents WHERE account_id = $1
-		AND ($2 = 0 OR monitor_id = $2) AND ($3 = '' OR incident_type = $3) AND ($4 = '' OR status = $4)
+		AND ($2::bigint = 0 OR monitor_id = $2) AND ($3 = '' OR incident_type = $3) AND ($4 = '' OR status = $4)
 		AND ($5::timestamptz IS NULL OR started_at >= $5) AND ($6::timestamptz IS NULL OR started_at <= $6)
 		ORDER BY started_at DESC, id DESC OFFSET $7 LIMIT $8`, accountID, f.MonitorID, f.Type, f.Status, start, end, skip, limit)
 	return out, err

@@ -176,7 +176,7 @@ type configRow struct {
 func (q *Queries) Channels(ctx context.Context, accountID int64, id int64) ([]ChannelView, error) {
 	var rows []configRow
 	if err := q.db.SelectContext(ctx, &rows, `SELECT id, config::text AS config, created_at, updated_at FROM notification_channels
-		WHERE account_id = $1 AND ($2 = 0 OR id = $2) ORDER BY id`, accountID, id); err != nil {
+		WHERE account_id = $1 AND ($2::bigint = 0 OR id = $2) ORDER BY id`, accountID, id); err != nil {
 		return nil, err
 	}
 	out := make([]ChannelView, 0, len(rows))
@@ -213,7 +213,7 @@ type RuleView struct {
 func (q *Queries) Rules(ctx context.Context, accountID, id int64) ([]RuleView, error) {
 	var rows []configRow
 	if err := q.db.SelectContext(ctx, &rows, `SELECT id, config::text AS config, created_at, updated_at FROM notification_rules
-		WHERE account_id = $1 AND ($2 = 0 OR id = $2) ORDER BY id`, accountID, id); err != nil {
+		WHERE account_id = $1 AND ($2::bigint = 0 OR id = $2) ORDER BY id`, accountID, id); err != nil {
 		return nil, err
 	}
 	out := make([]RuleView, 0, len(rows))

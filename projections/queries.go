@@ -81,7 +81,7 @@ func (q *Queries) APIKey(ctx context.Context, accountID, id int64) (APIKeyRow, e
 // only those of one user.
 func (q *Queries) APIKeys(ctx context.Context, accountID int64, userID int64) ([]APIKeyRow, error) {
 	out := []APIKeyRow{}
-	err := q.db.SelectContext(ctx, &out, `SELECT * FROM api_keys WHERE account_id = $1 AND ($2 = 0 OR user_id = $2)
+	err := q.db.SelectContext(ctx, &out, `SELECT * FROM api_keys WHERE account_id = $1 AND ($2::bigint = 0 OR user_id = $2)
 		AND revoked_at IS NULL ORDER BY id`, accountID, userID)
 	return out, err
 }

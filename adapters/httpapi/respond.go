@@ -138,10 +138,8 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if json.Valid(data) {
-		if err := checkBodyText(data); err != nil {
-			return nil, err
-		}
+	if err := checkBodyText(data); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

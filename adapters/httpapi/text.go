@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,11 +55,15 @@ func (e *bodyTextError) Error() string {
 	return "request body holds text that cannot be stored: " + e.items[0].Msg
 }
 
-// checkBodyText walks a body that has already decoded as JSON and checks
-// every string in it. It reads the raw bytes rather than decoded values:
-// Go's decoder quietly turns invalid UTF-8 and lone surrogates into U+FFFD,
-// which would hide exactly what must be refused.
+// checkBodyText checks every string of a JSON body. It reads the raw bytes
+// rather than decoded values: Go's decoder quietly turns invalid UTF-8 and
+// lone surrogates into U+FFFD, which would hide exactly what must be
+// refused. A body that is not JSON passes, for decoding to refuse with a
+// 400; the walker below relies on well-formed input.
 func checkBodyText(data []byte) error {
+	if !json.Valid(data) {
+		return nil
+	}
 	w := textWalker{data: data}
 	w.value(nil, "", "")
 	if len(w.items) == 0 {
