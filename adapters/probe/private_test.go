@@ -390,3 +390,17 @@ func TestCheckPublicAllowsPublic(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckPublic is the cost the rule adds to each dial under
+// BlockPrivateTargets, for a public IPv4, IPv6 and NAT64 address (which
+// pass every prefix) and a refused one.
+func BenchmarkCheckPublic(b *testing.B) {
+	for _, addr := range []string{"8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808", "198.18.0.1"} {
+		ip := netip.MustParseAddr(addr)
+		b.Run(addr, func(b *testing.B) {
+			for b.Loop() {
+				_ = probe.CheckPublic(ip)
+			}
+		})
+	}
+}
