@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/medialuna/medialuna/domain"
@@ -30,9 +31,12 @@ type Config struct {
 	// UserAgent is sent with HTTP and HEAD checks; empty means
 	// DefaultUserAgent. A User-Agent in the spec's headers wins.
 	UserAgent string
-	// BlockPrivateTargets refuses loopback, private (RFC 1918, fc00::/7),
-	// CGNAT, link-local and unspecified addresses, checked on the resolved
-	// address at dial time so DNS rebinding can't get around it. Set it when
+	// BlockPrivateTargets refuses every address that is not globally
+	// reachable: the IANA IPv4 and IPv6 special-purpose ranges (loopback,
+	// private, CGNAT, link-local, benchmarking, documentation, ...),
+	// multicast, IPv6 outside 2000::/3, and NAT64 or IPv4-mapped forms of
+	// refused IPv4 addresses. It is checked on the resolved address at dial
+	// time, before connecting, so DNS rebinding can't get around it. Set it when
 	// untrusted tenants create monitors. It also applies to a DNS resolver
 	// named in a spec, but not to Config.Resolver.
 	BlockPrivateTargets bool
@@ -50,9 +54,11 @@ type Config struct {
 // use.
 type Checker struct {
 	userAgent    string
-	blockPrivate bool
 	resolver     string
 	hostResolver *net.Resolver
+	// guard refuses the addresses BlockPrivateTargets forbids, before any
+	// packet is sent to them (dials and PING); nil allows every address.
+	guard func(netip.Addr) error
 
 	dialer    *net.Dialer // resolves with hostResolver, guards private targets
 	verifying *http.Transport
@@ -63,9 +69,11 @@ type Checker struct {
 func New(cfg Config) *Checker {
 	c := &Checker{
 		userAgent:    cfg.UserAgent,
-		blockPrivate: cfg.BlockPrivateTargets,
 		resolver:     cfg.Resolver,
 		hostResolver: cfg.HostResolver,
+	}
+	if cfg.BlockPrivateTargets {
+		c.guard = publicOnly()
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent

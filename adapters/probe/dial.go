@@ -10,46 +10,72 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
 )
 
 // newDialer returns the dialer every TCP-based check uses: it resolves with
-// the checker's host resolver and, with BlockPrivateTargets, refuses private
-// addresses right before connecting, after resolution, so a name that
-// resolves to a public address first and a private one later gains nothing.
+// the checker's host resolver and, with BlockPrivateTargets, refuses
+// non-public addresses right before connecting, after resolution, so a name
+// that resolves to a public address first and a private one later gains
+// nothing. The Control hook runs before connect(2), so a refused address is
+// never sent a packet.
 func (c *Checker) newDialer() *net.Dialer {
 	d := &net.Dialer{Resolver: c.hostResolver, KeepAlive: -1}
-	if c.blockPrivate {
+	if c.guard != nil {
 		d.Control = func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return fmt.Errorf("unexpected dial address %q: %w", address, err)
 			}
-			return checkPublic(ap.Addr())
+			return c.guard(ap.Addr())
 		}
 	}
 	return d
 }
 
-// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// nat64 is the well-known prefix of IPv4/IPv6 translation (RFC 6052), which
+// IANA lists as globally reachable: the IPv4 address in its last 32 bits
+// is the one a NAT64 gateway connects to.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
-// thisNetwork is 0.0.0.0/8 (RFC 1122), which Linux treats as local.
-var thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
-
-// checkPublic returns a *PrivateTargetError when ip must not be a target
-// under BlockPrivateTargets.
-func checkPublic(ip netip.Addr) error {
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() ||
-		ip.IsUnspecified() || cgnat.Contains(ip) || thisNetwork.Contains(ip) {
-		return &PrivateTargetError{Addr: ip.WithZone("")}
+// publicOnly returns the rule of BlockPrivateTargets: a *PrivateTargetError
+// for any address that is not globally reachable. The ranges come from
+// code.dny.dev/ssrf, which is generated from the IANA IPv4 and IPv6
+// special-purpose address registries: every IPv4 entry (private, shared,
+// loopback, link-local, documentation, benchmarking, reserved, ...) and
+// multicast, and every IPv6 address outside 2000::/3 (loopback,
+// unspecified, IPv4-compatible, site-local, unique-local, link-local,
+// multicast, discard, NAT64 local use) or in a special-purpose block inside
+// it (2001::/23 with Teredo, documentation, 6to4 2002::/16, ...). The
+// library denies whole IANA blocks, a few anycast services inside them
+// included; no monitor has reason to target those.
+//
+// Two forms are decided on the IPv4 address they carry, so that they are
+// neither a way around the IPv4 rule nor refused when it allows them:
+// IPv4-mapped ::ffff:a.b.c.d, which the kernel dials as IPv4, and NAT64
+// 64:ff9b::a.b.c.d, which a NAT64 gateway forwards to a.b.c.d (the library
+// would refuse all of NAT64, cutting IPv6-only hosts off from every IPv4
+// target).
+func publicOnly() func(netip.Addr) error {
+	g := ssrf.New(ssrf.WithAnyNetwork(), ssrf.WithAnyPort())
+	return func(ip netip.Addr) error {
+		ip = ip.WithZone("").Unmap()
+		check := ip
+		if nat64.Contains(ip) {
+			b := ip.As16()
+			check = netip.AddrFrom4([4]byte(b[12:]))
+		}
+		if err := g.SafeAddr(check); err != nil {
+			return &PrivateTargetError{Addr: ip}
+		}
+		return nil
 	}
-	return nil
 }
 
 // PrivateTargetError reports a target that resolved to an address the
-// checker refuses because Config.BlockPrivateTargets is set.
+// checker refuses because Config.BlockPrivateTargets is set: one that is
+// not globally reachable (see publicOnly), private or not.
 type PrivateTargetError struct {
 	Addr netip.Addr
 }
@@ -132,10 +158,10 @@ func (c *Checker) dial(a *attempt, t target) (net.Conn, func(), error) {
 }
 
 // PublicOnlyDialer returns a dialer that refuses private addresses after
-// resolution, the way checks under BlockPrivateTargets do. Other outgoing
+// resolution, with the same rule as checks under BlockPrivateTargets. Other outgoing
 // requests to user-given URLs (webhooks, Slack) use it on multi-tenant
 // servers, so that a notification channel cannot reach the internal
 // network.
 func PublicOnlyDialer() *net.Dialer {
-	return (&Checker{blockPrivate: true}).newDialer()
+	return (&Checker{guard: publicOnly()}).newDialer()
 }

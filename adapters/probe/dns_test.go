@@ -30,6 +30,7 @@ var testZone = map[string][]string{
 	"www.example.test.":   {"www.example.test. 60 IN CNAME example.test."},
 	"empty.example.test.": {"empty.example.test. 60 IN A 192.0.2.3"},
 	"app.example.test.":   {"app.example.test. 60 IN A 127.0.0.1"},
+	"nat64.example.test.": {"nat64.example.test. 60 IN AAAA 64:ff9b::7f00:1"},
 	"big.example.test.":   bigTXT(),
 }
 

@@ -41,8 +41,8 @@ func (c *Checker) checkPing(a *attempt) domain.CheckOutcome {
 	if err != nil {
 		return a.down(err)
 	}
-	if c.blockPrivate {
-		if err := checkPublic(dst); err != nil {
+	if c.guard != nil {
+		if err := c.guard(dst); err != nil {
 			return a.down(err)
 		}
 	}

@@ -74,23 +74,40 @@ func envDuration(key string, def time.Duration) time.Duration {
 }
 
 // senders returns one sender per channel type. With blockPrivate, the
-// URLs users type (webhooks, Slack) may not lead into private networks.
+// URLs users type (webhooks, Slack) may not lead to an address that is not
+// globally reachable, with the rule the probe applies to checks
+// (probe.PublicOnlyDialer). The other channels reach addresses the operator
+// configured (PagerDuty, Telegram, Twilio base URLs; the SMTP server), which
+// users cannot change, so the setting does not apply to them.
 func (c notifyConfig) senders(mailer email.Mailer, blockPrivate bool) map[domain.ChannelType]projections.Sender {
 	var userURLs *http.Client // nil: each sender's default
 	if blockPrivate {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.Proxy = nil // a proxy would dial the private address for us
-		dialer := probe.PublicOnlyDialer()
-		transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dialer.DialContext(ctx, network, addr)
-			var private *probe.PrivateTargetError
-			if errors.As(err, &private) {
-				return nil, notifyerr.Permanent(err) // no retry reaches it either
-			}
-			return conn, err
-		}
-		userURLs = &http.Client{Timeout: 10 * time.Second, Transport: transport}
+		userURLs = publicOnlyClient(probe.PublicOnlyDialer())
 	}
+	return c.sendersWith(mailer, userURLs)
+}
+
+// publicOnlyClient is the HTTP client for user-given URLs: it dials through
+// dialer only, with no proxy (a proxy would dial the private address for
+// us), and turns the dialer's refusal into a permanent error, since no retry
+// reaches the address either.
+func publicOnlyClient(dialer *net.Dialer) *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		var private *probe.PrivateTargetError
+		if errors.As(err, &private) {
+			return nil, notifyerr.Permanent(err)
+		}
+		return conn, err
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: transport}
+}
+
+// sendersWith is senders with userURLs (nil for each sender's default) for
+// the channels whose URL the user gives.
+func (c notifyConfig) sendersWith(mailer email.Mailer, userURLs *http.Client) map[domain.ChannelType]projections.Sender {
 	return map[domain.ChannelType]projections.Sender{
 		domain.ChannelEmail:     email.New(email.Config{Mailer: mailer}),
 		domain.ChannelSlack:     slack.New(slack.Config{Client: userURLs}),

@@ -28,7 +28,7 @@ func runProbe(ctx context.Context, args []string, stderr io.Writer) error {
 		defaultWorkers = n
 	}
 	fs.IntVar(&workers, "workers", defaultWorkers, "concurrent checks (env MEDIALUNA_PROBE_WORKERS)")
-	fs.BoolVar(&blockPrivate, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse loopback and private-network targets (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
+	fs.BoolVar(&blockPrivate, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse targets that are not globally reachable (loopback, private networks, IANA special-purpose ranges) (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

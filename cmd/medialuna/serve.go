@@ -70,7 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.SMTP.Password, "smtp-password", env("MEDIALUNA_SMTP_PASSWORD", ""), "SMTP password (env MEDIALUNA_SMTP_PASSWORD)")
 	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("MEDIALUNA_SMTP_TLS", "starttls"), "none, starttls or tls (env MEDIALUNA_SMTP_TLS)")
 	fs.IntVar(&c.MinCheckInterval, "min-check-interval", envInt("MEDIALUNA_MIN_CHECK_INTERVAL"), "seconds: lowers every plan's minimum check_interval to this floor (env MEDIALUNA_MIN_CHECK_INTERVAL)")
-	fs.BoolVar(&c.BlockPrivateTargets, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse loopback and private-network targets, for multi-tenant hosting (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
+	fs.BoolVar(&c.BlockPrivateTargets, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse targets that are not globally reachable (loopback, private networks, IANA special-purpose ranges), for multi-tenant hosting (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
 	fs.StringVar(&c.ProbeToken, "probe-token", env("MEDIALUNA_PROBE_TOKEN", ""), "shared secret remote probe agents present; empty disables remote probes (env MEDIALUNA_PROBE_TOKEN)")
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
