@@ -321,6 +321,26 @@ func (s *EventStore) ReadAll(ctx context.Context, from domain.Position, limit in
 		LIMIT $3`, strconv.FormatUint(from.Commit, 10), from.Prepare, limit)
 }
 
+// ReadAccount returns up to limit committed events of one account (by
+// Metadata.AccountID) after from, in log order, with the visibility rule of
+// ReadAll, so paging from the last returned position misses nothing. It
+// reads the events_account index: its cost follows the account's own
+// events, not the length of the log. It backs the audit export
+// (projections.ExportAudit); the EventStoreDB adapter has no such index.
+func (s *EventStore) ReadAccount(ctx context.Context, accountID int64, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return s.query(ctx, readAccountSQL, accountID, strconv.FormatUint(from.Commit, 10), from.Prepare, limit)
+}
+
+const readAccountSQL = selectEvents + `
+	WHERE events.account_id = $1
+	  AND (events.transaction_id, events.position) > ($2::text::xid8, $3)
+	  AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	ORDER BY events.transaction_id, events.position
+	LIMIT $4`
+
 // heldBack reports whether committed events after from exist that ReadAll
 // does not return yet because an older transaction is still open.
 func (s *EventStore) heldBack(ctx context.Context, from domain.Position) (bool, error) {
