@@ -32,9 +32,9 @@ func (f AuditFilter) match(e domain.RecordedEvent) bool {
 // the account column).
 type AccountLog interface {
 	// ReadAccount returns up to limit committed events whose
-	// Metadata.AccountID is accountID, after from, in log order, with the
-	// guarantee of EventStore.ReadAll: paging from the last returned
-	// position misses nothing.
+	// Metadata.AccountID is accountID, after from, in log order. Events
+	// that commit while the caller pages may be missed; it is for exports,
+	// not followers.
 	ReadAccount(ctx context.Context, accountID int64, from domain.Position, limit int) ([]domain.RecordedEvent, error)
 }
 

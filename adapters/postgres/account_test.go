@@ -123,3 +123,33 @@ func TestMigrationBackfillsAccountColumn(t *testing.T) {
 		t.Errorf("account 5 after the backfill: %+v", got)
 	}
 }
+
+// TestReadAccountSeesPastAnOpenTransaction: a transaction left open
+// elsewhere (a long migration, a rebuild, another application) holds
+// followers back, but not an account's export of what has committed.
+func TestReadAccountSeesPastAnOpenTransaction(t *testing.T) {
+	db := testdb.New(t)
+	s := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "account-3", domain.NoStream, accountEvent(3, "AccountOpened")); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.ReadAll(ctx, domain.Position{}, 10); len(all) != 0 {
+		t.Fatalf("ReadAll was expected to hold the event back, got %d", len(all))
+	}
+	got, err := s.ReadAccount(ctx, 3, domain.Position{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Errorf("account 3 with another transaction open: %d events, want 1", len(got))
+	}
+}
