@@ -73,6 +73,10 @@ type Deps struct {
 	// first entry) or X-Real-IP: set it only behind a reverse proxy that
 	// sets them, or clients could choose their own address.
 	TrustProxyHeaders bool
+	// OperatorToken authenticates the server's operator on the server-wide
+	// endpoints (GET /api/admin/projections); account users, ADMINs
+	// included, never reach them. Empty disables those endpoints.
+	OperatorToken string
 }
 
 // Server serves the API.
@@ -109,7 +113,12 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) erro
 func (s *Server) handle(method, path string, a access, h handlerFunc) {
 	s.router.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		var p *principal
-		if !a.public {
+		if a.operator {
+			if err := s.operatorAuth(r); err != nil {
+				writeError(w, r, s.deps.Log, err)
+				return
+			}
+		} else if !a.public {
 			var err error
 			p, err = s.authenticate(r.Context(), r, a)
 			if p != nil && !s.rateLimit(w, r, p) {

@@ -32,6 +32,7 @@ type serveConfig struct {
 	MinCheckInterval    int
 	BlockPrivateTargets bool
 	ProbeToken          string
+	OperatorToken       string
 	Region              regionConfig
 	EmbeddedProbe       bool
 	ProbeWorkers        int
@@ -72,6 +73,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.MinCheckInterval, "min-check-interval", envInt("MEDIALUNA_MIN_CHECK_INTERVAL"), "seconds: lowers every plan's minimum check_interval to this floor (env MEDIALUNA_MIN_CHECK_INTERVAL)")
 	fs.BoolVar(&c.BlockPrivateTargets, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse loopback and private-network targets, for multi-tenant hosting (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
 	fs.StringVar(&c.ProbeToken, "probe-token", env("MEDIALUNA_PROBE_TOKEN", ""), "shared secret remote probe agents present; empty disables remote probes (env MEDIALUNA_PROBE_TOKEN)")
+	fs.StringVar(&c.OperatorToken, "operator-token", env("MEDIALUNA_OPERATOR_TOKEN", ""), "secret the server's operator presents on GET /api/admin/projections (at least 16 characters); empty disables that endpoint (env MEDIALUNA_OPERATOR_TOKEN)")
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
@@ -86,6 +88,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	c.Billing.resolve()
+	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
+		return fmt.Errorf("--operator-token must be at least 16 characters: it guards server-wide figures and is not rate limited")
+	}
 	log := c.logger(stderr)
 	a, err := openApp(ctx, c.commonConfig, log, true)
 	if err != nil {
@@ -170,7 +175,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		StatusPages:   commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
 		StatusSite:    site,
 		Senders:       senders,
-		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
+		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, tokens),
