@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -226,15 +227,31 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// ValidatePassword checks the rules a password must meet.
+// ValidatePassword checks the rules a password must meet. A password made
+// only of whitespace, control or invisible formatting characters is
+// refused: it is a paste gone wrong, or one a person cannot type again.
 func ValidatePassword(p string) error {
 	switch {
 	case utf8.RuneCountInString(p) < 8:
 		return Invalid("password", "value_error", "password must be at least 8 characters")
 	case len(p) > 72:
 		return Invalid("password", "value_error", "password must be at most 72 bytes")
+	case onlyBlank(p):
+		return Invalid("password", "value_error", "password must not be only whitespace or control characters")
 	}
 	return nil
+}
+
+// onlyBlank reports whether s holds nothing visible: whitespace, control
+// characters, invisible format characters (zero-width space, BOM) or
+// invalid UTF-8.
+func onlyBlank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r) && r != utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 func validateName(field, s string, max int) error {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,7 +44,13 @@ type access struct {
 	scope domain.Scope
 	// role is the least role a user's JWT needs.
 	role domain.Role
+	// operator: only the operator token (Deps.OperatorToken) gets in.
+	operator bool
 }
+
+// operatorOnly is for server-wide endpoints: the operator token, never a
+// user's credentials.
+var operatorOnly = access{operator: true}
 
 func jwtOnly(role domain.Role) access { return access{role: role} }
 
@@ -106,6 +113,25 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, a access) (*
 		return p, domain.Errorf(domain.ErrForbidden, "this needs role %s or higher; you are %s", a.role, p.Role)
 	}
 	return p, nil
+}
+
+// operatorAuth checks the operator token. A user's valid credentials get
+// 403 (they are someone, not the operator); anything else 401.
+func (s *Server) operatorAuth(r *http.Request) error {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if s.deps.OperatorToken != "" && strings.EqualFold(scheme, "Bearer") &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(s.deps.OperatorToken)) == 1 {
+		return nil
+	}
+	hint := "send Authorization: Bearer <operator token>, the server's --operator-token"
+	if s.deps.OperatorToken == "" {
+		hint = "operator endpoints are disabled: start the server with --operator-token, or run `medialuna projections status`"
+	}
+	if _, err := s.authenticate(r.Context(), r, access{role: domain.RoleViewer}); err == nil {
+		return domain.Errorf(domain.ErrForbidden, "this endpoint is for the server's operator, not an account's users; %s", hint)
+	}
+	return domain.Errorf(domain.ErrUnauthorized, "missing or invalid operator token; %s", hint)
 }
 
 func (s *Server) jwtPrincipal(ctx context.Context, token string) (*principal, error) {

@@ -140,9 +140,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	if err := v.Err(); err != nil {
 		return err
 	}
+	login, loginErr := domain.NormalizeEmail(*body.Email)
+	if loginErr == nil && !s.limitLogin(w, r, login) {
+		return nil
+	}
 	u, err := s.checkPassword(r.Context(), *body.Email, *body.Password)
 	if err != nil {
 		return err
+	}
+	if loginErr == nil && s.deps.LoginLimiter != nil {
+		if err := s.deps.LoginLimiter.ClearLogin(r.Context(), login); err != nil {
+			s.deps.Log.Warn("clear failed logins", "err", err)
+		}
 	}
 	tok, err := s.token(u.ID, u.AccountID)
 	if err != nil {

@@ -108,6 +108,7 @@ func (s *Server) routes() {
 	s.handle("PATCH", "/api/status-pages/{id}", jwtOnly(domain.RoleEditor), s.updateStatusPage)
 	s.handle("DELETE", "/api/status-pages/{id}", jwtOnly(domain.RoleEditor), s.deleteStatusPage)
 
-	s.handle("GET", "/api/admin/projections", jwtOnly(domain.RoleAdmin), s.projectionStatus)
+	// Server-wide figures are the operator's, not any account's ADMIN's.
+	s.handle("GET", "/api/admin/projections", operatorOnly, s.projectionStatus)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

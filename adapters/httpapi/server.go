@@ -29,6 +29,16 @@ type RateLimiter interface {
 	Take(ctx context.Context, key int64) (count int, reset time.Time, err error)
 }
 
+// LoginLimiter counts login attempts per login name (the normalised email
+// address) in windows shared by every replica, whatever the client address.
+type LoginLimiter interface {
+	// TakeLoginAttempt counts one attempt for login and returns the count
+	// in the current window and when that window ends.
+	TakeLoginAttempt(ctx context.Context, login string, window time.Duration) (count int, reset time.Time, err error)
+	// ClearLogin forgets login's counted attempts, after a successful login.
+	ClearLogin(ctx context.Context, login string) error
+}
+
 // Deps is everything the API needs, passed in explicitly by main.
 type Deps struct {
 	Log           *slog.Logger
@@ -76,6 +86,18 @@ type Deps struct {
 	// SettleTimeout bounds how long a write waits for the read models behind
 	// its answer (default 3 s); past it the write answers 202 (see visible).
 	SettleTimeout time.Duration
+	// OperatorToken authenticates the server's operator on the server-wide
+	// endpoints (GET /api/admin/projections); account users, ADMINs
+	// included, never reach them. Empty disables those endpoints.
+	OperatorToken string
+	// LoginLimiter counts login attempts per email address; nil takes
+	// RateLimiter when it is one (the PostgreSQL limiter is).
+	LoginLimiter LoginLimiter
+	// LoginFailuresPerWindow failed logins for one email address, from any
+	// addresses, refuse its further logins with 429 until
+	// LoginFailureWindow after the first of them (defaults 10 and 15 min).
+	LoginFailuresPerWindow int
+	LoginFailureWindow     time.Duration
 }
 
 // Server serves the API.
@@ -91,6 +113,15 @@ func New(deps Deps) *Server {
 	}
 	if deps.SettleTimeout <= 0 {
 		deps.SettleTimeout = 3 * time.Second
+	}
+	if deps.LoginLimiter == nil {
+		deps.LoginLimiter, _ = deps.RateLimiter.(LoginLimiter)
+	}
+	if deps.LoginFailuresPerWindow == 0 {
+		deps.LoginFailuresPerWindow = 10
+	}
+	if deps.LoginFailureWindow == 0 {
+		deps.LoginFailureWindow = 15 * time.Minute
 	}
 	s := &Server{deps: deps, router: mux.NewRouter()}
 	s.routes()
@@ -119,7 +150,12 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) erro
 func (s *Server) handle(method, path string, a access, h handlerFunc) {
 	s.router.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		var p *principal
-		if !a.public {
+		if a.operator {
+			if err := s.operatorAuth(r); err != nil {
+				writeError(w, r, s.deps.Log, err)
+				return
+			}
+		} else if !a.public {
 			var err error
 			p, err = s.authenticate(r.Context(), r, a)
 			if p != nil && !s.rateLimit(w, r, p) {
@@ -162,6 +198,31 @@ func (s *Server) limitByAddress(w http.ResponseWriter, r *http.Request) bool {
 	h.Write([]byte("addr:" + host))
 	// Negative keys never collide with account ids.
 	return s.limit(w, r, -int64(h.Sum64()>>1)-1, s.deps.AuthRequestsPerMinute)
+}
+
+// limitLogin counts a login attempt for the email address and answers 429
+// with Retry-After once the address has had LoginFailuresPerWindow failed
+// logins in its window, from whatever client addresses: the password is
+// then not checked at all. Unknown addresses are counted the same way, so
+// the answer does not tell which exist.
+func (s *Server) limitLogin(w http.ResponseWriter, r *http.Request, login string) bool {
+	if s.deps.LoginLimiter == nil {
+		return true
+	}
+	count, reset, err := s.deps.LoginLimiter.TakeLoginAttempt(r.Context(), login, s.deps.LoginFailureWindow)
+	if err != nil {
+		s.deps.Log.Warn("login limiter unavailable", "err", err)
+		return true
+	}
+	if count <= s.deps.LoginFailuresPerWindow {
+		return true
+	}
+	retry := max(int(reset.Sub(s.deps.Now()).Seconds()+0.999), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	writeJSON(w, http.StatusTooManyRequests, map[string]string{
+		"detail": "too many failed logins for this email address (" + strconv.Itoa(s.deps.LoginFailuresPerWindow) +
+			"); logins for it are refused for " + strconv.Itoa(retry) + " s"})
+	return false
 }
 
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, key int64, perMinute int) bool {

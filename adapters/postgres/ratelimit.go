@@ -32,9 +32,45 @@ func (r *RateLimiter) Take(ctx context.Context, key int64) (count int, reset tim
 	return count, window.Add(time.Minute), err
 }
 
-// Prune deletes windows that ended before the current one.
+// Prune deletes windows that ended before the current one, and login
+// windows older than MaxLoginWindow.
 func (r *RateLimiter) Prune(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `DELETE FROM rate_limit_windows WHERE window_start < $1`, r.now().UTC().Truncate(time.Minute))
+	if _, err := r.db.ExecContext(ctx, `DELETE FROM rate_limit_windows WHERE window_start < $1`, r.now().UTC().Truncate(time.Minute)); err != nil {
+		return err
+	}
+	_, err := r.db.ExecContext(ctx, `DELETE FROM login_failures WHERE window_start < $1`, r.now().UTC().Add(-MaxLoginWindow))
+	return err
+}
+
+// MaxLoginWindow is the longest login window Prune keeps.
+const MaxLoginWindow = 24 * time.Hour
+
+// TakeLoginAttempt counts one login attempt for login (a normalised email
+// address), whoever makes it, and returns the count in its window and when
+// that window ends. A window opens at the first attempt counted and lasts
+// window (at most MaxLoginWindow); an attempt after it opens a new one.
+// The attempt is counted before the password is checked, so concurrent
+// attempts on several replicas cannot slip past the limit; ClearLogin after
+// a successful login leaves only failures counted.
+func (r *RateLimiter) TakeLoginAttempt(ctx context.Context, login string, window time.Duration) (count int, reset time.Time, err error) {
+	window = min(window, MaxLoginWindow)
+	now := r.now().UTC()
+	var row struct {
+		Failures int       `db:"failures"`
+		Start    time.Time `db:"window_start"`
+	}
+	err = r.db.GetContext(ctx, &row, `
+		INSERT INTO login_failures (login, window_start, failures) VALUES ($1, $2, 1)
+		ON CONFLICT (login) DO UPDATE SET
+			failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END,
+			window_start = CASE WHEN login_failures.window_start <= $3 THEN $2 ELSE login_failures.window_start END
+		RETURNING failures, window_start`, login, now, now.Add(-window))
+	return row.Failures, row.Start.Add(window), err
+}
+
+// ClearLogin forgets the attempts counted for login.
+func (r *RateLimiter) ClearLogin(ctx context.Context, login string) error {
+	_, err := r.db.ExecContext(ctx, `DELETE FROM login_failures WHERE login = $1`, login)
 	return err
 }
 

@@ -126,7 +126,9 @@ func run(c config) error {
 	}
 	defer logFile.Close()
 	srv := exec.Command(c.binary, "serve", "--addr", addr, "--log-format", "json", "--log-level", "info")
-	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_PROBE_WORKERS="+strconv.Itoa(c.workers), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)))
+	const operatorToken = "bench-operator-token"
+	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_PROBE_WORKERS="+strconv.Itoa(c.workers), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)),
+		"MEDIALUNA_OPERATOR_TOKEN="+operatorToken)
 	srv.Stdout, srv.Stderr = logFile, logFile
 	if err := srv.Start(); err != nil {
 		return err
@@ -205,7 +207,8 @@ func run(c config) error {
 			Name       string  `json:"name"`
 			LagSeconds float64 `json:"lag_seconds"`
 		}
-		if err := cl.do("GET", "/api/admin/projections", nil, &st); err == nil {
+		operator := &client{base: cl.base, token: operatorToken}
+		if err := operator.do("GET", "/api/admin/projections", nil, &st); err == nil {
 			worst := 0.0
 			for _, p := range st {
 				worst = max(worst, p.LagSeconds)

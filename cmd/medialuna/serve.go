@@ -32,10 +32,13 @@ type serveConfig struct {
 	MinCheckInterval    int
 	BlockPrivateTargets bool
 	ProbeToken          string
+	OperatorToken       string
 	Region              regionConfig
 	EmbeddedProbe       bool
 	ProbeWorkers        int
 	TrustProxyHeaders   bool
+	LoginFailures       int
+	LoginFailureWindow  time.Duration
 	Notify              notifyConfig
 	Dispatch            projections.DispatcherConfig
 	Billing             billingConfig
@@ -72,9 +75,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.MinCheckInterval, "min-check-interval", envInt("MEDIALUNA_MIN_CHECK_INTERVAL"), "seconds: lowers every plan's minimum check_interval to this floor (env MEDIALUNA_MIN_CHECK_INTERVAL)")
 	fs.BoolVar(&c.BlockPrivateTargets, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse targets that are not globally reachable (loopback, private networks, IANA special-purpose ranges), for multi-tenant hosting (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
 	fs.StringVar(&c.ProbeToken, "probe-token", env("MEDIALUNA_PROBE_TOKEN", ""), "shared secret remote probe agents present; empty disables remote probes (env MEDIALUNA_PROBE_TOKEN)")
+	fs.StringVar(&c.OperatorToken, "operator-token", env("MEDIALUNA_OPERATOR_TOKEN", ""), "secret the server's operator presents on GET /api/admin/projections (at least 16 characters); empty disables that endpoint (env MEDIALUNA_OPERATOR_TOKEN)")
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
+	fs.IntVar(&c.LoginFailures, "login-failure-limit", max(envInt("MEDIALUNA_LOGIN_FAILURE_LIMIT"), 0), "failed logins for one email address, from any client addresses, after which its logins are refused (429) until the window ends (env MEDIALUNA_LOGIN_FAILURE_LIMIT; default 10)")
+	loginWindow, _ := time.ParseDuration(env("MEDIALUNA_LOGIN_FAILURE_WINDOW", "15m"))
+	fs.DurationVar(&c.LoginFailureWindow, "login-failure-window", loginWindow, "how long the failed-login window of an email address lasts, from its first failure, at most 24h (env MEDIALUNA_LOGIN_FAILURE_WINDOW)")
 	fs.StringVar(&c.StatusDomain, "status-domain", env("MEDIALUNA_STATUS_DOMAIN", ""), "serve status page NAME at NAME.<this domain> too, e.g. status.example.com (env MEDIALUNA_STATUS_DOMAIN; empty: only under /status/NAME)")
 	ttl, _ := time.ParseDuration(env("MEDIALUNA_STATUS_CACHE_TTL", "5s"))
 	fs.DurationVar(&c.StatusCacheTTL, "status-cache-ttl", ttl, "how long a rendered public status page is served before it is rebuilt (env MEDIALUNA_STATUS_CACHE_TTL)")
@@ -86,6 +93,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	c.Billing.resolve()
+	if c.LoginFailureWindow < 0 || c.LoginFailureWindow > postgres.MaxLoginWindow {
+		return fmt.Errorf("--login-failure-window must be between 0 (default 15m) and 24h")
+	}
+	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
+		return fmt.Errorf("--operator-token must be at least 16 characters: it guards server-wide figures and is not rate limited")
+	}
 	log := c.logger(stderr)
 	a, err := openApp(ctx, c.commonConfig, log, true)
 	if err != nil {
@@ -170,7 +183,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		StatusPages:   commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
 		StatusSite:    site,
 		Senders:       senders,
-		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders,
+		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, tokens),
@@ -178,7 +191,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		RevokeAPIKey: commands.NewRevokeAPIKeyHandler(a.store, utcNow),
 		Account:      commands.NewAccountHandler(a.store, utcNow),
 		RateLimiter:  limiter, JWTSecret: []byte(secret), Now: utcNow,
-		BillingReturnURL: billingReturn,
+		BillingReturnURL: billingReturn, LoginFailuresPerWindow: c.LoginFailures, LoginFailureWindow: c.LoginFailureWindow,
 	})
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))

@@ -38,7 +38,8 @@ func signup(t testing.TB, s *server, email, account string) signupResponse {
 // TestUserJourney walks sign-up → login → API key → scoped calls → revoke → 401,
 // and the invitation flow through a real SMTP server.
 func TestUserJourney(t *testing.T) {
-	s := startServer(t, testdb.New(t), smtpcatcher.Start(t))
+	const operatorToken = "e2e-operator-token-0123456789"
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_OPERATOR_TOKEN="+operatorToken)
 
 	su := signup(t, s, "Owner@Example.com", "Acme")
 	if su.TokenType != "bearer" || su.ExpiresIn <= 0 || su.User.Role != "ADMIN" || su.Account.Plan != "FREE" || su.User.Email != "owner@example.com" {
@@ -165,7 +166,10 @@ func TestUserJourney(t *testing.T) {
 		Name      string `json:"name"`
 		LagEvents int    `json:"lag_events"`
 	}
-	s.expect(200, "GET", "/api/admin/projections", jwt, nil).json(t, &status)
+	// Server-wide figures are the operator's: an account's ADMIN is refused.
+	s.expect(403, "GET", "/api/admin/projections", jwt, nil)
+	s.expect(401, "GET", "/api/admin/projections", "", nil)
+	s.expect(200, "GET", "/api/admin/projections", operatorToken, nil).json(t, &status)
 	names := map[string]bool{}
 	for _, st := range status {
 		names[st.Name] = true
