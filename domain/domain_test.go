@@ -148,7 +148,6 @@ func TestUpdateAndPlan(t *testing.T) {
 }
 
 func TestCreateAPIKey(t *testing.T) {
-	free, _ := domain.LimitsOf(domain.PlanFree)
 	future := now.Add(time.Hour)
 	past := now.Add(-time.Hour)
 	cases := []struct {
@@ -167,11 +166,10 @@ func TestCreateAPIKey(t *testing.T) {
 		{"no scopes", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k"}, 0, domain.ErrInvalid, nil},
 		{"no name", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: " ", Scopes: []string{"read:account"}}, 0, domain.ErrInvalid, nil},
 		{"past expiry", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:account"}, ExpiresAt: &past}, 0, domain.ErrInvalid, nil},
-		{"plan limit", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:account"}}, free.MaxAPIKeys, domain.ErrLimit, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			evs, err := domain.CreateAPIKey(7, 1, 10, c.role, c.req, "hash", "sk_live_abcd", c.active, free, now)
+			evs, err := domain.CreateAPIKey(7, 1, 10, c.role, c.req, "hash", "sk_live_abcd", now)
 			if got := domain.ErrorCode(err); got != c.code {
 				t.Fatalf("code %q (%v), want %q", got, err, c.code)
 			}
