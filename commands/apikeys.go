@@ -20,11 +20,6 @@ func HashAPIKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ActiveAPIKeys counts an account's usable keys, for the plan limit.
-type ActiveAPIKeys interface {
-	CountActiveAPIKeys(ctx context.Context, accountID int64, now time.Time) (int, error)
-}
-
 // CreateAPIKey creates a key for the acting user.
 type CreateAPIKey struct {
 	Actor     Actor
@@ -48,12 +43,13 @@ type CreateAPIKeyHandler struct {
 	store  domain.EventStore
 	ids    IDs
 	now    Clock
-	counts ActiveAPIKeys
+	quotas quotas
 }
 
-// NewCreateAPIKeyHandler returns a handler.
-func NewCreateAPIKeyHandler(store domain.EventStore, ids IDs, now Clock, counts ActiveAPIKeys) *CreateAPIKeyHandler {
-	return &CreateAPIKeyHandler{store: store, ids: ids, now: now, counts: counts}
+// NewCreateAPIKeyHandler returns a handler. seeds counts the keys of
+// accounts older than their quota stream.
+func NewCreateAPIKeyHandler(store domain.EventStore, ids IDs, now Clock, seeds QuotaSeeds) *CreateAPIKeyHandler {
+	return &CreateAPIKeyHandler{store: store, ids: ids, now: now, quotas: quotas{store: store, now: now, seeds: seeds}}
 }
 
 // Handle creates the key.
@@ -64,29 +60,45 @@ func (h *CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (Cre
 		return CreatedAPIKey{}, err
 	}
 	key := APIKeyPrefix + hex.EncodeToString(secret[:])
-	active, err := h.counts.CountActiveAPIKeys(ctx, cmd.Actor.AccountID, now)
-	if err != nil {
-		return CreatedAPIKey{}, err
-	}
 	limits, _ := domain.LimitsOf(cmd.Plan)
 	req := domain.NewAPIKeyRequest{Name: cmd.Name, Scopes: cmd.Scopes, ExpiresAt: cmd.ExpiresAt}
-	// Validate before taking an id, so bad input consumes nothing.
-	if _, err := domain.CreateAPIKey(0, cmd.Actor.AccountID, cmd.Actor.ID, cmd.Role, req, "", "", active, limits, now); err != nil {
+	// Validate before taking a slot and an id, so bad input consumes nothing.
+	if _, err := domain.CreateAPIKey(0, cmd.Actor.AccountID, cmd.Actor.ID, cmd.Role, req, "", "", now); err != nil {
 		return CreatedAPIKey{}, err
 	}
-	id, err := h.ids.Next(ctx, "api_key")
+	// The plan's count is decided on the account's key quota stream; an
+	// expiring key's slot frees itself when it expires.
+	var slot domain.Slot
+	if cmd.ExpiresAt != nil {
+		exp := cmd.ExpiresAt.UTC()
+		slot.ExpiresAt = &exp
+	}
+	id, err := h.quotas.reserve(ctx, cmd.Actor, domain.QuotaAPIKeys, limits, slot,
+		func() (int64, error) { return h.ids.Next(ctx, "api_key") }, h.gone)
 	if err != nil {
 		return CreatedAPIKey{}, err
 	}
-	events, err := domain.CreateAPIKey(id, cmd.Actor.AccountID, cmd.Actor.ID, cmd.Role, req, HashAPIKey(key), key[:len(APIKeyPrefix)+4], active, limits, now)
+	events, err := domain.CreateAPIKey(id, cmd.Actor.AccountID, cmd.Actor.ID, cmd.Role, req, HashAPIKey(key), key[:len(APIKeyPrefix)+4], now)
 	if err != nil {
+		h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaAPIKeys, id)
 		return CreatedAPIKey{}, err
 	}
 	res, err := save(ctx, h.store, domain.APIKeyStream(id), domain.NoStream, cmd.Actor.metadata(now, 0), events)
 	if err != nil {
+		h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaAPIKeys, id)
 		return CreatedAPIKey{}, err
 	}
 	return CreatedAPIKey{ID: id, Key: key, Event: *events[0].(*domain.APIKeyCreated), Position: res.Position}, nil
+}
+
+// liveKey is a key that exists until it is revoked.
+type liveKey struct{ domain.APIKey }
+
+func (k *liveKey) Exists() bool { return k.ID != 0 && !k.Revoked }
+
+// gone reports whether a key holding a quota slot is gone.
+func (h *CreateAPIKeyHandler) gone(ctx context.Context, s domain.Slot) (bool, error) {
+	return goneFrom(ctx, h.store, h.now, domain.APIKeyStream(s.ID), &liveKey{}, s)
 }
 
 // RevokeAPIKey revokes a key of the actor's account. Members revoke their
@@ -99,13 +111,14 @@ type RevokeAPIKey struct {
 
 // RevokeAPIKeyHandler handles RevokeAPIKey.
 type RevokeAPIKeyHandler struct {
-	store domain.EventStore
-	now   Clock
+	store  domain.EventStore
+	now    Clock
+	quotas quotas
 }
 
 // NewRevokeAPIKeyHandler returns a handler.
 func NewRevokeAPIKeyHandler(store domain.EventStore, now Clock) *RevokeAPIKeyHandler {
-	return &RevokeAPIKeyHandler{store: store, now: now}
+	return &RevokeAPIKeyHandler{store: store, now: now, quotas: quotas{store: store, now: now}}
 }
 
 // Handle revokes the key.
@@ -128,5 +141,11 @@ func (h *RevokeAPIKeyHandler) Handle(ctx context.Context, cmd RevokeAPIKey) (dom
 		}
 		return save(ctx, h.store, domain.APIKeyStream(cmd.KeyID), version, cmd.Actor.metadata(h.now(), 0), events)
 	})
-	return res.Position, err
+	if err != nil {
+		return domain.Position{}, err
+	}
+	// After the revocation is recorded (also when it already was: a
+	// release lost earlier is repaired).
+	h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaAPIKeys, cmd.KeyID)
+	return res.Position, nil
 }

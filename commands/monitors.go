@@ -18,13 +18,14 @@ type MonitorFacts interface {
 	ActiveRegions(ctx context.Context) ([]int64, error)
 	// TagIDs returns the account's tag ids.
 	TagIDs(ctx context.Context, accountID int64) ([]int64, error)
-	// CountMonitors counts the account's monitors.
-	CountMonitors(ctx context.Context, accountID int64) (int, error)
 	// MonitorIDs returns the account's monitor ids.
 	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
 	// MonitorDependencies returns the account's monitors that depend on
 	// others, with their depends_on.
 	MonitorDependencies(ctx context.Context, accountID int64) (map[int64][]int64, error)
+	// QuotaSeeds counts the monitors of accounts older than their quota
+	// stream.
+	QuotaSeeds
 }
 
 // MonitorHandler handles monitor commands.
@@ -34,12 +35,13 @@ type MonitorHandler struct {
 	now      Clock
 	facts    MonitorFacts
 	minFloor int
+	quotas   quotas
 }
 
 // NewMonitorHandler returns a handler. minIntervalFloor, when positive,
 // lowers every plan's minimum check interval (operator setting).
 func NewMonitorHandler(store domain.EventStore, ids IDs, now Clock, facts MonitorFacts, minIntervalFloor int) *MonitorHandler {
-	return &MonitorHandler{store: store, ids: ids, now: now, facts: facts, minFloor: minIntervalFloor}
+	return &MonitorHandler{store: store, ids: ids, now: now, facts: facts, minFloor: minIntervalFloor, quotas: quotas{store: store, now: now, seeds: facts}}
 }
 
 func (h *MonitorHandler) rules(ctx context.Context, accountID int64, plan domain.Plan) (domain.MonitorRules, []int64, error) {
@@ -90,27 +92,33 @@ func (h *MonitorHandler) Create(ctx context.Context, cmd CreateMonitor) (int64, 
 	if err := cfg.Validate(rules); err != nil {
 		return 0, domain.Position{}, err
 	}
-	count, err := h.facts.CountMonitors(ctx, cmd.Actor.AccountID)
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	if !domain.WithinLimit(rules.Limits.MaxMonitors, count) {
-		return 0, domain.Position{}, domain.Errorf(domain.ErrLimit, "plan %s allows %d monitors; delete one or upgrade", rules.Limits.Plan, rules.Limits.MaxMonitors)
-	}
-	id, err := h.ids.Next(ctx, "monitor")
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	ev := &domain.MonitorCreated{MonitorID: id, AccountID: cmd.Actor.AccountID, Config: cfg}
+	var pushToken string
 	if cfg.Type == domain.TypePUSH {
 		var b [20]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return 0, domain.Position{}, err
 		}
-		ev.PushToken = hex.EncodeToString(b[:])
+		pushToken = hex.EncodeToString(b[:])
 	}
+	// The plan's count is decided on the account's monitor quota stream,
+	// where concurrent creates meet, not on a read model that lags.
+	id, err := h.quotas.reserve(ctx, cmd.Actor, domain.QuotaMonitors, rules.Limits, domain.Slot{},
+		func() (int64, error) { return h.ids.Next(ctx, "monitor") }, h.gone)
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	ev := &domain.MonitorCreated{MonitorID: id, AccountID: cmd.Actor.AccountID, Config: cfg, PushToken: pushToken}
 	res, err := save(ctx, h.store, domain.MonitorStream(id), domain.NoStream, cmd.Actor.metadata(h.now(), 0), []domain.Event{ev})
-	return id, res.Position, err
+	if err != nil {
+		h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaMonitors, id)
+		return 0, domain.Position{}, err
+	}
+	return id, res.Position, nil
+}
+
+// gone reports whether a monitor holding a quota slot is gone.
+func (h *MonitorHandler) gone(ctx context.Context, s domain.Slot) (bool, error) {
+	return goneFrom(ctx, h.store, h.now, domain.MonitorStream(s.ID), &domain.Monitor{}, s)
 }
 
 // UpdateMonitor applies a partial change: Patch is the API's JSON object
@@ -204,7 +212,7 @@ func (h *MonitorHandler) SetState(ctx context.Context, cmd SetMonitorState) (dom
 			}
 		}
 	}
-	return h.decide(ctx, cmd.Actor, cmd.MonitorID, func(m *domain.Monitor) ([]domain.Event, error) {
+	pos, err := h.decide(ctx, cmd.Actor, cmd.MonitorID, func(m *domain.Monitor) ([]domain.Event, error) {
 		switch cmd.Action {
 		case "pause":
 			return m.Pause(), nil
@@ -222,6 +230,12 @@ func (h *MonitorHandler) SetState(ctx context.Context, cmd SetMonitorState) (dom
 		}
 		return nil, domain.Invalid("action", "enum", "action must be one of delete, pause, resume, add_tags, remove_tags")
 	})
+	if err == nil && cmd.Action == "delete" {
+		// After the deletion is recorded, so the count never drops below
+		// what exists.
+		h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaMonitors, cmd.MonitorID)
+	}
+	return pos, err
 }
 
 func retag(have, change []int64, add bool) []int64 {

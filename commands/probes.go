@@ -154,42 +154,58 @@ func (h *RegionHandler) Register(ctx context.Context, code, name string, lat, ln
 	return id, res.Position, err
 }
 
-// TagHandler creates and deletes tags.
+// TagHandler creates and deletes tags. Names are unique per account,
+// case-insensitively: they are held on the account's tag quota stream
+// (domain.QuotaStream), where concurrent creates meet.
 type TagHandler struct {
-	store domain.EventStore
-	ids   IDs
-	now   Clock
+	store  domain.EventStore
+	ids    IDs
+	now    Clock
+	quotas quotas
 }
 
-// NewTagHandler returns a handler.
-func NewTagHandler(store domain.EventStore, ids IDs, now Clock) *TagHandler {
-	return &TagHandler{store: store, ids: ids, now: now}
+// NewTagHandler returns a handler. seeds lists the tags of accounts older
+// than their quota stream.
+func NewTagHandler(store domain.EventStore, ids IDs, now Clock, seeds QuotaSeeds) *TagHandler {
+	return &TagHandler{store: store, ids: ids, now: now, quotas: quotas{store: store, now: now, seeds: seeds}}
 }
 
-// Create creates a tag; nameTaken says whether the account already has one by that name.
-func (h *TagHandler) Create(ctx context.Context, actor Actor, name, color string, nameTaken bool) (int64, domain.Position, error) {
-	if _, err := domain.NewTag(1, actor.AccountID, name, color); err != nil {
+// Create creates a tag. Errors: ErrConflict when the account has a tag of
+// that name, in any case.
+func (h *TagHandler) Create(ctx context.Context, actor Actor, name, color string) (int64, domain.Position, error) {
+	probe, err := domain.NewTag(1, actor.AccountID, name, color)
+	if err != nil {
 		return 0, domain.Position{}, err
 	}
-	if nameTaken {
-		return 0, domain.Position{}, domain.Errorf(domain.ErrConflict, "a tag named %q already exists", name)
-	}
-	id, err := h.ids.Next(ctx, "tag")
+	name = probe[0].(*domain.TagCreated).Name
+	id, err := h.quotas.reserve(ctx, actor, domain.QuotaTags, domain.PlanLimits{}, domain.Slot{Name: name},
+		func() (int64, error) { return h.ids.Next(ctx, "tag") }, h.gone)
 	if err != nil {
 		return 0, domain.Position{}, err
 	}
 	events, err := domain.NewTag(id, actor.AccountID, name, color)
-	if err != nil {
-		return 0, domain.Position{}, err
+	if err == nil {
+		var res domain.AppendResult
+		res, err = save(ctx, h.store, domain.TagStream(id), domain.NoStream, actor.metadata(h.now(), 0), events)
+		if err == nil {
+			return id, res.Position, nil
+		}
 	}
-	res, err := save(ctx, h.store, domain.TagStream(id), domain.NoStream, actor.metadata(h.now(), 0), events)
-	return id, res.Position, err
+	h.quotas.release(ctx, actor, actor.AccountID, domain.QuotaTags, id)
+	return 0, domain.Position{}, err
+}
+
+// gone reports whether a tag holding a name is gone.
+func (h *TagHandler) gone(ctx context.Context, s domain.Slot) (bool, error) {
+	return goneFrom(ctx, h.store, h.now, domain.TagStream(s.ID), &tagState{}, s)
 }
 
 type tagState struct {
 	accountID int64
 	deleted   bool
 }
+
+func (t *tagState) Exists() bool { return t.accountID != 0 && !t.deleted }
 
 func (t *tagState) Apply(e domain.Event) {
 	switch e := e.(type) {
@@ -211,5 +227,9 @@ func (h *TagHandler) Delete(ctx context.Context, actor Actor, id int64) (domain.
 		return domain.Position{}, domain.Errorf(domain.ErrNotFound, "tag %d not found", id)
 	}
 	res, err := save(ctx, h.store, domain.TagStream(id), version, actor.metadata(h.now(), 0), []domain.Event{&domain.TagDeleted{}})
-	return res.Position, err
+	if err != nil {
+		return domain.Position{}, err
+	}
+	h.quotas.release(ctx, actor, actor.AccountID, domain.QuotaTags, id)
+	return res.Position, nil
 }

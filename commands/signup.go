@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/medialuna/medialuna/domain"
@@ -85,7 +86,27 @@ func (h *SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, e
 	if err != nil {
 		return SignupResult{}, err
 	}
+	if pos, err := beginQuotas(ctx, h.store, accountID, meta); err == nil && res.Position.Less(pos) {
+		res.Position = pos
+	}
 	return SignupResult{UserID: userID, AccountID: accountID, Position: res.Position}, nil
+}
+
+// beginQuotas starts a new account's quota streams empty, so its first
+// creates need not wait for read models to seed them (see quotas.seed).
+// Nothing else can write to them yet: the account was opened a moment ago
+// and nobody holds its credentials. Best effort: without them, the first
+// create of each kind seeds its stream from the read model.
+func beginQuotas(ctx context.Context, store domain.EventStore, accountID int64, meta domain.Metadata) (domain.Position, error) {
+	var batch []domain.StreamEvent
+	for _, kind := range []domain.QuotaKind{domain.QuotaMonitors, domain.QuotaAPIKeys, domain.QuotaStatusPages, domain.QuotaTags} {
+		d, err := domain.Encode(&domain.QuotaSeeded{Kind: kind, Slots: []domain.Slot{}}, meta, uuid.NewString())
+		if err != nil {
+			return domain.Position{}, err
+		}
+		batch = append(batch, domain.StreamEvent{Stream: domain.QuotaStream(accountID, kind), Event: d})
+	}
+	return store.AppendBatch(ctx, batch)
 }
 
 // releaseEmail gives an address back after a registration that could not

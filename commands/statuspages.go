@@ -14,8 +14,8 @@ import (
 type StatusPageFacts interface {
 	// MonitorIDs lists the account's monitors.
 	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
-	// CountStatusPages counts the account's pages.
-	CountStatusPages(ctx context.Context, accountID int64) (int, error)
+	// QuotaSeeds counts the pages of accounts older than their quota stream.
+	QuotaSeeds
 }
 
 // StatusPageHandler handles status page commands. A page lives on
@@ -23,15 +23,16 @@ type StatusPageFacts interface {
 // with the version read, so of two pages racing for one name across any
 // accounts exactly one gets it.
 type StatusPageHandler struct {
-	store domain.EventStore
-	ids   IDs
-	now   Clock
-	facts StatusPageFacts
+	store  domain.EventStore
+	ids    IDs
+	now    Clock
+	facts  StatusPageFacts
+	quotas quotas
 }
 
 // NewStatusPageHandler returns a handler.
 func NewStatusPageHandler(store domain.EventStore, ids IDs, now Clock, facts StatusPageFacts) *StatusPageHandler {
-	return &StatusPageHandler{store: store, ids: ids, now: now, facts: facts}
+	return &StatusPageHandler{store: store, ids: ids, now: now, facts: facts, quotas: quotas{store: store, now: now, seeds: facts}}
 }
 
 // abandonedClaimAge is how old a claim whose page never appeared must be
@@ -52,33 +53,31 @@ func (h *StatusPageHandler) Create(ctx context.Context, actor Actor, plan domain
 	if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
 		return 0, domain.Position{}, err
 	}
+	// The plan's count is decided on the account's page quota stream, where
+	// concurrent creates meet; the subdomain on its claim stream.
 	limits, _ := domain.LimitsOf(plan)
-	count, err := h.facts.CountStatusPages(ctx, actor.AccountID)
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	if !domain.WithinLimit(limits.MaxStatusPages, count) {
-		plural := "s"
-		if limits.MaxStatusPages == 1 {
-			plural = ""
-		}
-		return 0, domain.Position{}, domain.Errorf(domain.ErrLimit, "plan %s allows %d status page%s (max_status_pages); delete one or upgrade",
-			limits.Plan, limits.MaxStatusPages, plural)
-	}
-	id, err := h.ids.Next(ctx, "status_page")
+	id, err := h.quotas.reserve(ctx, actor, domain.QuotaStatusPages, limits, domain.Slot{},
+		func() (int64, error) { return h.ids.Next(ctx, "status_page") }, h.gone)
 	if err != nil {
 		return 0, domain.Position{}, err
 	}
 	if err := h.claim(ctx, actor, cfg.Subdomain, id); err != nil {
+		h.quotas.release(ctx, actor, actor.AccountID, domain.QuotaStatusPages, id)
 		return 0, domain.Position{}, err
 	}
 	res, err := save(ctx, h.store, domain.StatusPageStream(id), domain.NoStream, actor.metadata(h.now(), 0),
 		[]domain.Event{&domain.StatusPageCreated{PageID: id, AccountID: actor.AccountID, Config: cfg}})
 	if err != nil {
 		h.release(ctx, actor, cfg.Subdomain, id)
+		h.quotas.release(ctx, actor, actor.AccountID, domain.QuotaStatusPages, id)
 		return 0, domain.Position{}, err
 	}
 	return id, res.Position, nil
+}
+
+// gone reports whether a page holding a quota slot is gone.
+func (h *StatusPageHandler) gone(ctx context.Context, s domain.Slot) (bool, error) {
+	return goneFrom(ctx, h.store, h.now, domain.StatusPageStream(s.ID), &domain.StatusPage{}, s)
 }
 
 // Update applies a partial change: patch holds only the fields to change.
@@ -158,6 +157,7 @@ func (h *StatusPageHandler) Delete(ctx context.Context, actor Actor, id int64) (
 		return pos, err
 	}
 	h.release(ctx, actor, sub, id)
+	h.quotas.release(ctx, actor, actor.AccountID, domain.QuotaStatusPages, id)
 	return pos, nil
 }
 

@@ -16,8 +16,10 @@ import (
 // noPages is the read side of a fresh system: no monitors, no pages.
 type noPages struct{}
 
-func (noPages) MonitorIDs(context.Context, int64) ([]int64, error)   { return nil, nil }
-func (noPages) CountStatusPages(context.Context, int64) (int, error) { return 0, nil }
+func (noPages) MonitorIDs(context.Context, int64) ([]int64, error) { return nil, nil }
+func (noPages) ExistingSlots(context.Context, int64, domain.QuotaKind, domain.Position) ([]domain.Slot, error) {
+	return nil, nil
+}
 
 func claimHolder(t *testing.T, store domain.EventStore, sub string) int64 {
 	t.Helper()

@@ -148,30 +148,27 @@ func TestUpdateAndPlan(t *testing.T) {
 }
 
 func TestCreateAPIKey(t *testing.T) {
-	free, _ := domain.LimitsOf(domain.PlanFree)
 	future := now.Add(time.Hour)
 	past := now.Add(-time.Hour)
 	cases := []struct {
 		name   string
 		role   domain.Role
 		req    domain.NewAPIKeyRequest
-		active int
 		code   string
 		scopes []domain.Scope
 	}{
-		{"viewer reads", domain.RoleViewer, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:monitors", "read:monitors", "read:metrics"}}, 0, "", []domain.Scope{"read:monitors", "read:metrics"}},
-		{"viewer cannot write", domain.RoleViewer, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"write:monitors"}}, 0, domain.ErrInvalid, nil},
-		{"editor cannot change the account", domain.RoleEditor, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"write:account"}}, 0, domain.ErrInvalid, nil},
-		{"admin can", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"write:account"}, ExpiresAt: &future}, 0, "", []domain.Scope{"write:account"}},
-		{"unknown scope", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"admin:*"}}, 0, domain.ErrInvalid, nil},
-		{"no scopes", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k"}, 0, domain.ErrInvalid, nil},
-		{"no name", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: " ", Scopes: []string{"read:account"}}, 0, domain.ErrInvalid, nil},
-		{"past expiry", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:account"}, ExpiresAt: &past}, 0, domain.ErrInvalid, nil},
-		{"plan limit", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:account"}}, free.MaxAPIKeys, domain.ErrLimit, nil},
+		{"viewer reads", domain.RoleViewer, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:monitors", "read:monitors", "read:metrics"}}, "", []domain.Scope{"read:monitors", "read:metrics"}},
+		{"viewer cannot write", domain.RoleViewer, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"write:monitors"}}, domain.ErrInvalid, nil},
+		{"editor cannot change the account", domain.RoleEditor, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"write:account"}}, domain.ErrInvalid, nil},
+		{"admin can", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"write:account"}, ExpiresAt: &future}, "", []domain.Scope{"write:account"}},
+		{"unknown scope", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"admin:*"}}, domain.ErrInvalid, nil},
+		{"no scopes", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k"}, domain.ErrInvalid, nil},
+		{"no name", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: " ", Scopes: []string{"read:account"}}, domain.ErrInvalid, nil},
+		{"past expiry", domain.RoleAdmin, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{"read:account"}, ExpiresAt: &past}, domain.ErrInvalid, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			evs, err := domain.CreateAPIKey(7, 1, 10, c.role, c.req, "hash", "sk_live_abcd", c.active, free, now)
+			evs, err := domain.CreateAPIKey(7, 1, 10, c.role, c.req, "hash", "sk_live_abcd", now)
 			if got := domain.ErrorCode(err); got != c.code {
 				t.Fatalf("code %q (%v), want %q", got, err, c.code)
 			}

@@ -222,6 +222,12 @@ func newEvent(typ string) Event {
 		return &SubdomainClaimed{}
 	case "SubdomainReleased":
 		return &SubdomainReleased{}
+	case "QuotaSeeded":
+		return &QuotaSeeded{}
+	case "QuotaSlotReserved":
+		return &QuotaSlotReserved{}
+	case "QuotaSlotReleased":
+		return &QuotaSlotReleased{}
 	}
 	return nil
 }

@@ -107,8 +107,9 @@ type NewAPIKeyRequest struct {
 }
 
 // CreateAPIKey decides an APIKeyCreated. A key can never hold a scope its
-// creator's role could not use, and the plan caps how many keys exist.
-func CreateAPIKey(keyID, accountID, userID int64, role Role, req NewAPIKeyRequest, hash, prefix string, activeKeys int, limits PlanLimits, now time.Time) ([]Event, error) {
+// creator's role could not use. The plan's cap on keys is decided by the
+// account's quota stream (Quota.Reserve), where concurrent creates meet.
+func CreateAPIKey(keyID, accountID, userID int64, role Role, req NewAPIKeyRequest, hash, prefix string, now time.Time) ([]Event, error) {
 	var v Validation
 	name := strings.TrimSpace(req.Name)
 	if err := validateName("name", name, 100); err != nil {
@@ -138,9 +139,6 @@ func CreateAPIKey(keyID, accountID, userID int64, role Role, req NewAPIKeyReques
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
-	}
-	if !WithinLimit(limits.MaxAPIKeys, activeKeys) {
-		return nil, Errorf(ErrLimit, "plan %s allows %d API keys; revoke one or upgrade", limits.Plan, limits.MaxAPIKeys)
 	}
 	var exp *time.Time
 	if req.ExpiresAt != nil {

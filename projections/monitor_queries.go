@@ -252,13 +252,6 @@ func (q *Queries) MonitorDependencies(ctx context.Context, accountID int64) (map
 	return out, nil
 }
 
-// CountMonitors implements commands.MonitorFacts.
-func (q *Queries) CountMonitors(ctx context.Context, accountID int64) (int, error) {
-	var n int
-	err := q.db.GetContext(ctx, &n, `SELECT count(*) FROM monitors WHERE account_id = $1`, accountID)
-	return n, err
-}
-
 // MonitorAccounts implements commands.MonitorDirectory.
 func (q *Queries) MonitorAccounts(ctx context.Context, ids []int64) (map[int64]int64, error) {
 	var rows []struct {
@@ -280,14 +273,6 @@ func (q *Queries) Tags(ctx context.Context, accountID int64) ([]TagRow, error) {
 	out := []TagRow{}
 	err := q.db.SelectContext(ctx, &out, `SELECT * FROM tags WHERE account_id = $1 ORDER BY lower(name), id`, accountID)
 	return out, err
-}
-
-// TagNameTaken reports whether the account has a tag named name.
-func (q *Queries) TagNameTaken(ctx context.Context, accountID int64, name string) (bool, error) {
-	var taken bool
-	err := q.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM tags WHERE account_id = $1 AND lower(name) = lower($2))`,
-		accountID, strings.TrimSpace(name))
-	return taken, err
 }
 
 // RegionRow is a probe region.

@@ -170,14 +170,6 @@ func (q *Queries) WaitFor(ctx context.Context, names []string, pos domain.Positi
 	}
 }
 
-// CountActiveAPIKeys counts an account's keys that are neither revoked nor expired.
-func (q *Queries) CountActiveAPIKeys(ctx context.Context, accountID int64, now time.Time) (int, error) {
-	var n int
-	err := q.db.GetContext(ctx, &n, `SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL
-		AND (expires_at IS NULL OR expires_at > $2)`, accountID, now)
-	return n, err
-}
-
 // WaitUntilBuilt blocks until every named read model has tables to read
 // (a checkpoint row exists, at any version: during a rebuild for a new
 // version the old tables keep serving). A fresh install builds them in a

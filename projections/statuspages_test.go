@@ -16,15 +16,15 @@ import (
 	"github.com/medialuna/medialuna/test/testdb"
 )
 
-// pageFacts: every account owns monitors 1 to 5; page counts come from
+// pageFacts: every account owns monitors 1 to 5; existing pages come from
 // the read model.
 type pageFacts struct{ q *projections.Queries }
 
 func (pageFacts) MonitorIDs(context.Context, int64) ([]int64, error) {
 	return []int64{1, 2, 3, 4, 5}, nil
 }
-func (f pageFacts) CountStatusPages(ctx context.Context, accountID int64) (int, error) {
-	return f.q.CountStatusPages(ctx, accountID)
+func (f pageFacts) ExistingSlots(ctx context.Context, accountID int64, kind domain.QuotaKind, upTo domain.Position) ([]domain.Slot, error) {
+	return f.q.ExistingSlots(ctx, accountID, kind, upTo)
 }
 
 // TestStatusPagesModel: created, renamed, edited and deleted pages, and a

@@ -242,11 +242,7 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal)
 	if body.Name == nil {
 		return domain.Invalid("name", "missing", "field required")
 	}
-	taken, err := s.deps.Queries.TagNameTaken(r.Context(), p.AccountID, *body.Name)
-	if err != nil {
-		return err
-	}
-	id, pos, err := s.deps.Tags.Create(r.Context(), p.actor(r), *body.Name, body.Color, taken)
+	id, pos, err := s.deps.Tags.Create(r.Context(), p.actor(r), *body.Name, body.Color)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log: log.With("component", "http"), Store: a.store, Queries: queries,
 		ReadModels: settleModels(), Projectors: projectorNames(all),
 		Monitors:      commands.NewMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
-		Tags:          commands.NewTagHandler(a.store, ids, utcNow),
+		Tags:          commands.NewTagHandler(a.store, ids, utcNow, queries),
 		Regions:       regions,
 		RecordChecks:  recordChecks,
 		Incidents:     incidents,
