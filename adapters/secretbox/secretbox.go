@@ -158,13 +158,13 @@ func (b *Box) key(ctx context.Context, stream string, create bool) (cipher.AEAD,
 		if !create {
 			return nil, false, nil
 		}
-		dataKey := make([]byte, 32)
-		if _, err := rand.Read(dataKey); err != nil {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
 			return nil, false, err
 		}
-		w, err := b.master.Wrap(stream, dataKey)
-		if err != nil {
-			return nil, false, err
+		w, werr := b.master.Wrap(stream, fresh)
+		if werr != nil {
+			return nil, false, werr
 		}
 		k, err = b.keys.Create(ctx, w)
 	}
