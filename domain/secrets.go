@@ -160,3 +160,14 @@ type StreamKey struct {
 	Wrapped     []byte
 	MasterKeyID string
 }
+
+// RedactedURL is s with the password of its user:password@ replaced by
+// "xxxxx" (as net/url's Redacted writes it): what notifications, check
+// details and messages may show of a monitor's URL.
+func RedactedURL(s string) string {
+	pre, _, post, ok := urlPassword(s)
+	if !ok {
+		return s
+	}
+	return pre + "xxxxx" + post
+}

@@ -66,3 +66,15 @@ func TestMapSecrets(t *testing.T) {
 		t.Errorf("prefix %q", EnvelopePrefix)
 	}
 }
+
+func TestRedactedURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://u:secret@h/p": "https://u:xxxxx@h/p",
+		"https://u@h/p":        "https://u@h/p",
+		"https://h/p?k=v":      "https://h/p?k=v",
+	} {
+		if got := RedactedURL(in); got != want {
+			t.Errorf("RedactedURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

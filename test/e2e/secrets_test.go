@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ type headerTarget struct {
 	*httptest.Server
 	mu   sync.Mutex
 	seen []string
+	down bool // /b answers 503
 }
 
 func newHeaderTarget(t *testing.T) *headerTarget {
@@ -38,7 +40,12 @@ func newHeaderTarget(t *testing.T) *headerTarget {
 		line := strings.Join([]string{r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("X-API-Key"), user + ":" + pass}, "|")
 		ht.mu.Lock()
 		ht.seen = append(ht.seen, line)
+		down := ht.down && r.URL.Path == "/b"
 		ht.mu.Unlock()
+		if down {
+			w.WriteHeader(503)
+			return
+		}
 		w.Write([]byte("ok"))
 	}))
 	t.Cleanup(ht.Close)
@@ -223,6 +230,28 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 		waitFor(t, func() bool { return ht.saw(bearer+"|"+cookie+"|"+apiKey) && ht.saw("|"+monitorUser+":"+urlPass) })
 	}
 	works("created")
+	// An incident on the monitor with a URL password is notified: the
+	// notification (in the log, and sent to the webhook) shows the URL
+	// with its password redacted.
+	s.expect(201, "POST", "/api/notification-rules", jwt, map[string]any{"name": "basic down", "channel_ids": []int64{hook.ID},
+		"monitor_ids": []int64{withPassword.ID}, "conditions": []map[string]any{{"type": "STATUS", "operator": "eq", "value": "down"}}})
+	ht.mu.Lock()
+	ht.down = true
+	ht.mu.Unlock()
+	waitFor(t, func() bool { return slices.Contains(rc.seen(), "incident.triggered") })
+	ht.mu.Lock()
+	ht.down = false
+	ht.mu.Unlock()
+	rc.mu.Lock()
+	for _, p := range rc.payloads {
+		if p["event"] == "incident.triggered" {
+			b, _ := json.Marshal(p)
+			if strings.Contains(string(b), urlPass) || !strings.Contains(string(b), monitorUser+":xxxxx@") {
+				t.Errorf("the notification shows the monitor's URL as: %s", b)
+			}
+		}
+	}
+	rc.mu.Unlock()
 	sent := len(rc.seen())
 
 	audit := func() (string, string) {
