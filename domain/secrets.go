@@ -131,8 +131,13 @@ func urlPassword(s string) (pre, pass, post string, ok bool) {
 
 // MapSecrets implements SecretBearer. A monitor's headers map is replaced,
 // never changed in place, so that the caller's copy stays as it was.
+// The push token of a PUSH monitor is sealed too: it lets anyone report
+// heartbeats.
 func (e *MonitorCreated) MapSecrets(f func(string) (string, error)) error {
 	e.Config.RequestHeaders = cloneHeaders(e.Config.RequestHeaders)
+	if err := mapString(&e.PushToken, f); err != nil {
+		return err
+	}
 	return e.Config.mapSecrets(f)
 }
 

@@ -41,14 +41,14 @@ func TestMapSecrets(t *testing.T) {
 	}
 
 	headers := map[string]string{"Authorization": "Bearer x", "X-Trace": "1", "Empty": ""}
-	m := &MonitorCreated{Config: MonitorConfig{URL: "https://u:pw@h/p", RequestHeaders: headers, RequestBody: "body"}}
+	m := &MonitorCreated{PushToken: "tok", Config: MonitorConfig{URL: "https://u:pw@h/p", RequestHeaders: headers, RequestBody: "body"}}
 	if err := m.MapSecrets(up); err != nil {
 		t.Fatal(err)
 	}
 	if want := map[string]string{"Authorization": "SEALED(Bearer x)", "X-Trace": "SEALED(1)", "Empty": ""}; !reflect.DeepEqual(m.Config.RequestHeaders, want) {
 		t.Errorf("headers mapped to %v", m.Config.RequestHeaders)
 	}
-	if m.Config.URL != "https://u:SEALED(pw)@h/p" || m.Config.RequestBody != "body" {
+	if m.Config.URL != "https://u:SEALED(pw)@h/p" || m.Config.RequestBody != "body" || m.PushToken != "SEALED(tok)" {
 		t.Errorf("monitor mapped to %q %q", m.Config.URL, m.Config.RequestBody)
 	}
 	if headers["Authorization"] != "Bearer x" {

@@ -204,12 +204,17 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 		"request_headers": map[string]string{"Authorization": bearer, "Cookie": cookie, "X-API-Key": apiKey}}).json(t, &withHeaders)
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "basic", "type": "HTTP", "check_interval": 1,
 		"url": strings.Replace(ht.URL, "http://", "http://"+monitorUser+":"+urlPass+"@", 1) + "/b"}).json(t, &withPassword)
+	var push monitor
+	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "push", "type": "PUSH", "check_interval": 60}).json(t, &push)
+	if len(push.PushToken) < 32 {
+		t.Fatalf("push token %q", push.PushToken)
+	}
 	// The owner reads back what they configured, as before.
 	if got := getMonitor(t, s, jwt, withHeaders.ID).RequestHeaders["X-API-Key"]; got != apiKey {
 		t.Errorf("request_headers read back as %q", got)
 	}
 	secrets := []string{hook.WebhookSecret, hookToken, slackPath, pdKey, tgToken, strings.TrimPrefix(bearer, "Bearer "), cookie, apiKey, urlPass,
-		twilioTok, smtpPass, masterKey1}
+		twilioTok, smtpPass, masterKey1, push.PushToken}
 
 	works := func(when string) {
 		t.Helper()
@@ -226,6 +231,7 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 				t.Errorf("%s: %s got %v", when, name, p)
 			}
 		}
+		s.expect(200, "POST", "/api/push/"+push.PushToken, "", nil)
 		ht.reset()
 		waitFor(t, func() bool { return ht.saw(bearer+"|"+cookie+"|"+apiKey) && ht.saw("|"+monitorUser+":"+urlPass) })
 	}
