@@ -13,7 +13,7 @@ import (
 
 const key1 = "test-master-key-0123456789abcdef0123456789"
 
-func newBox(t *testing.T, db *testdb.DB, secret string) *secretbox.Box {
+func newBox(t testing.TB, db *testdb.DB, secret string) *secretbox.Box {
 	t.Helper()
 	m, err := secretbox.NewMaster(secret)
 	if err != nil {
