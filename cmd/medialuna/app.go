@@ -92,6 +92,8 @@ func openApp(ctx context.Context, c commonConfig, log *slog.Logger, migrate bool
 	return a, nil
 }
 
+var _ secretbox.Keys = (*postgres.StreamKeys)(nil)
+
 // readModels are the projectors behind the API, in the order they start.
 func readModels() []projections.Projector {
 	return []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}, projections.Metrics{}, projections.Incidents{}, projections.Maintenance{}, projections.Notifications{}, projections.Billing{}, projections.StatusPages{}}
