@@ -625,8 +625,11 @@ type notifierMonitorRow struct {
 	DependsOn     string `db:"depends_on"`
 }
 
+// monitor is the row as notifications show it: the URL's password is
+// redacted, for notifications are recorded in the log and sent to
+// third-party services.
 func (r notifierMonitorRow) monitor() (notifierMonitor, error) {
-	m := notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: r.ID, Name: r.Name, URL: r.URL, Type: domain.MonitorType(r.Type)},
+	m := notifierMonitor{NotificationMonitor: domain.NotificationMonitor{ID: r.ID, Name: r.Name, URL: domain.RedactedURL(r.URL), Type: domain.MonitorType(r.Type)},
 		CheckInterval: r.CheckInterval}
 	err := json.Unmarshal([]byte(r.DependsOn), &m.DependsOn)
 	return m, err

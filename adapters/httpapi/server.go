@@ -345,7 +345,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeJSON(rec, http.StatusInternalServerError, map[string]string{"detail": "Internal error."})
 				}
 			}
-			s.deps.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			s.deps.Log.Info("request", "method", r.Method, "path", logPath(r), "status", rec.status,
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", id)
 		}()
 		next.ServeHTTP(rec, r)

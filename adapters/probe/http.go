@@ -128,7 +128,9 @@ func (c *Checker) checkHTTP(a *attempt) domain.CheckOutcome {
 	defer func() { _ = resp.Body.Close() }()
 	noteCert(resp.TLS)
 	out := domain.CheckOutcome{StatusCode: resp.StatusCode, CertExpiresAt: cert}
-	if final := resp.Request.URL.String(); final != u.String() {
+	// Redacted: the detail is recorded in the log, and a URL's password
+	// must never be.
+	if final := resp.Request.URL.Redacted(); final != u.Redacted() {
 		out.Detail = final
 	}
 	if _, err := io.CopyN(io.Discard, resp.Body, maxBodyBytes); err != nil && !errors.Is(err, io.EOF) {

@@ -10,16 +10,26 @@ import (
 
 	"github.com/medialuna/medialuna/adapters/eventstoredb"
 	"github.com/medialuna/medialuna/adapters/postgres"
+	"github.com/medialuna/medialuna/adapters/secretbox"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
 
 // app is the data layer every command shares.
 type app struct {
-	db    *sqlx.DB
+	db *sqlx.DB
+	// store is the log as the application reads and writes it: the
+	// credentials events carry are sealed on the way in and opened on the
+	// way out. raw is the log as stored (envelopes), for audit exports.
 	store domain.EventStore
-	log   *slog.Logger
-	close func()
+	raw   domain.EventStore
+	box   *secretbox.Box
+	keys  *postgres.StreamKeys
+	// masterFromDB: the master key was generated and kept in the database
+	// (no --secret-key).
+	masterFromDB bool
+	log          *slog.Logger
+	close        func()
 }
 
 // openApp connects to PostgreSQL, applies migrations when migrate is set
@@ -61,8 +71,28 @@ func openApp(ctx context.Context, c commonConfig, log *slog.Logger, migrate bool
 		db.Close()
 		return nil, fmt.Errorf("unknown --event-store %q: use postgres or eventstoredb", c.EventStore)
 	}
+	secret := c.SecretKey
+	if secret == "" {
+		var err error
+		if secret, err = postgres.Secret(ctx, db, "secret_key"); err != nil {
+			a.close()
+			return nil, fmt.Errorf("load the secret key: %w", err)
+		}
+		a.masterFromDB = true
+	}
+	master, err := secretbox.NewMaster(secret)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("--secret-key: %w", err)
+	}
+	a.keys = postgres.NewStreamKeys(db)
+	a.box = secretbox.New(master, a.keys)
+	a.raw = a.store
+	a.store = secretbox.NewStore(a.raw, a.box)
 	return a, nil
 }
+
+var _ secretbox.Keys = (*postgres.StreamKeys)(nil)
 
 // readModels are the projectors behind the API, in the order they start.
 func readModels() []projections.Projector {

@@ -1,5 +1,6 @@
 // Command medialuna is the Media Luna server and its operator tools: serve,
-// migrate, projections rebuild|status, events export, accounts set-plan.
+// migrate, projections rebuild|status, events export, accounts set-plan,
+// secrets seal-log|rotate-key.
 // main only wires: configuration comes from flags with environment
 // fallbacks, and every part gets its dependencies passed in.
 package main
@@ -31,6 +32,9 @@ Usage:
   medialuna events export         write the event log as NDJSON or CSV to stdout
   medialuna accounts set-plan ACCOUNT_ID PLAN
                                   move an account to FREE, STARTER, PRO or ENTERPRISE
+  medialuna secrets seal-log      seal credentials that older versions wrote into the log in plaintext (once)
+  medialuna secrets rotate-key --new-key KEY
+                                  rewrap every data key with a new master key (--secret-key)
 
 Run 'medialuna COMMAND --help' for a command's flags. Every flag has an
 environment variable fallback, named in its help.
@@ -76,6 +80,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runExport(ctx, rest[1:], stdout, stderr)
 		}
 		return fmt.Errorf("usage: medialuna events export [--format ndjson|csv] [--account ID] [--stream S] [--type T] [--since T] [--until T]")
+	case "secrets":
+		if len(rest) > 0 && rest[0] == "seal-log" {
+			return runSealLog(ctx, rest[1:], stderr)
+		}
+		if len(rest) > 0 && rest[0] == "rotate-key" {
+			return runRotateKey(ctx, rest[1:], stderr)
+		}
+		return fmt.Errorf("usage: medialuna secrets seal-log | secrets rotate-key --new-key KEY")
 	case "probe":
 		return runProbe(ctx, rest, stderr)
 	case "accounts":
@@ -112,6 +124,9 @@ type commonConfig struct {
 	EventStoreURL string
 	LogLevel      string
 	LogFormat     string
+	// SecretKey is the master key that wraps the data keys sealing
+	// credentials in the log; empty: generated and kept in the database.
+	SecretKey string
 }
 
 func (c *commonConfig) register(fs *flag.FlagSet) {
@@ -119,6 +134,7 @@ func (c *commonConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.EventStore, "event-store", env("MEDIALUNA_EVENT_STORE", "postgres"), "event log backend: postgres or eventstoredb (env MEDIALUNA_EVENT_STORE)")
 	fs.StringVar(&c.EventStoreURL, "eventstore-url", env("EVENTSTORE_URL", ""), "EventStoreDB/KurrentDB connection string, e.g. esdb://127.0.0.1:2113?tls=false (env EVENTSTORE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("MEDIALUNA_LOG_LEVEL", "info"), "debug, info, warn or error (env MEDIALUNA_LOG_LEVEL)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("MEDIALUNA_SECRET_KEY", ""), "master key sealing the credentials the event log holds, at least 32 characters (env MEDIALUNA_SECRET_KEY; generated and stored in the database when empty, which protects exports and copies of the log but not a theft of the whole database)")
 	fs.StringVar(&c.LogFormat, "log-format", env("MEDIALUNA_LOG_FORMAT", "text"), "text or json (env MEDIALUNA_LOG_FORMAT)")
 }
 

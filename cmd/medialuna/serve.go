@@ -105,6 +105,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer a.close()
+	if err := a.box.Check(ctx); err != nil {
+		return err
+	}
+	if _, sealed, err := postgres.Setting(ctx, a.db, "secrets_log_sealed"); err != nil {
+		return err
+	} else if !sealed {
+		log.Warn("the event log may hold credentials in plaintext, written before they were sealed: run 'medialuna secrets seal-log' once (docs/operations.md, Secrets)")
+	}
 
 	secret := c.JWTSecret
 	if secret == "" {
@@ -169,7 +177,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	site := statushtml.New(statushtml.Config{Reader: queries, Log: log.With("component", "statuspages"), Now: utcNow,
 		BaseURL: baseURL, StatusDomain: c.StatusDomain, TTL: c.StatusCacheTTL})
 	api := httpapi.New(httpapi.Deps{
-		Log: log.With("component", "http"), Store: a.store, Queries: queries,
+		// The log as stored: audit exports and replays show sealed
+		// envelopes, never the credentials in them.
+		Log: log.With("component", "http"), Store: a.raw, Queries: queries,
 		ReadModels: settleModels(), Projectors: projectorNames(all),
 		Monitors:      commands.NewMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
 		Tags:          commands.NewTagHandler(a.store, ids, utcNow, queries),

@@ -145,14 +145,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if format == "csv" {
 		w := csv.NewWriter(stdout)
 		w.Write(projections.AuditCSVHeader())
-		err = projections.ExportAudit(ctx, a.store, f, func(e domain.RecordedEvent) error {
+		err = projections.ExportAudit(ctx, a.raw, f, func(e domain.RecordedEvent) error {
 			progress()
 			return w.Write(projections.AuditCSVRecord(e))
 		})
 		w.Flush()
 	} else {
 		enc := json.NewEncoder(stdout)
-		err = projections.ExportAudit(ctx, a.store, f, func(e domain.RecordedEvent) error {
+		err = projections.ExportAudit(ctx, a.raw, f, func(e domain.RecordedEvent) error {
 			progress()
 			return enc.Encode(projections.NewAuditRecord(e))
 		})

@@ -25,7 +25,8 @@ func medialuna(t testing.TB, db *testdb.DB, args ...string) (string, string, err
 
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projections", "rebuild", "--help"},
-		{"projections", "status", "--help"}, {"events", "export", "--help"}, {"accounts", "set-plan", "--help"}} {
+		{"projections", "status", "--help"}, {"events", "export", "--help"}, {"accounts", "set-plan", "--help"},
+		{"secrets", "seal-log", "--help"}, {"secrets", "rotate-key", "--help"}} {
 		cmd := exec.Command(binary, args...)
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "Usage") {
