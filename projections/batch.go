@@ -41,6 +41,10 @@ const (
 
 func newBatcher(tx *sqlx.Tx) *batcher { return &batcher{tx: tx} }
 
+// errUnstorableText is text no PostgreSQL value can hold (a NUL byte): the
+// event's fault, so retrying cannot help.
+var errUnstorableText = errors.New("text with a NUL byte")
+
 // errBatchedResult is what RowsAffected says of a queued statement.
 var errBatchedResult = errors.New("statement is batched: rows affected are not known")
 
@@ -158,7 +162,7 @@ func literal(v any) (string, error) {
 		return "FALSE", nil
 	case string:
 		if strings.IndexByte(x, 0) >= 0 {
-			return "", errors.New("text with a NUL byte")
+			return "", errUnstorableText
 		}
 		return pq.QuoteLiteral(x), nil
 	case time.Time:

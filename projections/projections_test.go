@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,5 +231,80 @@ func TestRedeliveredBatchIsAppliedOnce(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, dump(t, f.db.DB, "accounts", "users", "invites")); diff != "" {
 		t.Errorf("redelivery changed the model (-before +after):\n%s", diff)
+	}
+}
+
+// strictConsumer is a consumer with its own table whose column refuses
+// names longer than eight characters: the database's data exception on an
+// event is the event's fault, so the consumer must park it and go on, not
+// wait for it forever as it waits out a mail server.
+type strictConsumer struct{}
+
+func (strictConsumer) Name() string     { return "strict_consumer" }
+func (strictConsumer) Version() int     { return 1 }
+func (strictConsumer) Tables() []string { return []string{"strict_names"} }
+func (strictConsumer) IsConsumer()      {}
+func (strictConsumer) Handles(t string) bool {
+	return t == "AccountOpened" || t == "AccountUpdated"
+}
+func (strictConsumer) Setup(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `CREATE TABLE strict_names (name varchar(8) NOT NULL)`)
+	return err
+}
+func (strictConsumer) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
+	var name string
+	switch e := ev.(type) {
+	case *domain.AccountOpened:
+		name = e.Name
+	case *domain.AccountUpdated:
+		name = e.Name
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO strict_names (name) VALUES ($1)`, name)
+	return err
+}
+
+func TestConsumerParksAnEventTheDatabaseRefuses(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, strictConsumer{})
+	last := populate(t, f, 2) // opens "Team 0", "Team 1"; renames to "Renamed 0", "Renamed 1" (too long)
+	f.wait(t, []string{"strict_consumer"}, last)
+	var names []string
+	if err := f.db.Select(&names, `SELECT name FROM strict_names ORDER BY name`); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Team 0", "Team 1"}, names); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+	st, err := f.queries.ProjectorStatuses(context.Background(), []string{"strict_consumer"})
+	if err != nil || len(st) != 1 || st[0].Parked != 2 || len(st[0].RecentlyParked) != 2 {
+		t.Fatalf("status = %+v, %v; want 2 parked, listed", st, err)
+	}
+	if p := st[0].RecentlyParked[0]; p.EventType != "AccountUpdated" || !strings.Contains(p.Error, "22001") {
+		t.Errorf("parked %+v; want the AccountUpdated with the database's error", p)
+	}
+}
+
+// strictModel is strictConsumer as a plain read model: its refused writes
+// are flushed after Apply returns, so the error names no event; applied
+// alone, the event is still to blame and parked.
+type strictModel struct{ strict strictConsumer }
+
+func (strictModel) Name() string                                   { return "strict_model" }
+func (strictModel) Version() int                                   { return 1 }
+func (m strictModel) Tables() []string                             { return m.strict.Tables() }
+func (m strictModel) Handles(t string) bool                        { return m.strict.Handles(t) }
+func (m strictModel) Setup(ctx context.Context, tx *sqlx.Tx) error { return m.strict.Setup(ctx, tx) }
+func (m strictModel) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
+	return m.strict.Apply(ctx, tx, rec, ev)
+}
+
+func TestReadModelParksAnEventTheDatabaseRefuses(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, strictModel{})
+	last := populate(t, f, 2)
+	f.wait(t, []string{"strict_model"}, last)
+	st, err := f.queries.ProjectorStatuses(context.Background(), []string{"strict_model"})
+	if err != nil || len(st) != 1 || st[0].Parked != 2 {
+		t.Fatalf("status = %+v, %v; want 2 parked", st, err)
 	}
 }

@@ -127,6 +127,20 @@ type ProjectorStatus struct {
 	EventsApplied int64      `db:"events_applied" json:"events_applied"`
 	Parked        int64      `db:"parked" json:"parked_events"`
 	UpdatedAt     *time.Time `db:"updated_at" json:"updated_at"`
+	// RecentlyParked are its latest parked events with their errors, newest
+	// first (at most five), for a person to look at.
+	RecentlyParked []ParkedEvent `db:"-" json:"recently_parked"`
+}
+
+// ParkedEvent is an event a projector or consumer could not apply and went
+// past.
+type ParkedEvent struct {
+	Projector string    `db:"projector" json:"-"`
+	EventID   string    `db:"event_id" json:"event_id"`
+	StreamID  string    `db:"stream_id" json:"stream_id"`
+	EventType string    `db:"event_type" json:"event_type"`
+	Error     string    `db:"error" json:"error"`
+	ParkedAt  time.Time `db:"parked_at" json:"parked_at"`
 }
 
 // ProjectorStatuses reports each named projector's checkpoint against the
@@ -143,7 +157,25 @@ func (q *Queries) ProjectorStatuses(ctx context.Context, names []string) ([]Proj
 			(SELECT count(*) FROM parked_events p WHERE p.projector = n.name) AS parked
 		FROM unnest($1::text[]) AS n(name) CROSS JOIN head
 		LEFT JOIN projection_checkpoints c ON c.name = n.name ORDER BY n.name`, pq.Array(names))
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	var parked []ParkedEvent
+	if err := q.db.SelectContext(ctx, &parked, `SELECT projector, event_id::text AS event_id, stream_id, event_type, error, parked_at
+		FROM (SELECT p.*, row_number() OVER (PARTITION BY projector ORDER BY parked_at DESC, event_id) AS n
+			FROM parked_events p WHERE projector = ANY($1)) ranked
+		WHERE n <= 5 ORDER BY projector, parked_at DESC, event_id`, pq.Array(names)); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].RecentlyParked = []ParkedEvent{}
+		for _, p := range parked {
+			if p.Projector == out[i].Name {
+				out[i].RecentlyParked = append(out[i].RecentlyParked, p)
+			}
+		}
+	}
+	return out, nil
 }
 
 // WaitFor blocks until every named projector has applied the event at pos,

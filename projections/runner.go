@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -124,10 +125,18 @@ func (r *Runner) Run(ctx context.Context) error {
 	return router.Run(ctx)
 }
 
-// isPermanent reports whether err says retrying cannot help.
+// isPermanent reports whether retrying cannot help: the error says so (a
+// mail server's 5xx), or the database refused the event's own data (SQLSTATE
+// class 22, data exception: a value too long, out of range, unstorable
+// text). Such an event is parked even by a consumer, which otherwise waits
+// out every failure, so it cannot stop the consumer for every account.
 func isPermanent(err error) bool {
 	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
+	if errors.As(err, &p) && p.Permanent() {
+		return true
+	}
+	var pqErr *pq.Error
+	return errors.Is(err, errUnstorableText) || (errors.As(err, &pqErr) && pqErr.Code.Class() == "22")
 }
 
 func (r *Runner) isolatePoison(msg *message.Message, p Projector, batchErr error) error {
@@ -141,8 +150,12 @@ func (r *Runner) isolatePoison(msg *message.Message, p Projector, batchErr error
 		if err == nil {
 			continue
 		}
+		// Applied alone, the event is to blame when its apply said so, or
+		// when the database refused its data (its writes may be flushed
+		// after apply returns, so that error names no event).
 		var evErr *eventError
-		if !errors.As(err, &evErr) || (isConsumer(p) && !isPermanent(err)) {
+		eventsFault := errors.As(err, &evErr) || isPermanent(err)
+		if !eventsFault || (isConsumer(p) && !isPermanent(err)) {
 			return batchErr // not the event's fault (database or mail server down?): nack and try later
 		}
 		r.log.Error("parking event the projector cannot apply", "projector", p.Name(), "event", rec.ID, "type", rec.Type, "stream", rec.StreamID, "err", err)

@@ -94,7 +94,15 @@ func runProjectionStatus(ctx context.Context, args []string, stdout, stderr io.W
 	for _, s := range st {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%d\n", s.Name, s.Version, s.Position, s.HeadPosition, s.LagEvents, s.LagSeconds, s.Parked)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range st {
+		for _, p := range s.RecentlyParked {
+			fmt.Fprintf(stdout, "parked by %s at %s: %s %s in %s: %s\n", s.Name, p.ParkedAt.UTC().Format(time.RFC3339), p.EventType, p.EventID, p.StreamID, p.Error)
+		}
+	}
+	return nil
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
