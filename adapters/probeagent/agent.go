@@ -225,11 +225,16 @@ func (ag *Agent) Run(ctx context.Context) error {
 
 	r := &runner{ag: ag, ctx: ctx, byID: map[int64]*slot{}, done: make(chan *slot),
 		byAccount: map[int64]int{}, waitAccount: map[int64][]*slot{}}
-	refresh := time.NewTicker(ag.cfg.Refresh)
-	defer refresh.Stop()
+	// Assignments are fetched in their own goroutine: a slow source (a
+	// remote agent's server under load, a busy database) delays no check.
+	updates := make(chan []Assignment)
+	fetchDone := make(chan struct{})
+	go func() {
+		defer close(fetchDone)
+		ag.fetchLoop(ctx, updates)
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	r.reload()
 	for {
 		now := time.Now()
 		for r.sched.Len() > 0 && !r.sched[0].next.After(now) {
@@ -251,14 +256,15 @@ func (ag *Agent) Run(ctx context.Context) error {
 			for r.inFlight > 0 {
 				r.finished(<-r.done)
 			}
+			<-fetchDone
 			stopFlush()
 			<-flushDone
 			ag.flush(context.WithoutCancel(ctx))
 			return nil
 		case sl := <-r.done:
 			r.finished(sl)
-		case <-refresh.C:
-			r.reload()
+		case list := <-updates:
+			r.reload(list)
 		case <-timer.C:
 		}
 	}
@@ -356,18 +362,8 @@ func (ag *Agent) count(fn func(*Stats)) {
 // join it; a removed one leaves it, and its check in flight is cancelled;
 // a changed one runs its next check with the new assignment, and its check
 // in flight (of the old one) is cancelled.
-func (r *runner) reload() {
+func (r *runner) reload(list []Assignment) {
 	ag := r.ag
-	list, changed, err := ag.src.Assignments(r.ctx)
-	if err != nil {
-		if r.ctx.Err() == nil {
-			ag.log.Warn("could not load assignments; keeping the current schedule", "err", err)
-		}
-		return
-	}
-	if !changed {
-		return
-	}
 	seen := make(map[int64]bool, len(list))
 	now := time.Now()
 	for _, a := range list {
@@ -409,6 +405,33 @@ func (r *runner) reload() {
 		// A check waiting to start is dropped when it comes up.
 	}
 	ag.log.Debug("assignments loaded", "monitors", len(list))
+}
+
+// fetchLoop asks the source for the assignments at once and then every
+// Refresh, and hands changed lists to Run.
+func (ag *Agent) fetchLoop(ctx context.Context, updates chan<- []Assignment) {
+	t := time.NewTicker(ag.cfg.Refresh)
+	defer t.Stop()
+	for {
+		list, changed, err := ag.src.Assignments(ctx)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				ag.log.Warn("could not load assignments; keeping the current schedule", "err", err)
+			}
+		case changed:
+			select {
+			case updates <- list:
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // runCheck runs one check; a check whose context was cancelled (its monitor

@@ -208,3 +208,43 @@ func TestRemovedOrChangedMonitorCancelsItsCheck(t *testing.T) {
 		t.Errorf("stats = %+v, want 2 cancelled", st)
 	}
 }
+
+// slowSource answers the first call at once, then takes 10 s per call, as
+// a remote agent's server under load may.
+type slowSource struct {
+	list  []domain.CheckAssignment
+	calls atomic.Int64
+}
+
+func (s *slowSource) Assignments(ctx context.Context) ([]domain.CheckAssignment, bool, error) {
+	if s.calls.Add(1) == 1 {
+		return s.list, true, nil
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+	}
+	return nil, false, nil
+}
+
+// TestSlowSourceDelaysNoCheck: while the source takes its time answering,
+// checks keep to their schedule. The agent used to ask the source in its
+// scheduling loop, so a slow answer held every due check.
+func TestSlowSourceDelaysNoCheck(t *testing.T) {
+	healthy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer healthy.Close()
+	src := &slowSource{}
+	for id := int64(1); id <= 10; id++ {
+		src.list = append(src.list, domain.CheckAssignment{MonitorID: id, Interval: 1, Spec: domain.CheckSpec{Type: domain.TypeHTTP, URL: healthy.URL, Timeout: 5 * time.Second}})
+	}
+	sink := &memSink{}
+	runAgent(t, src, sink, probeagent.Config{RegionID: 3, Refresh: 100 * time.Millisecond, FlushEvery: 20 * time.Millisecond})
+	waitUntil(t, 6*time.Second, "every monitor checked 4 times while the source is slow to answer", func() bool {
+		for id := int64(1); id <= 10; id++ {
+			if len(sink.of(id)) < 4 {
+				return false
+			}
+		}
+		return true
+	})
+}
