@@ -543,8 +543,11 @@ func (ag *Agent) logStats(st Stats) {
 		return float64(l[min(int(p*float64(len(l))), len(l)-1)].Microseconds()) / 1000
 	}
 	ag.log.Info("probe stats", "due", st.Due-ag.window.Due, "run", st.Run-ag.window.Run, "skipped_busy", st.SkippedBusy-ag.window.SkippedBusy,
+		"cancelled", st.Cancelled-ag.window.Cancelled, "waited_account", st.WaitedAccount-ag.window.WaitedAccount,
+		"waited_global", st.WaitedGlobal-ag.window.WaitedGlobal, "in_flight", st.InFlight,
 		"recorded", st.Recorded-ag.window.Recorded, "dropped", st.Dropped-ag.window.Dropped, "held", ag.held(),
 		"lateness_p50_ms", pct(0.5), "lateness_p99_ms", pct(0.99), "lateness_max_ms", pct(1))
-	ag.window = Stats{Due: st.Due, Run: st.Run, SkippedBusy: st.SkippedBusy, Recorded: st.Recorded, Dropped: st.Dropped}
+	ag.window = Stats{Due: st.Due, Run: st.Run, SkippedBusy: st.SkippedBusy, Recorded: st.Recorded, Dropped: st.Dropped,
+		Cancelled: st.Cancelled, WaitedAccount: st.WaitedAccount, WaitedGlobal: st.WaitedGlobal}
 	ag.lastLog = time.Now()
 }
