@@ -75,7 +75,10 @@ func storableText(s string) string {
 
 // CheckAssignment is one monitor a region's probe must check.
 type CheckAssignment struct {
-	MonitorID int64     `json:"monitor_id"`
+	MonitorID int64 `json:"monitor_id"`
+	// AccountID owns the monitor: a probe caps the checks one account has
+	// in flight, so one account's hanging targets cannot starve the others.
+	AccountID int64     `json:"account_id,omitempty"`
 	Interval  int       `json:"check_interval"`
 	Spec      CheckSpec `json:"spec"`
 }

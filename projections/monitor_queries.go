@@ -188,10 +188,11 @@ func (q *Queries) ActivePushMonitors(ctx context.Context) ([]PushMonitor, error)
 // Assignments lists the active, polled monitors assigned to a region.
 func (q *Queries) Assignments(ctx context.Context, regionID int64) ([]domain.CheckAssignment, error) {
 	var rows []struct {
-		ID     int64  `db:"id"`
-		Config string `db:"config"`
+		ID        int64  `db:"id"`
+		AccountID int64  `db:"account_id"`
+		Config    string `db:"config"`
 	}
-	if err := q.db.SelectContext(ctx, &rows, `SELECT id, config::text AS config FROM monitors
+	if err := q.db.SelectContext(ctx, &rows, `SELECT id, account_id, config::text AS config FROM monitors
 		WHERE NOT paused AND type <> 'PUSH' AND $1 = ANY(region_ids) ORDER BY id`, regionID); err != nil {
 		return nil, err
 	}
@@ -201,7 +202,7 @@ func (q *Queries) Assignments(ctx context.Context, regionID int64) ([]domain.Che
 		if err := json.Unmarshal([]byte(r.Config), &cfg); err != nil {
 			return nil, err
 		}
-		out = append(out, domain.CheckAssignment{MonitorID: r.ID, Interval: cfg.CheckInterval, Spec: cfg.Spec()})
+		out = append(out, domain.CheckAssignment{MonitorID: r.ID, AccountID: r.AccountID, Interval: cfg.CheckInterval, Spec: cfg.Spec()})
 	}
 	return out, nil
 }

@@ -93,7 +93,7 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 	sink := &lossySink{inner: probeagent.NewLocalSink(commands.NewRecordChecksHandler(store, everyMonitor{}, everyMonitor{}), 7)}
 	sink.losses.Store(2)
 	var stats atomic.Pointer[probeagent.Stats]
-	agent := probeagent.New(src, sink, probe.New(probe.Config{}), log, probeagent.Config{RegionID: 7, Workers: 4,
+	agent := probeagent.New(src, sink, probe.New(probe.Config{}), log, probeagent.Config{RegionID: 7, MaxInFlight: 4,
 		FlushEvery: 50 * time.Millisecond, StatsCallback: func(s probeagent.Stats) { stats.Store(&s) }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -42,7 +42,7 @@ type config struct {
 	duration time.Duration
 	adminURL string
 	binary   string
-	workers  int
+	inFlight int
 	keep     bool
 }
 
@@ -53,7 +53,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 3*time.Minute, "how long to measure after warm-up")
 	flag.StringVar(&c.adminURL, "database-url", envOr("MEDIALUNA_TEST_DATABASE_URL", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")), "PostgreSQL server to create the bench database on")
 	flag.StringVar(&c.binary, "binary", "", "medialuna binary (default: build ./cmd/medialuna)")
-	flag.IntVar(&c.workers, "probe-workers", 256, "embedded probe workers")
+	flag.IntVar(&c.inFlight, "probe-max-in-flight", 0, "the embedded probe's ceiling of checks in flight (0: the server's default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the bench database (its URL is printed) for inspection")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./cmd/bench [flags]\n\nLoad-tests the check engine end to end and prints a report.\n\nFlags:\n")
@@ -127,7 +127,7 @@ func run(c config) error {
 	defer logFile.Close()
 	srv := exec.Command(c.binary, "serve", "--addr", addr, "--log-format", "json", "--log-level", "info")
 	const operatorToken = "bench-operator-token"
-	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_PROBE_WORKERS="+strconv.Itoa(c.workers), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)),
+	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_PROBE_MAX_IN_FLIGHT="+strconv.Itoa(c.inFlight), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)),
 		"MEDIALUNA_OPERATOR_TOKEN="+operatorToken)
 	srv.Stdout, srv.Stderr = logFile, logFile
 	if err := srv.Start(); err != nil {
@@ -234,7 +234,7 @@ func run(c config) error {
 	pgMs := float64(pg1-pg0) * tick
 
 	fmt.Printf("\nMedia Luna check engine load test\n")
-	fmt.Printf("  monitors                 %d HTTP, every %d s, embedded probe with %d workers\n", c.monitors, c.interval, c.workers)
+	fmt.Printf("  monitors                 %d HTTP, every %d s, embedded probe\n", c.monitors, c.interval)
 	fmt.Printf("  measured                 %s after one interval of warm-up\n", elapsed.Round(time.Second))
 	fmt.Printf("  checks recorded / due    %d / %.0f = %.3f%%\n", checks, due, 100*float64(checks)/due)
 	fmt.Printf("  probe: due, run, skipped %d, %d, %d (from the probe's own stats lines)\n", stats.due, stats.run, stats.skipped)

@@ -35,7 +35,9 @@ type serveConfig struct {
 	OperatorToken       string
 	Region              regionConfig
 	EmbeddedProbe       bool
-	ProbeWorkers        int
+	ProbeWorkers        int // deprecated: ProbeMaxInFlight
+	ProbeMaxInFlight    int
+	ProbeAccountMax     int
 	TrustProxyHeaders   bool
 	LoginFailures       int
 	LoginFailureWindow  time.Duration
@@ -77,7 +79,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.ProbeToken, "probe-token", env("MEDIALUNA_PROBE_TOKEN", ""), "shared secret remote probe agents present; empty disables remote probes (env MEDIALUNA_PROBE_TOKEN)")
 	fs.StringVar(&c.OperatorToken, "operator-token", env("MEDIALUNA_OPERATOR_TOKEN", ""), "secret the server's operator presents on GET /api/admin/projections (at least 16 characters); empty disables that endpoint (env MEDIALUNA_OPERATOR_TOKEN)")
 	fs.BoolVar(&c.EmbeddedProbe, "embedded-probe", env("MEDIALUNA_EMBEDDED_PROBE", "true") != "false", "run a probe for the server's own region (env MEDIALUNA_EMBEDDED_PROBE=false to disable)")
-	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "concurrent checks of the embedded probe (env MEDIALUNA_PROBE_WORKERS; default 64)")
+	fs.IntVar(&c.ProbeMaxInFlight, "probe-max-in-flight", max(envInt("MEDIALUNA_PROBE_MAX_IN_FLIGHT"), 0),
+		fmt.Sprintf("checks the embedded probe has in flight at once, over all accounts (env MEDIALUNA_PROBE_MAX_IN_FLIGHT; default %d)", probeagent.DefaultMaxInFlight))
+	fs.IntVar(&c.ProbeAccountMax, "probe-account-max-in-flight", max(envInt("MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT"), 0),
+		fmt.Sprintf("checks of one account the embedded probe has in flight at once (env MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT; default %d)", probeagent.DefaultAccountMaxInFlight))
+	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "deprecated: the same as --probe-max-in-flight (env MEDIALUNA_PROBE_WORKERS)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
 	fs.IntVar(&c.LoginFailures, "login-failure-limit", max(envInt("MEDIALUNA_LOGIN_FAILURE_LIMIT"), 0), "failed logins for one email address, from any client addresses, after which its logins are refused (429) until the window ends (env MEDIALUNA_LOGIN_FAILURE_LIMIT; default 10)")
 	loginWindow, _ := time.ParseDuration(env("MEDIALUNA_LOGIN_FAILURE_WINDOW", "15m"))
@@ -215,7 +221,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_ = pos
 		checker := probe.New(probe.Config{BlockPrivateTargets: c.BlockPrivateTargets, UserAgent: probeUserAgent(c.Region.Code)})
 		agent := probeagent.New(probeagent.NewLocalSource(queries, regionID), probeagent.NewLocalSink(recordChecks, regionID), checker,
-			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID, Workers: c.ProbeWorkers})
+			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID,
+				MaxInFlight:        deprecatedWorkers(log, c.ProbeMaxInFlight, c.ProbeWorkers, "--probe-workers", "--probe-max-in-flight"),
+				AccountMaxInFlight: c.ProbeAccountMax})
 		bg.Add(1)
 		go func() {
 			defer bg.Done()

@@ -15,7 +15,7 @@ import (
 )
 
 // startProbe runs `medialuna probe` as its own process.
-func startProbe(t *testing.T, s *server, region, token string) *exec.Cmd {
+func startProbe(t testing.TB, s *server, region, token string) *exec.Cmd {
 	t.Helper()
 	logs := &syncBuffer{}
 	cmd := exec.Command(binary, "probe", "--region", region, "--name", "Region "+region, "--server", s.URL, "--token", token, "--log-level", "debug")
