@@ -161,6 +161,13 @@ func (r response) detail() string {
 // call makes a request; body is JSON-encoded unless it is a string or []byte.
 func (s *server) call(method, path, auth string, body any) response {
 	s.t.Helper()
+	return s.request(s.t, method, path, auth, body, nil)
+}
+
+// request is call with extra headers, failing t (a subtest's own) on a
+// transport error.
+func (s *server) request(t testing.TB, method, path, auth string, body any, header http.Header) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -176,7 +183,10 @@ func (s *server) call(method, path, auth string, body any) response {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
+	}
+	for name, values := range header {
+		req.Header[name] = values
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -186,7 +196,7 @@ func (s *server) call(method, path, auth string, body any) response {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)

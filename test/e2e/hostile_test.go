@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -181,41 +178,15 @@ func TestEventsWithNULBytesStopNoReader(t *testing.T) {
 func (s *server) tracedCall(t testing.TB, method, path, auth string, body any) (response, int) {
 	t.Helper()
 	id := uuid.NewString()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, _ := json.Marshal(b)
-		rd = bytes.NewReader(data)
+	r := s.request(t, method, path, auth, body, http.Header{"X-Request-Id": {id}})
+	if got := r.Header.Get("X-Request-ID"); got != id {
+		t.Fatalf("%s %s: request id %q not taken (got %q): the events could not be traced", method, path, id, got)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Request-ID", id)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", "Bearer "+auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
 	var appended int
 	if err := s.DB.Get(&appended, `SELECT count(*) FROM events WHERE metadata->>'correlation_id' = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}, appended
+	return r, appended
 }
 
 // TestHostileTextRefusedAtTheEdge sends NUL bytes, control characters and
