@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -65,7 +64,10 @@ func checkBodyText(data []byte) error {
 		return nil
 	}
 	w := textWalker{data: data}
-	w.value(nil, "", "")
+	w.value("", "", 0)
+	if w.tooDeep {
+		return badRequest("request body nests deeper than %d levels", maxBodyDepth)
+	}
 	if len(w.items) == 0 {
 		return nil
 	}
@@ -73,20 +75,26 @@ func checkBodyText(data []byte) error {
 }
 
 type textWalker struct {
-	data  []byte
-	i     int
-	items []validationItem
+	data    []byte
+	i       int
+	path    []any // where the walker is: keys and array indexes, a stack
+	items   []validationItem
+	tooDeep bool
 }
 
 // maxTextProblems caps how many problems one answer lists.
 const maxTextProblems = 20
 
-func (w *textWalker) report(path []any, s string, kind domain.TextKind) {
+// maxBodyDepth caps how deeply a body may nest; no endpoint takes more than
+// a few levels, and the walk stops there.
+const maxBodyDepth = 32
+
+func (w *textWalker) report(s string, kind domain.TextKind) {
 	problem, msg := domain.CheckText(s, kind)
 	if problem == "" || len(w.items) >= maxTextProblems {
 		return
 	}
-	loc := append([]any{"body"}, path...)
+	loc := append([]any{"body"}, w.path...) // a copy: the stack moves on
 	w.items = append(w.items, validationItem{Loc: loc, Msg: msg, Type: problem})
 }
 
@@ -101,17 +109,21 @@ func (w *textWalker) space() {
 	}
 }
 
-// value walks one JSON value at path; key and parent name the fields
-// around it, for textKind.
-func (w *textWalker) value(path []any, key, parent string) {
+// value walks one JSON value at w.path, depth levels down; key and parent
+// name the fields around it, for textKind.
+func (w *textWalker) value(key, parent string, depth int) {
 	w.space()
-	if w.i >= len(w.data) {
+	if w.i >= len(w.data) || w.tooDeep {
+		return
+	}
+	if c := w.data[w.i]; (c == '{' || c == '[') && depth >= maxBodyDepth {
+		w.tooDeep = true
 		return
 	}
 	switch w.data[w.i] {
 	case '{':
 		w.i++
-		for {
+		for !w.tooDeep {
 			w.space()
 			if w.i >= len(w.data) || w.data[w.i] == '}' {
 				w.i++
@@ -125,17 +137,19 @@ func (w *textWalker) value(path []any, key, parent string) {
 			if !ok {
 				return
 			}
+			w.path = append(w.path, name)
 			// A key is an identifier (a field or header name): one line.
-			w.report(append(path[:len(path):len(path)], name), name, domain.SingleLine)
+			w.report(name, domain.SingleLine)
 			w.space()
 			if w.i < len(w.data) && w.data[w.i] == ':' {
 				w.i++
 			}
-			w.value(append(path[:len(path):len(path)], name), name, key)
+			w.value(name, key, depth+1)
+			w.path = w.path[:len(w.path)-1]
 		}
 	case '[':
 		w.i++
-		for n := 0; ; {
+		for n := 0; !w.tooDeep; {
 			w.space()
 			if w.i >= len(w.data) || w.data[w.i] == ']' {
 				w.i++
@@ -145,13 +159,15 @@ func (w *textWalker) value(path []any, key, parent string) {
 				w.i++
 				continue
 			}
-			w.value(append(path[:len(path):len(path)], n), key, parent)
+			w.path = append(w.path, n)
+			w.value(key, parent, depth+1)
+			w.path = w.path[:len(w.path)-1]
 			n++
 		}
 	case '"':
 		s, ok := w.str()
 		if ok {
-			w.report(path, s, textKind(key, parent))
+			w.report(s, textKind(key, parent))
 		}
 	default: // a number, true, false or null
 		for w.i < len(w.data) {
@@ -243,15 +259,13 @@ func (w *textWalker) hex4() (rune, bool) {
 // checkRequestText refuses a request whose path or query string holds text
 // no field may store, with a 400 naming the parameter. Every query
 // parameter is a name, identifier, number or search term: one line each.
+// The query is read as handlers read it (r.URL.Query), so what they ignore
+// (a pair that does not parse, a ';' separator) stays ignored.
 func checkRequestText(r *http.Request) error {
 	if problem, _ := domain.CheckText(r.URL.Path, domain.SingleLine); problem != "" {
 		return badRequest("the path must be valid UTF-8 without control characters")
 	}
-	query, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return badRequest("malformed query string: %v", err)
-	}
-	for name, values := range query {
+	for name, values := range r.URL.Query() {
 		if problem, _ := domain.CheckText(name, domain.SingleLine); problem != "" {
 			return badRequest("query parameter names must be valid UTF-8 without control characters")
 		}
