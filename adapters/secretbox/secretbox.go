@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -116,17 +117,27 @@ func (m *Master) Unwrap(k domain.StreamKey) ([]byte, error) {
 }
 
 // Box seals and opens values of streams with their data keys, keeping
-// unwrapped keys in memory once used.
+// unwrapped keys in memory for a minute once used.
 type Box struct {
 	master *Master
 	keys   Keys
+	now    func() time.Time
 	mu     sync.Mutex
-	cache  map[string]cipher.AEAD
+	cache  map[string]cachedKey
+}
+
+// keyCacheTTL bounds how long a data key another replica destroyed (its
+// channel or monitor deleted there) still opens envelopes here.
+const keyCacheTTL = time.Minute
+
+type cachedKey struct {
+	aead   cipher.AEAD
+	loaded time.Time
 }
 
 // New returns a box over the key store.
 func New(master *Master, keys Keys) *Box {
-	return &Box{master: master, keys: keys, cache: map[string]cipher.AEAD{}}
+	return &Box{master: master, keys: keys, now: time.Now, cache: map[string]cachedKey{}}
 }
 
 // Check refuses a master key that did not wrap the stored data keys:
@@ -148,10 +159,10 @@ func (b *Box) Check(ctx context.Context) error {
 // stream has none. ok is false when the stream has no key.
 func (b *Box) key(ctx context.Context, stream string, create bool) (cipher.AEAD, bool, error) {
 	b.mu.Lock()
-	aead, ok := b.cache[stream]
+	cached, ok := b.cache[stream]
 	b.mu.Unlock()
-	if ok {
-		return aead, true, nil
+	if ok && b.now().Sub(cached.loaded) < keyCacheTTL {
+		return cached.aead, true, nil
 	}
 	k, err := b.keys.Get(ctx, stream)
 	if domain.ErrorCode(err) == domain.ErrNotFound {
@@ -175,11 +186,12 @@ func (b *Box) key(ctx context.Context, stream string, create bool) (cipher.AEAD,
 	if err != nil {
 		return nil, false, err
 	}
-	if aead, err = newAEAD(dataKey); err != nil {
+	aead, err := newAEAD(dataKey)
+	if err != nil {
 		return nil, false, err
 	}
 	b.mu.Lock()
-	b.cache[stream] = aead
+	b.cache[stream] = cachedKey{aead: aead, loaded: b.now()}
 	b.mu.Unlock()
 	return aead, true, nil
 }

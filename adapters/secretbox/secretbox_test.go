@@ -2,8 +2,12 @@ package secretbox_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/adapters/secretbox"
@@ -68,5 +72,57 @@ func TestSealOpenForget(t *testing.T) {
 	}
 	if _, err := secretbox.NewMaster("short"); err == nil {
 		t.Errorf("a short master key was accepted")
+	}
+}
+
+// TestDeletedKeyStopsOpeningOnOtherReplicas: a replica that has the key in
+// memory stops opening a stream's envelopes within keyCacheTTL of another
+// replica destroying it.
+func TestDeletedKeyStopsOpeningOnOtherReplicas(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.New(t)
+	here, there := newBox(t, db, key1), newBox(t, db, key1)
+	clock := time.Now()
+	secretbox.SetClock(there, func() time.Time { return clock })
+	env, err := here.Seal(ctx, "channel-7", "xoxb-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, ok, err := there.Open(ctx, "channel-7", env); err != nil || !ok || plain != "xoxb-secret" {
+		t.Fatalf("open on the other replica: %q %v %v", plain, ok, err)
+	}
+	if err := here.Forget(ctx, "channel-7"); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if plain, ok, err := there.Open(ctx, "channel-7", env); err != nil || ok || plain == "xoxb-secret" {
+		t.Errorf("two minutes after the delete the other replica still opens it: %q %v %v", plain, ok, err)
+	}
+}
+
+// TestUndecodableEventsPassThrough: an event this build cannot decode (a
+// malformed payload, or a version from a newer build) reaches readers as
+// stored, so the projector that decodes it parks it; it never stops a read
+// of the log.
+func TestUndecodableEventsPassThrough(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.New(t)
+	inner := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	t.Cleanup(func() { inner.Close() })
+	store := secretbox.NewStore(inner, newBox(t, db, key1), testdb.Logger(t))
+	for i, d := range []domain.EventData{
+		{ID: uuid.NewString(), Type: "MonitorCreated", Version: 1, Data: []byte(`{"config":"not an object"}`)},
+		{ID: uuid.NewString(), Type: "NotificationChannelCreated", Version: 99, Data: []byte(`{"config":{"webhook_url":"https://example.com"}}`)},
+	} {
+		if _, err := inner.Append(ctx, fmt.Sprintf("monitor-%d", i+1), domain.NoStream, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := store.ReadAll(ctx, domain.Position{}, 10)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("read %d events, err %v; want both, as stored", len(recs), err)
+	}
+	if string(recs[0].Data) != `{"config":"not an object"}` {
+		t.Errorf("payload changed: %s", recs[0].Data)
 	}
 }

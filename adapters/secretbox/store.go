@@ -3,7 +3,9 @@ package secretbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"github.com/medialuna/medialuna/domain"
@@ -15,12 +17,18 @@ import (
 type Store struct {
 	inner domain.EventStore
 	box   *Box
+	log   *slog.Logger
 }
 
 var _ domain.EventStore = (*Store)(nil)
 
-// NewStore wraps inner.
-func NewStore(inner domain.EventStore, box *Box) *Store { return &Store{inner: inner, box: box} }
+// NewStore wraps inner; log hears of data keys a delete could not destroy.
+func NewStore(inner domain.EventStore, box *Box, log *slog.Logger) *Store {
+	return &Store{inner: inner, box: box, log: log}
+}
+
+// errUndecodable marks an event whose payload this build cannot decode.
+var errUndecodable = errors.New("undecodable event")
 
 // SealEvent seals the secret fields of one event bound for stream. With
 // skipSealed, values that are envelopes already are left alone (sealing
@@ -43,6 +51,12 @@ func (b *Box) OpenEvent(ctx context.Context, stream string, d domain.EventData) 
 		p, ok, err := b.Open(ctx, stream, v)
 		return p, ok && p != v, err
 	})
+	if errors.Is(err, errUndecodable) {
+		// Handed on as stored: the reader that decodes it parks it (or, for
+		// a payload newer than this build, waits for the build that knows
+		// it). Failing here would stop every reader of the log.
+		return d, nil
+	}
 	return d, err
 }
 
@@ -52,7 +66,7 @@ func (b *Box) mapEvent(d domain.EventData, f func(string) (string, bool, error))
 	}
 	ev, err := domain.Decode(d.Type, d.Version, d.Data)
 	if err != nil {
-		return d, false, err
+		return d, false, fmt.Errorf("%w: %w", errUndecodable, err)
 	}
 	bearer, ok := ev.(domain.SecretBearer)
 	if !ok {
@@ -92,9 +106,18 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	}
 	res, err := s.inner.Append(ctx, stream, expected, sealed...)
 	if err == nil && shred {
-		err = s.box.Forget(context.WithoutCancel(ctx), stream)
+		s.forget(ctx, stream)
 	}
 	return res, err
+}
+
+// forget destroys the data key of a stream whose delete is recorded. The
+// delete stands whether or not this works, so a failure is logged, not
+// returned; `medialuna secrets seal-log` destroys any key left behind.
+func (s *Store) forget(ctx context.Context, stream string) {
+	if err := s.box.Forget(context.WithoutCancel(ctx), stream); err != nil && s.log != nil {
+		s.log.Error("the delete is recorded but its data key is not destroyed yet; run medialuna secrets seal-log", "stream", stream, "err", err)
+	}
 }
 
 // AppendBatch implements domain.EventStore.
@@ -112,11 +135,10 @@ func (s *Store) AppendBatch(ctx context.Context, events []domain.StreamEvent) (d
 		}
 	}
 	pos, err := s.inner.AppendBatch(ctx, sealed)
-	for _, stream := range shred {
-		if err != nil {
-			break
+	if err == nil {
+		for _, stream := range shred {
+			s.forget(ctx, stream)
 		}
-		err = s.box.Forget(context.WithoutCancel(ctx), stream)
 	}
 	return pos, err
 }

@@ -88,7 +88,7 @@ func openApp(ctx context.Context, c commonConfig, log *slog.Logger, migrate bool
 	a.keys = postgres.NewStreamKeys(db)
 	a.box = secretbox.New(master, a.keys)
 	a.raw = a.store
-	a.store = secretbox.NewStore(a.raw, a.box)
+	a.store = secretbox.NewStore(a.raw, a.box, log)
 	return a, nil
 }
 
