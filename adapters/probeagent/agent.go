@@ -114,7 +114,9 @@ func New(src Source, sink Sink, checker Checker, log *slog.Logger, cfg Config) *
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	if cfg.AccountMaxInFlight <= 0 {
-		cfg.AccountMaxInFlight = DefaultAccountMaxInFlight
+		// Under a small ceiling the default cap would let one account
+		// hold every slot: keep it to a quarter of the ceiling.
+		cfg.AccountMaxInFlight = min(DefaultAccountMaxInFlight, max(1, cfg.MaxInFlight/4))
 	}
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = time.Second

@@ -27,7 +27,7 @@ func runProbe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&maxInFlight, "max-in-flight", max(envInt("MEDIALUNA_PROBE_MAX_IN_FLIGHT"), 0),
 		fmt.Sprintf("checks in flight at once, over all accounts; each is a goroutine, so a hanging target holds only its own (env MEDIALUNA_PROBE_MAX_IN_FLIGHT; default %d)", probeagent.DefaultMaxInFlight))
 	fs.IntVar(&accountMaxInFlight, "account-max-in-flight", max(envInt("MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT"), 0),
-		fmt.Sprintf("checks one account may have in flight at once; its further due checks wait, other accounts' do not (env MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT; default %d)", probeagent.DefaultAccountMaxInFlight))
+		fmt.Sprintf("checks one account may have in flight at once; its further due checks wait, other accounts' do not (env MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT; default %d, or a quarter of the ceiling when that is less)", probeagent.DefaultAccountMaxInFlight))
 	fs.IntVar(&workers, "workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "deprecated: the same as --max-in-flight (env MEDIALUNA_PROBE_WORKERS)")
 	fs.BoolVar(&blockPrivate, "block-private-targets", env("MEDIALUNA_BLOCK_PRIVATE_TARGETS", "") == "true", "refuse targets that are not globally reachable (loopback, private networks, IANA special-purpose ranges) (env MEDIALUNA_BLOCK_PRIVATE_TARGETS=true)")
 	if err := fs.Parse(args); err != nil {

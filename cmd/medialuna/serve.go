@@ -82,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.ProbeMaxInFlight, "probe-max-in-flight", max(envInt("MEDIALUNA_PROBE_MAX_IN_FLIGHT"), 0),
 		fmt.Sprintf("checks the embedded probe has in flight at once, over all accounts (env MEDIALUNA_PROBE_MAX_IN_FLIGHT; default %d)", probeagent.DefaultMaxInFlight))
 	fs.IntVar(&c.ProbeAccountMax, "probe-account-max-in-flight", max(envInt("MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT"), 0),
-		fmt.Sprintf("checks of one account the embedded probe has in flight at once (env MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT; default %d)", probeagent.DefaultAccountMaxInFlight))
+		fmt.Sprintf("checks of one account the embedded probe has in flight at once (env MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT; default %d, or a quarter of the ceiling when that is less)", probeagent.DefaultAccountMaxInFlight))
 	fs.IntVar(&c.ProbeWorkers, "probe-workers", max(envInt("MEDIALUNA_PROBE_WORKERS"), 0), "deprecated: the same as --probe-max-in-flight (env MEDIALUNA_PROBE_WORKERS)")
 	fs.BoolVar(&c.TrustProxyHeaders, "trust-proxy-headers", env("MEDIALUNA_TRUST_PROXY_HEADERS", "") == "true", "take client addresses from X-Forwarded-For / X-Real-IP, behind a reverse proxy only (env MEDIALUNA_TRUST_PROXY_HEADERS=true)")
 	fs.IntVar(&c.LoginFailures, "login-failure-limit", max(envInt("MEDIALUNA_LOGIN_FAILURE_LIMIT"), 0), "failed logins for one email address, from any client addresses, after which its logins are refused (429) until the window ends (env MEDIALUNA_LOGIN_FAILURE_LIMIT; default 10)")
