@@ -29,8 +29,9 @@ type quotas struct {
 	seeds QuotaSeeds
 }
 
-// seedWait bounds the wait for read models when a quota stream is begun.
-const seedWait = 10 * time.Second
+// seedWait bounds the wait for read models when a quota stream is begun,
+// as long as a write waits for them elsewhere (httpapi's settle timeout).
+const seedWait = 3 * time.Second
 
 // reserveAttempts bounds how often a reservation that lost a race decides
 // again. Every round has a winner, and once the quota is full the losers
@@ -69,7 +70,25 @@ func (q quotas) reserve(ctx context.Context, actor Actor, kind domain.QuotaKind,
 		decided, err := quota.Reserve(s, limits, nil, now)
 		if code := domain.ErrorCode(err); code == domain.ErrLimit || code == domain.ErrConflict {
 			gone := map[int64]bool{}
-			for _, h := range quota.Suspects(s, now) {
+			suspects := quota.Suspects(s, now)
+			// One read-model query clears the slots whose resource plainly
+			// lives, so a refused create reads the streams of only the few
+			// the model does not show (new, or gone with their release
+			// lost), not one stream per slot of a full account.
+			live := map[int64]bool{}
+			if len(suspects) > 0 {
+				slots, lerr := q.seeds.ExistingSlots(ctx, actor.AccountID, kind, domain.Position{})
+				if lerr != nil {
+					return 0, lerr
+				}
+				for _, l := range slots {
+					live[l.ID] = true
+				}
+			}
+			for _, h := range suspects {
+				if live[h.ID] {
+					continue
+				}
 				g, serr := stale(ctx, h)
 				if serr != nil {
 					return 0, serr
@@ -137,6 +156,9 @@ func (q quotas) seed(ctx context.Context, accountID int64, kind domain.QuotaKind
 // release frees resource id's slot of kind. Failures are left for the next
 // refused reservation to repair (see quotas).
 func (q quotas) release(ctx context.Context, actor Actor, accountID int64, kind domain.QuotaKind, id int64) {
+	// The change it follows is decided: a client that hangs up now must
+	// not leave the slot held.
+	ctx = context.WithoutCancel(ctx)
 	stream := domain.QuotaStream(accountID, kind)
 	retryOnConflict(ctx, func() (domain.AppendResult, error) {
 		quota := domain.NewQuota(kind)

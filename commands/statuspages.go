@@ -55,6 +55,11 @@ func (h *StatusPageHandler) Create(ctx context.Context, actor Actor, plan domain
 	}
 	// The plan's count is decided on the account's page quota stream, where
 	// concurrent creates meet; the subdomain on its claim stream.
+	// A taken subdomain is refused before a quota slot is reserved, so the
+	// common 409 appends nothing and holds no slot another create needs.
+	if err := h.available(ctx, actor, cfg.Subdomain); err != nil {
+		return 0, domain.Position{}, err
+	}
 	limits, _ := domain.LimitsOf(plan)
 	id, err := h.quotas.reserve(ctx, actor, domain.QuotaStatusPages, limits, domain.Slot{},
 		func() (int64, error) { return h.ids.Next(ctx, "status_page") }, h.gone)
@@ -169,6 +174,16 @@ func errTaken(sub string) error {
 // or renamed (its release lost to a crash), or by a page whose creation
 // never finished, is taken over in the same append.
 func (h *StatusPageHandler) claim(ctx context.Context, actor Actor, sub string, id int64) error {
+	return h.claimOrCheck(ctx, actor, sub, id, true)
+}
+
+// available reports, as claim would decide now, whether sub is free for a
+// new page: errTaken when a live page holds it.
+func (h *StatusPageHandler) available(ctx context.Context, actor Actor, sub string) error {
+	return h.claimOrCheck(ctx, actor, sub, 0, false)
+}
+
+func (h *StatusPageHandler) claimOrCheck(ctx context.Context, actor Actor, sub string, id int64, write bool) error {
 	stream := domain.SubdomainStream(sub)
 	for range 5 {
 		recs, err := h.store.ReadStream(ctx, stream)
@@ -206,6 +221,9 @@ func (h *StatusPageHandler) claim(ctx context.Context, actor Actor, sub string, 
 				return errTaken(sub)
 			}
 			events = append(events, &domain.SubdomainReleased{PageID: c.PageID})
+		}
+		if !write {
+			return nil
 		}
 		events = append(events, &domain.SubdomainClaimed{PageID: id})
 		_, err = save(ctx, h.store, stream, domain.ExpectedVersion(len(recs)-1), actor.metadata(h.now(), 0), events)

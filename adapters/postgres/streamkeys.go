@@ -106,12 +106,12 @@ func Setting(ctx context.Context, db *sqlx.DB, key string) (value string, ok boo
 }
 
 // RewriteEvents pages through the events of the given types in log order
-// and replaces the payload of each one fn changes. It is the one place
+// and replaces the payload, with its schema version, of each one fn changes. It is the one place
 // where payloads in the log are rewritten: `medialuna secrets seal-log`
 // sealing credentials that builds before the sealing wrote in plaintext.
 // progress, when set, hears after each page how many events were read
 // and how many rewritten.
-func (s *EventStore) RewriteEvents(ctx context.Context, types []string, fn func(domain.RecordedEvent) (data []byte, changed bool, err error),
+func (s *EventStore) RewriteEvents(ctx context.Context, types []string, fn func(domain.RecordedEvent) (rewritten domain.EventData, changed bool, err error),
 	progress func(read, rewritten int)) error {
 	var after uint64
 	read, rewritten := 0, 0
@@ -123,7 +123,7 @@ func (s *EventStore) RewriteEvents(ctx context.Context, types []string, fn func(
 		}
 		for _, rec := range batch {
 			after = rec.Position.Prepare
-			data, changed, err := fn(rec)
+			d, changed, err := fn(rec)
 			if err != nil {
 				return fmt.Errorf("event %s (%s, stream %s): %w", rec.ID, rec.Type, rec.StreamID, err)
 			}
@@ -131,7 +131,10 @@ func (s *EventStore) RewriteEvents(ctx context.Context, types []string, fn func(
 			if !changed {
 				continue
 			}
-			if _, err := s.db.ExecContext(ctx, `UPDATE events SET data = $2 WHERE position = $1`, rec.Position.Prepare, string(data)); err != nil {
+			// The version goes with the payload: sealing re-encodes an event
+			// at its current schema version.
+			if _, err := s.db.ExecContext(ctx, `UPDATE events SET data = $2, event_version = $3 WHERE position = $1`,
+				rec.Position.Prepare, string(d.Data), d.Version); err != nil {
 				return err
 			}
 			rewritten++

@@ -1,6 +1,8 @@
 // Package secretbox seals the credentials events carry before they reach
 // the log, and opens them on the way out, so that the log, its exports and
-// its backups never hold a credential in plaintext.
+// copies of the log never hold a credential in plaintext. (A backup of the
+// whole database holds the wrapped data keys too, and, when no
+// --secret-key is given, the master key that opens them.)
 //
 // Each stream with secrets (a notification channel, a monitor with request
 // headers or a URL password) gets its own random 256-bit data key, kept

@@ -41,13 +41,12 @@ func runSealLog(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	started := time.Now()
 	deleted := map[string]bool{}
-	err = es.RewriteEvents(ctx, secretEventTypes, func(rec domain.RecordedEvent) ([]byte, bool, error) {
+	err = es.RewriteEvents(ctx, secretEventTypes, func(rec domain.RecordedEvent) (domain.EventData, bool, error) {
 		if domain.ShredsSecrets(rec.Type) {
 			deleted[rec.StreamID] = true
-			return nil, false, nil
+			return rec.EventData, false, nil
 		}
-		d, changed, err := a.box.SealEvent(ctx, rec.StreamID, rec.EventData, true)
-		return d.Data, changed, err
+		return a.box.SealEvent(ctx, rec.StreamID, rec.EventData, true)
 	}, func(read, rewritten int) {
 		fmt.Fprintf(stderr, "seal-log: %d events read, %d sealed\n", read, rewritten)
 	})
