@@ -51,15 +51,15 @@ type MemberJoined struct {
 	InviteID int64  `json:"invite_id,omitempty"`
 }
 
-func (AccountOpened) EventType() string  { return "AccountOpened" }
+func (AccountOpened) EventType() string  { return EvAccountOpened }
 func (AccountOpened) EventVersion() int  { return 2 }
-func (AccountUpdated) EventType() string { return "AccountUpdated" }
+func (AccountUpdated) EventType() string { return EvAccountUpdated }
 func (AccountUpdated) EventVersion() int { return 1 }
-func (PlanChanged) EventType() string    { return "PlanChanged" }
+func (PlanChanged) EventType() string    { return EvPlanChanged }
 func (PlanChanged) EventVersion() int    { return 1 }
-func (MemberInvited) EventType() string  { return "MemberInvited" }
+func (MemberInvited) EventType() string  { return EvMemberInvited }
 func (MemberInvited) EventVersion() int  { return 1 }
-func (MemberJoined) EventType() string   { return "MemberJoined" }
+func (MemberJoined) EventType() string   { return EvMemberJoined }
 func (MemberJoined) EventVersion() int   { return 1 }
 
 // Invite is a pending or used invitation.

@@ -236,13 +236,13 @@ type MaintenanceToggled struct {
 // MaintenanceDeleted removes a window.
 type MaintenanceDeleted struct{}
 
-func (MaintenanceScheduled) EventType() string { return "MaintenanceScheduled" }
+func (MaintenanceScheduled) EventType() string { return EvMaintenanceScheduled }
 func (MaintenanceScheduled) EventVersion() int { return 1 }
-func (MaintenanceUpdated) EventType() string   { return "MaintenanceUpdated" }
+func (MaintenanceUpdated) EventType() string   { return EvMaintenanceUpdated }
 func (MaintenanceUpdated) EventVersion() int   { return 1 }
-func (MaintenanceToggled) EventType() string   { return "MaintenanceToggled" }
+func (MaintenanceToggled) EventType() string   { return EvMaintenanceToggled }
 func (MaintenanceToggled) EventVersion() int   { return 1 }
-func (MaintenanceDeleted) EventType() string   { return "MaintenanceDeleted" }
+func (MaintenanceDeleted) EventType() string   { return EvMaintenanceDeleted }
 func (MaintenanceDeleted) EventVersion() int   { return 1 }
 
 // MaintenanceWindow is the window aggregate.

@@ -21,7 +21,7 @@ func (Maintenance) Tables() []string { return []string{"maintenance_windows"} }
 // Handles implements EventFilter.
 func (Maintenance) Handles(t string) bool {
 	switch t {
-	case "MaintenanceScheduled", "MaintenanceUpdated", "MaintenanceToggled", "MaintenanceDeleted", "MonitorDeleted":
+	case domain.EvMaintenanceScheduled, domain.EvMaintenanceUpdated, domain.EvMaintenanceToggled, domain.EvMaintenanceDeleted, domain.EvMonitorDeleted:
 		return true
 	}
 	return false

@@ -30,7 +30,7 @@ func (Metrics) Version() int { return 1 }
 // Handles implements EventFilter.
 func (Metrics) Handles(t string) bool {
 	switch t {
-	case "CheckRecorded", "MonitorDeleted":
+	case domain.EvCheckRecorded, domain.EvMonitorDeleted:
 		return true
 	}
 	return false

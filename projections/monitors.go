@@ -19,7 +19,7 @@ func (Monitors) Version() int { return 3 }
 // Handles implements EventFilter.
 func (Monitors) Handles(t string) bool {
 	switch t {
-	case "MonitorCreated", "MonitorUpdated", "MonitorPaused", "MonitorResumed", "MonitorDeleted", "CheckRecorded", "TagCreated", "TagDeleted", "RegionRegistered", "RegionDeactivated":
+	case domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted, domain.EvCheckRecorded, domain.EvTagCreated, domain.EvTagDeleted, domain.EvRegionRegistered, domain.EvRegionDeactivated:
 		return true
 	}
 	return false

@@ -22,7 +22,7 @@ func (StatusPages) Tables() []string { return []string{"status_pages"} }
 // Handles implements EventFilter.
 func (StatusPages) Handles(t string) bool {
 	switch t {
-	case "StatusPageCreated", "StatusPageUpdated", "StatusPageDeleted", "MonitorDeleted":
+	case domain.EvStatusPageCreated, domain.EvStatusPageUpdated, domain.EvStatusPageDeleted, domain.EvMonitorDeleted:
 		return true
 	}
 	return false
