@@ -24,6 +24,10 @@ import (
 // every query of a range longer than the raw window reads rollups.
 type Metrics struct{}
 
+// maxDetail bounds the bytes of a check's detail kept in check_results,
+// cut on a character boundary (PostgreSQL refuses half a character).
+const maxDetail = 500
+
 func (Metrics) Name() string { return "metrics" }
 func (Metrics) Version() int { return 1 }
 
@@ -96,7 +100,7 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms,
 			status_code, error, detail, cert_expires_at, in_maintenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, truncate(e.Detail, 500), e.CertExpiresAt, e.InMaintenance); err != nil {
+			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, domain.TruncateBytes(e.Detail, maxDetail, ""), e.CertExpiresAt, e.InMaintenance); err != nil {
 			return err
 		}
 		up, maint, maintUp := 0, 0, 0
@@ -126,13 +130,6 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		return err
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 func itoa(n int) string {
