@@ -195,3 +195,40 @@ func TestPublicPageQuery(t *testing.T) {
 		t.Errorf("unknown page: %v", err)
 	}
 }
+
+// TestMaintenanceDropsDeletedMonitor: a deleted monitor leaves the windows
+// that named it, the others keeping their order (the same statement as for
+// status pages); a window that named only it keeps an empty list.
+func TestMaintenanceDropsDeletedMonitor(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, projections.Maintenance{})
+	ctx := context.Background()
+	now := func() time.Time { return time.Now().UTC() }
+	h := commands.NewMaintenanceHandler(f.store, f.ids, now, pageFacts{f.queries})
+	actor := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 1}
+	start := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	var ids []int64
+	for _, monitors := range [][]int64{{5, 2, 4, 1}, {2}, {3}} {
+		id, _, err := h.Schedule(ctx, actor, domain.MaintenanceConfig{Name: "w", StartTime: start, EndTime: start.Add(time.Hour),
+			MonitorIDs: monitors, IsActive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	ev, _ := domain.Encode(&domain.MonitorDeleted{}, domain.Metadata{ActorType: domain.ActorSystem, OccurredAt: now()}, uuid.NewString())
+	res, err := f.store.Append(ctx, domain.MonitorStream(2), domain.AnyVersion, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, []string{"maintenance"}, res.Position)
+	for i, want := range [][]int64{{5, 4, 1}, {}, {3}} {
+		w, err := f.queries.MaintenanceWindow(ctx, 1, ids[i], now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, w.MonitorIDs); diff != "" {
+			t.Errorf("window %d monitor_ids after the monitor's deletion (-want +got):\n%s", i, diff)
+		}
+	}
+}
