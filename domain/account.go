@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -268,24 +269,5 @@ func validateName(field, s string, max int) error {
 	return nil
 }
 
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+// itoa formats an id for stream names and messages.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

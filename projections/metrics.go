@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"math"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 
@@ -114,7 +115,7 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
 				rt_sum, rt_min, rt_max, rt_histogram)
 			VALUES ($1, $2, date_trunc('hour', $3::timestamptz), 1, $4, $7, $8, $5, $5, $5,
-				(SELECT array_agg(CASE WHEN i = $6 THEN 1 ELSE 0 END ORDER BY i) FROM generate_series(1, `+itoa(HistogramBuckets)+`) AS i))
+				(SELECT array_agg(CASE WHEN i = $6 THEN 1 ELSE 0 END ORDER BY i) FROM generate_series(1, `+strconv.Itoa(HistogramBuckets)+`) AS i))
 			ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + 1, up_checks = r.up_checks + $4,
 				maint_checks = r.maint_checks + $7, maint_up = r.maint_up + $8,
 				rt_sum = r.rt_sum + $5, rt_min = least(r.rt_min, $5), rt_max = greatest(r.rt_max, $5),
@@ -130,17 +131,4 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		return err
 	}
 	return nil
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{digits[n%10]}, b...)
-		n /= 10
-	}
-	return string(b)
 }
