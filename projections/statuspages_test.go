@@ -35,17 +35,15 @@ func TestStatusPagesModel(t *testing.T) {
 	f.run(t, projections.StatusPages{})
 	ctx := context.Background()
 	h := commands.NewStatusPageHandler(f.store, f.ids, func() time.Time { return time.Now().UTC() }, pageFacts{f.queries})
-	var last domain.Position
 	var ids []int64
 	for i := range 6 {
 		actor := commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
-		id, pos, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: fmt.Sprint("Page ", i), Subdomain: fmt.Sprint("page-", i),
+		id, _, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: fmt.Sprint("Page ", i), Subdomain: fmt.Sprint("page-", i),
 			MonitorIDs: []int64{3, 2, 1}, IsPublic: true, CustomCSS: ptr("body{color:red}")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
-		last = pos
 	}
 	owner := func(i int) commands.Actor {
 		return commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
@@ -62,8 +60,7 @@ func TestStatusPagesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last = res.Position
-	f.wait(t, []string{"status_pages"}, last)
+	f.wait(t, []string{"status_pages"}, res.Position)
 
 	pages, err := f.queries.StatusPages(ctx, 1)
 	if err != nil {
