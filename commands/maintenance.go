@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/medialuna/medialuna/domain"
@@ -65,12 +64,7 @@ func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, 
 		cfg := w.Config
 		// Monitors deleted since the window was saved drop out of it, so a
 		// change that leaves monitor_ids alone still validates.
-		cfg.MonitorIDs = nil
-		for _, m := range w.Config.MonitorIDs {
-			if slices.Contains(ids, m) {
-				cfg.MonitorIDs = append(cfg.MonitorIDs, m)
-			}
-		}
+		cfg.MonitorIDs = domain.ExistingMonitors(w.Config.MonitorIDs, ids)
 		if err := json.Unmarshal(patch, &cfg); err != nil {
 			return nil, fmt.Errorf("apply change: %w", err)
 		}

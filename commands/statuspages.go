@@ -108,12 +108,7 @@ func (h *StatusPageHandler) Update(ctx context.Context, actor Actor, id int64, p
 		cfg := page.Config
 		// Monitors deleted since the page was saved drop out of it, so a
 		// change that leaves monitor_ids alone still validates.
-		cfg.MonitorIDs = nil
-		for _, m := range page.Config.MonitorIDs {
-			if slices.Contains(monitors, m) {
-				cfg.MonitorIDs = append(cfg.MonitorIDs, m)
-			}
-		}
+		cfg.MonitorIDs = domain.ExistingMonitors(page.Config.MonitorIDs, monitors)
 		if err := json.Unmarshal(patch, &cfg); err != nil {
 			return domain.AppendResult{}, fmt.Errorf("apply change: %w", err)
 		}

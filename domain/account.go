@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -51,15 +52,15 @@ type MemberJoined struct {
 	InviteID int64  `json:"invite_id,omitempty"`
 }
 
-func (AccountOpened) EventType() string  { return "AccountOpened" }
+func (AccountOpened) EventType() string  { return EvAccountOpened }
 func (AccountOpened) EventVersion() int  { return 2 }
-func (AccountUpdated) EventType() string { return "AccountUpdated" }
+func (AccountUpdated) EventType() string { return EvAccountUpdated }
 func (AccountUpdated) EventVersion() int { return 1 }
-func (PlanChanged) EventType() string    { return "PlanChanged" }
+func (PlanChanged) EventType() string    { return EvPlanChanged }
 func (PlanChanged) EventVersion() int    { return 1 }
-func (MemberInvited) EventType() string  { return "MemberInvited" }
+func (MemberInvited) EventType() string  { return EvMemberInvited }
 func (MemberInvited) EventVersion() int  { return 1 }
-func (MemberJoined) EventType() string   { return "MemberJoined" }
+func (MemberJoined) EventType() string   { return EvMemberJoined }
 func (MemberJoined) EventVersion() int   { return 1 }
 
 // Invite is a pending or used invitation.
@@ -268,24 +269,5 @@ func validateName(field, s string, max int) error {
 	return nil
 }
 
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+// itoa formats an id for stream names and messages.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -58,9 +58,9 @@ type SubscriptionChanged struct {
 	CancelAtPeriodEnd bool               `json:"cancel_at_period_end"`
 }
 
-func (BillingCustomerLinked) EventType() string { return "BillingCustomerLinked" }
+func (BillingCustomerLinked) EventType() string { return EvBillingCustomerLinked }
 func (BillingCustomerLinked) EventVersion() int { return 1 }
-func (SubscriptionChanged) EventType() string   { return "SubscriptionChanged" }
+func (SubscriptionChanged) EventType() string   { return EvSubscriptionChanged }
 func (SubscriptionChanged) EventVersion() int   { return 1 }
 
 // Billing is an account's subscription state, folded from its stream.

@@ -88,7 +88,7 @@ type upcaster func(data map[string]any) error
 // are read.
 func upcasterFor(typ string, from int) upcaster {
 	switch {
-	case typ == "AccountOpened" && from == 1:
+	case typ == EvAccountOpened && from == 1:
 		// v1 accounts had no plan field: every account opened on FREE.
 		return func(d map[string]any) error {
 			if _, ok := d["plan"]; !ok {
@@ -121,113 +121,4 @@ func upcast(typ string, version, current int, data []byte) ([]byte, error) {
 		}
 	}
 	return json.Marshal(m)
-}
-
-// newEvent returns a zero value of the event named typ, or nil.
-func newEvent(typ string) Event {
-	switch typ {
-	case "AccountOpened":
-		return &AccountOpened{}
-	case "AccountUpdated":
-		return &AccountUpdated{}
-	case "PlanChanged":
-		return &PlanChanged{}
-	case "MemberInvited":
-		return &MemberInvited{}
-	case "MemberJoined":
-		return &MemberJoined{}
-	case "BillingCustomerLinked":
-		return &BillingCustomerLinked{}
-	case "SubscriptionChanged":
-		return &SubscriptionChanged{}
-	case "UserRegistered":
-		return &UserRegistered{}
-	case "EmailClaimed":
-		return &EmailClaimed{}
-	case "EmailReleased":
-		return &EmailReleased{}
-	case "APIKeyCreated":
-		return &APIKeyCreated{}
-	case "APIKeyRevoked":
-		return &APIKeyRevoked{}
-	case "MonitorCreated":
-		return &MonitorCreated{}
-	case "MonitorUpdated":
-		return &MonitorUpdated{}
-	case "MonitorPaused":
-		return &MonitorPaused{}
-	case "MonitorResumed":
-		return &MonitorResumed{}
-	case "MonitorDeleted":
-		return &MonitorDeleted{}
-	case "CheckRecorded":
-		return &CheckRecorded{}
-	case "RegionRegistered":
-		return &RegionRegistered{}
-	case "RegionDeactivated":
-		return &RegionDeactivated{}
-	case "TagCreated":
-		return &TagCreated{}
-	case "TagDeleted":
-		return &TagDeleted{}
-	case "MaintenanceScheduled":
-		return &MaintenanceScheduled{}
-	case "MaintenanceUpdated":
-		return &MaintenanceUpdated{}
-	case "MaintenanceToggled":
-		return &MaintenanceToggled{}
-	case "MaintenanceDeleted":
-		return &MaintenanceDeleted{}
-	case "NotificationChannelCreated":
-		return &ChannelCreated{}
-	case "NotificationChannelUpdated":
-		return &ChannelUpdated{}
-	case "NotificationChannelDeleted":
-		return &ChannelDeleted{}
-	case "NotificationRuleCreated":
-		return &RuleCreated{}
-	case "NotificationRuleUpdated":
-		return &RuleUpdated{}
-	case "NotificationRuleDeleted":
-		return &RuleDeleted{}
-	case "NotificationQueued":
-		return &NotificationQueued{}
-	case "NotificationAttempted":
-		return &NotificationAttempted{}
-	case "NotificationSuppressed":
-		return &NotificationSuppressed{}
-	case "NotificationRetrying":
-		return &NotificationRetrying{}
-	case "IncidentTriggered":
-		return &IncidentTriggered{}
-	case "IncidentAcknowledged":
-		return &IncidentAcknowledged{}
-	case "IncidentSnoozed":
-		return &IncidentSnoozed{}
-	case "IncidentCommented":
-		return &IncidentCommented{}
-	case "IncidentResolved":
-		return &IncidentResolved{}
-	case "IncidentOpened":
-		return &IncidentOpened{}
-	case "IncidentClosed":
-		return &IncidentClosed{}
-	case "StatusPageCreated":
-		return &StatusPageCreated{}
-	case "StatusPageUpdated":
-		return &StatusPageUpdated{}
-	case "StatusPageDeleted":
-		return &StatusPageDeleted{}
-	case "SubdomainClaimed":
-		return &SubdomainClaimed{}
-	case "SubdomainReleased":
-		return &SubdomainReleased{}
-	case "QuotaSeeded":
-		return &QuotaSeeded{}
-	case "QuotaSlotReserved":
-		return &QuotaSlotReserved{}
-	case "QuotaSlotReleased":
-		return &QuotaSlotReleased{}
-	}
-	return nil
 }

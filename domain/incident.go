@@ -84,19 +84,19 @@ type IncidentClosed struct {
 	Type       IncidentType `json:"incident_type"`
 }
 
-func (IncidentTriggered) EventType() string    { return "IncidentTriggered" }
+func (IncidentTriggered) EventType() string    { return EvIncidentTriggered }
 func (IncidentTriggered) EventVersion() int    { return 1 }
-func (IncidentAcknowledged) EventType() string { return "IncidentAcknowledged" }
+func (IncidentAcknowledged) EventType() string { return EvIncidentAcknowledged }
 func (IncidentAcknowledged) EventVersion() int { return 1 }
-func (IncidentSnoozed) EventType() string      { return "IncidentSnoozed" }
+func (IncidentSnoozed) EventType() string      { return EvIncidentSnoozed }
 func (IncidentSnoozed) EventVersion() int      { return 1 }
-func (IncidentCommented) EventType() string    { return "IncidentCommented" }
+func (IncidentCommented) EventType() string    { return EvIncidentCommented }
 func (IncidentCommented) EventVersion() int    { return 1 }
-func (IncidentResolved) EventType() string     { return "IncidentResolved" }
+func (IncidentResolved) EventType() string     { return EvIncidentResolved }
 func (IncidentResolved) EventVersion() int     { return 1 }
-func (IncidentOpened) EventType() string       { return "IncidentOpened" }
+func (IncidentOpened) EventType() string       { return EvIncidentOpened }
 func (IncidentOpened) EventVersion() int       { return 1 }
-func (IncidentClosed) EventType() string       { return "IncidentClosed" }
+func (IncidentClosed) EventType() string       { return EvIncidentClosed }
 func (IncidentClosed) EventVersion() int       { return 1 }
 
 // TimelineEntry is one line of an incident's timeline.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -143,57 +144,12 @@ func AnyCovers(windows []MaintenanceConfig, monitorID int64, t time.Time, zone f
 	return false
 }
 
-// InEffect reports whether the window is in effect at t. loc is the
-// window's time zone.
-//
-// Recurrence rules, all on the wall clock of the window's time zone:
-//   - every occurrence starts at the start_time's local clock time on its
-//     day and lasts until the end_time's local clock time on the day as far
-//     from the occurrence's start day as end_time's day is from
-//     start_time's; so a 22:00-02:00 window runs across midnight every time,
-//     and a 02:00-04:00 window stays 02:00-04:00 local across DST changes
-//     (a wall-clock time skipped by a DST jump is taken as the instant Go's
-//     time.Date normalises it to);
-//   - daily: every day from start_time's day; weekly: on recurrence_days
-//     (default: start_time's week day); monthly: on start_time's day of the
-//     month, or the month's last day when it is shorter (a window on the
-//     31st runs on Feb 28 or 29, Apr 30, ...);
-//   - no occurrence starts before start_time, nor after recurrence_end_date.
+// InEffect reports whether the window is in effect at t: whether one of its
+// occurrences (see occurrences for the rules) holds t. loc is the window's
+// time zone.
 func (c MaintenanceConfig) InEffect(t time.Time, loc *time.Location) bool {
-	if !c.IsActive {
-		return false
-	}
-	if !c.IsRecurring || c.RecurrencePattern == nil {
-		return !t.Before(c.StartTime) && t.Before(c.EndTime)
-	}
-	start, end := c.StartTime.In(loc), c.EndTime.In(loc)
-	startDay := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
-	endDay := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
-	spanDays := int(endDay.Sub(startDay).Hours() / 24)
-	local := t.In(loc)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	var days []int
-	if c.RecurrenceDays != nil {
-		days, _ = parseDays(*c.RecurrenceDays)
-	}
-	// An occurrence in effect now started today or within the last spanDays.
-	for back := 0; back <= spanDays+1; back++ {
-		day := today.AddDate(0, 0, -back)
-		if day.Before(startDay) {
-			break
-		}
-		if !c.occursOn(day, startDay, days) {
-			continue
-		}
-		occStart := time.Date(day.Year(), day.Month(), day.Day(), start.Hour(), start.Minute(), start.Second(), start.Nanosecond(), loc)
-		occEndDay := day.AddDate(0, 0, spanDays)
-		occEnd := time.Date(occEndDay.Year(), occEndDay.Month(), occEndDay.Day(), end.Hour(), end.Minute(), end.Second(), end.Nanosecond(), loc)
-		if occStart.Before(c.StartTime) || (c.RecurrenceEndDate != nil && occStart.After(*c.RecurrenceEndDate)) {
-			continue
-		}
-		if !t.Before(occStart) && t.Before(occEnd) {
-			return true
-		}
+	for range c.occurrences(t, t.Add(time.Nanosecond), loc) {
+		return true
 	}
 	return false
 }
@@ -236,13 +192,13 @@ type MaintenanceToggled struct {
 // MaintenanceDeleted removes a window.
 type MaintenanceDeleted struct{}
 
-func (MaintenanceScheduled) EventType() string { return "MaintenanceScheduled" }
+func (MaintenanceScheduled) EventType() string { return EvMaintenanceScheduled }
 func (MaintenanceScheduled) EventVersion() int { return 1 }
-func (MaintenanceUpdated) EventType() string   { return "MaintenanceUpdated" }
+func (MaintenanceUpdated) EventType() string   { return EvMaintenanceUpdated }
 func (MaintenanceUpdated) EventVersion() int   { return 1 }
-func (MaintenanceToggled) EventType() string   { return "MaintenanceToggled" }
+func (MaintenanceToggled) EventType() string   { return EvMaintenanceToggled }
 func (MaintenanceToggled) EventVersion() int   { return 1 }
-func (MaintenanceDeleted) EventType() string   { return "MaintenanceDeleted" }
+func (MaintenanceDeleted) EventType() string   { return EvMaintenanceDeleted }
 func (MaintenanceDeleted) EventVersion() int   { return 1 }
 
 // MaintenanceWindow is the window aggregate.
@@ -280,46 +236,73 @@ type Occurrence struct {
 }
 
 // Occurrences lists the window's occurrences that overlap [from, to), in
-// order, by the same rules as InEffect (at most 400 days are scanned). A
-// disabled window has none.
+// order (at most 400 days are scanned). A disabled window has none.
 func (c MaintenanceConfig) Occurrences(from, to time.Time, loc *time.Location) []Occurrence {
-	if !c.IsActive || !to.After(from) {
-		return nil
-	}
-	if !c.IsRecurring || c.RecurrencePattern == nil {
-		if c.EndTime.After(from) && c.StartTime.Before(to) {
-			return []Occurrence{{c.StartTime, c.EndTime}}
+	return slices.Collect(c.occurrences(from, to, loc))
+}
+
+// occurrences yields, in order, the window's occurrences that overlap
+// [from, to): the one rule InEffect and Occurrences share. A disabled
+// window has none; a one-off window has the one from start_time to
+// end_time. At most 400 days are scanned.
+//
+// Recurrence rules, all on the wall clock of the window's time zone loc:
+//   - every occurrence starts at the start_time's local clock time on its
+//     day and lasts until the end_time's local clock time on the day as far
+//     from the occurrence's start day as end_time's day is from
+//     start_time's; so a 22:00-02:00 window runs across midnight every time,
+//     and a 02:00-04:00 window stays 02:00-04:00 local across DST changes
+//     (a wall-clock time skipped by a DST jump is taken as the instant Go's
+//     time.Date normalises it to);
+//   - daily: every day from start_time's day; weekly: on recurrence_days
+//     (default: start_time's week day); monthly: on start_time's day of the
+//     month, or the month's last day when it is shorter (a window on the
+//     31st runs on Feb 28 or 29, Apr 30, ...);
+//   - no occurrence starts before start_time, nor after recurrence_end_date.
+func (c MaintenanceConfig) occurrences(from, to time.Time, loc *time.Location) iter.Seq[Occurrence] {
+	return func(yield func(Occurrence) bool) {
+		if !c.IsActive || !to.After(from) {
+			return
 		}
-		return nil
-	}
-	start, end := c.StartTime.In(loc), c.EndTime.In(loc)
-	startDay := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
-	endDay := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
-	spanDays := int(endDay.Sub(startDay).Hours() / 24)
-	lf, lt := from.In(loc), to.In(loc)
-	day := time.Date(lf.Year(), lf.Month(), lf.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -spanDays-1)
-	last := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC)
-	if day.Before(startDay) {
-		day = startDay
-	}
-	var days []int
-	if c.RecurrenceDays != nil {
-		days, _ = parseDays(*c.RecurrenceDays)
-	}
-	var out []Occurrence
-	for n := 0; !day.After(last) && n < 400; day, n = day.AddDate(0, 0, 1), n+1 {
-		if !c.occursOn(day, startDay, days) {
-			continue
+		if !c.IsRecurring || c.RecurrencePattern == nil {
+			if c.EndTime.After(from) && c.StartTime.Before(to) {
+				yield(Occurrence{c.StartTime, c.EndTime})
+			}
+			return
 		}
-		occStart := time.Date(day.Year(), day.Month(), day.Day(), start.Hour(), start.Minute(), start.Second(), start.Nanosecond(), loc)
-		occEndDay := day.AddDate(0, 0, spanDays)
-		occEnd := time.Date(occEndDay.Year(), occEndDay.Month(), occEndDay.Day(), end.Hour(), end.Minute(), end.Second(), end.Nanosecond(), loc)
-		if occStart.Before(c.StartTime) || (c.RecurrenceEndDate != nil && occStart.After(*c.RecurrenceEndDate)) {
-			continue
+		start, end := c.StartTime.In(loc), c.EndTime.In(loc)
+		startDay := localDay(start)
+		spanDays := int(localDay(end).Sub(startDay).Hours() / 24)
+		// An occurrence that overlaps from started on from's day or within
+		// the spanDays (+1, for DST) before it.
+		day := localDay(from.In(loc)).AddDate(0, 0, -spanDays-1)
+		last := localDay(to.In(loc))
+		if day.Before(startDay) {
+			day = startDay
 		}
-		if occEnd.After(from) && occStart.Before(to) {
-			out = append(out, Occurrence{occStart.UTC(), occEnd.UTC()})
+		var days []int
+		if c.RecurrenceDays != nil {
+			days, _ = parseDays(*c.RecurrenceDays)
+		}
+		for n := 0; !day.After(last) && n < 400; day, n = day.AddDate(0, 0, 1), n+1 {
+			if !c.occursOn(day, startDay, days) {
+				continue
+			}
+			occStart := time.Date(day.Year(), day.Month(), day.Day(), start.Hour(), start.Minute(), start.Second(), start.Nanosecond(), loc)
+			occEndDay := day.AddDate(0, 0, spanDays)
+			occEnd := time.Date(occEndDay.Year(), occEndDay.Month(), occEndDay.Day(), end.Hour(), end.Minute(), end.Second(), end.Nanosecond(), loc)
+			if occStart.Before(c.StartTime) || (c.RecurrenceEndDate != nil && occStart.After(*c.RecurrenceEndDate)) {
+				continue
+			}
+			if occEnd.After(from) && occStart.Before(to) && !yield(Occurrence{occStart.UTC(), occEnd.UTC()}) {
+				return
+			}
 		}
 	}
-	return out
+}
+
+// localDay is the local date of t as a UTC midnight, so that days can be
+// counted and stepped without DST in the way.
+func localDay(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }

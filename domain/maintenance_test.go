@@ -191,3 +191,20 @@ func asError(err error, target **domain.Error) bool {
 	}
 	return ok && len(e.Fields) > 0
 }
+
+// BenchmarkMaintenanceInEffect: the question probes and the notifier ask
+// of every window for every check (a weekly 22:00-02:00 window in Madrid).
+func BenchmarkMaintenanceInEffect(b *testing.B) {
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		b.Skip(err)
+	}
+	weekly, days := "weekly", "1,3,5"
+	cfg := domain.MaintenanceConfig{StartTime: time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC), EndTime: time.Date(2026, 3, 3, 1, 0, 0, 0, time.UTC),
+		TimeZone: "Europe/Madrid", IsRecurring: true, RecurrencePattern: &weekly, RecurrenceDays: &days, IsActive: true}
+	at := time.Date(2026, 6, 3, 23, 30, 0, 0, time.UTC)
+	for b.Loop() {
+		cfg.InEffect(at, madrid)
+		cfg.InEffect(at.Add(12*time.Hour), madrid)
+	}
+}

@@ -394,17 +394,17 @@ type CheckRecorded struct {
 	CheckOutcome
 }
 
-func (MonitorCreated) EventType() string { return "MonitorCreated" }
+func (MonitorCreated) EventType() string { return EvMonitorCreated }
 func (MonitorCreated) EventVersion() int { return 1 }
-func (MonitorUpdated) EventType() string { return "MonitorUpdated" }
+func (MonitorUpdated) EventType() string { return EvMonitorUpdated }
 func (MonitorUpdated) EventVersion() int { return 1 }
-func (MonitorPaused) EventType() string  { return "MonitorPaused" }
+func (MonitorPaused) EventType() string  { return EvMonitorPaused }
 func (MonitorPaused) EventVersion() int  { return 1 }
-func (MonitorResumed) EventType() string { return "MonitorResumed" }
+func (MonitorResumed) EventType() string { return EvMonitorResumed }
 func (MonitorResumed) EventVersion() int { return 1 }
-func (MonitorDeleted) EventType() string { return "MonitorDeleted" }
+func (MonitorDeleted) EventType() string { return EvMonitorDeleted }
 func (MonitorDeleted) EventVersion() int { return 1 }
-func (CheckRecorded) EventType() string  { return "CheckRecorded" }
+func (CheckRecorded) EventType() string  { return EvCheckRecorded }
 func (CheckRecorded) EventVersion() int  { return 1 }
 
 // Monitor is the monitor aggregate.

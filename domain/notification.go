@@ -131,7 +131,7 @@ type NotificationRetrying struct {
 	RetryInMs   int64       `json:"retry_in_ms"`
 }
 
-func (NotificationRetrying) EventType() string { return "NotificationRetrying" }
+func (NotificationRetrying) EventType() string { return EvNotificationRetrying }
 func (NotificationRetrying) EventVersion() int { return 1 }
 
 // NotificationSuppressed records that an incident's notifications were
@@ -145,10 +145,10 @@ type NotificationSuppressed struct {
 	Message            string `json:"message"`
 }
 
-func (NotificationSuppressed) EventType() string { return "NotificationSuppressed" }
+func (NotificationSuppressed) EventType() string { return EvNotificationSuppressed }
 func (NotificationSuppressed) EventVersion() int { return 1 }
 
-func (NotificationQueued) EventType() string    { return "NotificationQueued" }
+func (NotificationQueued) EventType() string    { return EvNotificationQueued }
 func (NotificationQueued) EventVersion() int    { return 1 }
-func (NotificationAttempted) EventType() string { return "NotificationAttempted" }
+func (NotificationAttempted) EventType() string { return EvNotificationAttempted }
 func (NotificationAttempted) EventVersion() int { return 1 }

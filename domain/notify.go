@@ -145,11 +145,11 @@ type ChannelUpdated struct {
 // ChannelDeleted removes a channel (and takes it off every rule).
 type ChannelDeleted struct{}
 
-func (ChannelCreated) EventType() string { return "NotificationChannelCreated" }
+func (ChannelCreated) EventType() string { return EvNotificationChannelCreated }
 func (ChannelCreated) EventVersion() int { return 1 }
-func (ChannelUpdated) EventType() string { return "NotificationChannelUpdated" }
+func (ChannelUpdated) EventType() string { return EvNotificationChannelUpdated }
 func (ChannelUpdated) EventVersion() int { return 1 }
-func (ChannelDeleted) EventType() string { return "NotificationChannelDeleted" }
+func (ChannelDeleted) EventType() string { return EvNotificationChannelDeleted }
 func (ChannelDeleted) EventVersion() int { return 1 }
 
 // Channel is the channel aggregate.
@@ -305,11 +305,11 @@ type RuleUpdated struct {
 // RuleDeleted removes a rule.
 type RuleDeleted struct{}
 
-func (RuleCreated) EventType() string { return "NotificationRuleCreated" }
+func (RuleCreated) EventType() string { return EvNotificationRuleCreated }
 func (RuleCreated) EventVersion() int { return 1 }
-func (RuleUpdated) EventType() string { return "NotificationRuleUpdated" }
+func (RuleUpdated) EventType() string { return EvNotificationRuleUpdated }
 func (RuleUpdated) EventVersion() int { return 1 }
-func (RuleDeleted) EventType() string { return "NotificationRuleDeleted" }
+func (RuleDeleted) EventType() string { return EvNotificationRuleDeleted }
 func (RuleDeleted) EventVersion() int { return 1 }
 
 // Rule is the rule aggregate.

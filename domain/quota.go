@@ -54,11 +54,11 @@ type QuotaSlotReleased struct {
 	ID   int64     `json:"id"`
 }
 
-func (QuotaSeeded) EventType() string       { return "QuotaSeeded" }
+func (QuotaSeeded) EventType() string       { return EvQuotaSeeded }
 func (QuotaSeeded) EventVersion() int       { return 1 }
-func (QuotaSlotReserved) EventType() string { return "QuotaSlotReserved" }
+func (QuotaSlotReserved) EventType() string { return EvQuotaSlotReserved }
 func (QuotaSlotReserved) EventVersion() int { return 1 }
-func (QuotaSlotReleased) EventType() string { return "QuotaSlotReleased" }
+func (QuotaSlotReleased) EventType() string { return EvQuotaSlotReleased }
 func (QuotaSlotReleased) EventVersion() int { return 1 }
 
 // Quota folds a quota stream: the slots an account holds of one kind.

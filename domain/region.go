@@ -25,9 +25,9 @@ type RegionRegistered struct {
 // RegionDeactivated takes a region out of service.
 type RegionDeactivated struct{}
 
-func (RegionRegistered) EventType() string  { return "RegionRegistered" }
+func (RegionRegistered) EventType() string  { return EvRegionRegistered }
 func (RegionRegistered) EventVersion() int  { return 1 }
-func (RegionDeactivated) EventType() string { return "RegionDeactivated" }
+func (RegionDeactivated) EventType() string { return EvRegionDeactivated }
 func (RegionDeactivated) EventVersion() int { return 1 }
 
 var regionCode = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
@@ -69,9 +69,9 @@ type TagCreated struct {
 // TagDeleted removes a tag (and takes it off every monitor in read models).
 type TagDeleted struct{}
 
-func (TagCreated) EventType() string { return "TagCreated" }
+func (TagCreated) EventType() string { return EvTagCreated }
 func (TagCreated) EventVersion() int { return 1 }
-func (TagDeleted) EventType() string { return "TagDeleted" }
+func (TagDeleted) EventType() string { return EvTagDeleted }
 func (TagDeleted) EventVersion() int { return 1 }
 
 var tagColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)

@@ -31,7 +31,7 @@ type SecretBearer interface {
 // without decoding them (the event store asks it of every event).
 func BearsSecrets(typ string) bool {
 	switch typ {
-	case "NotificationChannelCreated", "NotificationChannelUpdated", "MonitorCreated", "MonitorUpdated":
+	case EvNotificationChannelCreated, EvNotificationChannelUpdated, EvMonitorCreated, EvMonitorUpdated:
 		return true
 	}
 	return false
@@ -40,7 +40,7 @@ func BearsSecrets(typ string) bool {
 // ShredsSecrets reports whether an event of type typ ends its stream's
 // life, so that the stream's data key is destroyed once it is appended.
 func ShredsSecrets(typ string) bool {
-	return typ == "NotificationChannelDeleted" || typ == "MonitorDeleted"
+	return typ == EvNotificationChannelDeleted || typ == EvMonitorDeleted
 }
 
 func mapString(s *string, f func(string) (string, error)) error {

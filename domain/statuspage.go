@@ -190,15 +190,15 @@ type SubdomainReleased struct {
 	PageID int64 `json:"page_id"`
 }
 
-func (StatusPageCreated) EventType() string { return "StatusPageCreated" }
+func (StatusPageCreated) EventType() string { return EvStatusPageCreated }
 func (StatusPageCreated) EventVersion() int { return 1 }
-func (StatusPageUpdated) EventType() string { return "StatusPageUpdated" }
+func (StatusPageUpdated) EventType() string { return EvStatusPageUpdated }
 func (StatusPageUpdated) EventVersion() int { return 1 }
-func (StatusPageDeleted) EventType() string { return "StatusPageDeleted" }
+func (StatusPageDeleted) EventType() string { return EvStatusPageDeleted }
 func (StatusPageDeleted) EventVersion() int { return 1 }
-func (SubdomainClaimed) EventType() string  { return "SubdomainClaimed" }
+func (SubdomainClaimed) EventType() string  { return EvSubdomainClaimed }
 func (SubdomainClaimed) EventVersion() int  { return 1 }
-func (SubdomainReleased) EventType() string { return "SubdomainReleased" }
+func (SubdomainReleased) EventType() string { return EvSubdomainReleased }
 func (SubdomainReleased) EventVersion() int { return 1 }
 
 // StatusPage is the page aggregate.

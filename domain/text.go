@@ -55,3 +55,50 @@ func hex4(r rune) string {
 	const digits = "0123456789ABCDEF"
 	return string([]byte{digits[r>>12&0xf], digits[r>>8&0xf], digits[r>>4&0xf], digits[r&0xf]})
 }
+
+// Truncate cuts s to at most max characters (runes), never inside one,
+// ending a cut with mark, which counts toward max ("…", or "..." where the
+// ellipsis character would cost more, as in SMS). A max too small for the
+// mark cuts without it. Limits that count characters (Slack, PagerDuty,
+// Telegram, SMS) use it.
+func Truncate(s string, max int, mark string) string {
+	if max < 0 {
+		max = 0
+	}
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	keep := max - utf8.RuneCountInString(mark)
+	if keep < 0 {
+		keep, mark = max, ""
+	}
+	n := 0
+	for i := range s {
+		if n == keep {
+			return s[:i] + mark
+		}
+		n++
+	}
+	return s // not reached: s has more than max runes, and keep ≤ max
+}
+
+// TruncateBytes cuts s to at most max bytes, never inside a UTF-8
+// character, ending a cut with mark, which counts toward max. A max too
+// small for the mark cuts without it. Limits that count bytes (a check's
+// stored detail) use it.
+func TruncateBytes(s string, max int, mark string) string {
+	if max < 0 {
+		max = 0
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len(mark)
+	if cut < 0 {
+		cut, mark = max, ""
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -48,5 +49,64 @@ func TestCheckOutcomeStorable(t *testing.T) {
 	got := o.Storable()
 	if got.Error != "refused\uFFFD by \uFFFD peer" || got.Detail != "SSH-2.0-banner\r\n" || got.StatusCode != 500 {
 		t.Errorf("Storable() = %+v", got)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		max  int
+		mark string
+		want string
+	}{
+		{"short", 10, "...", "short"},
+		{"exactly10!", 10, "...", "exactly10!"},
+		{"a longer text", 10, "...", "a longe..."},
+		{"a longer text", 10, "…", "a longer …"},
+		{"a longer text", 10, "", "a longer t"},
+		{"ééééééé", 5, "...", "éé..."}, // characters, not bytes
+		{"日本語のテキスト", 4, "…", "日本語…"},
+		{"👍👍👍👍", 3, "", "👍👍👍"},
+		{"abcdef", 2, "...", "ab"}, // no room for the mark
+		{"abcdef", 0, "...", ""},
+		{"", 0, "...", ""},
+		{"abc", -1, "", ""},
+	} {
+		got := domain.Truncate(tc.s, tc.max, tc.mark)
+		if got != tc.want {
+			t.Errorf("Truncate(%q, %d, %q) = %q, want %q", tc.s, tc.max, tc.mark, got, tc.want)
+		}
+		if n := utf8.RuneCountInString(got); n > max(tc.max, 0) || !utf8.ValidString(got) {
+			t.Errorf("Truncate(%q, %d, %q) = %q: %d characters, valid %v", tc.s, tc.max, tc.mark, got, n, utf8.ValidString(got))
+		}
+	}
+}
+
+func TestTruncateBytes(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		max  int
+		mark string
+		want string
+	}{
+		{"short", 10, "…", "short"},
+		{"exactly10!", 10, "…", "exactly10!"},
+		{"a longer text", 10, "…", "a longe…"}, // "…" is 3 bytes
+		{"ééééé", 8, "…", "éé…"},
+		{"ééééé", 5, "", "éé"}, // never half an é
+		{"aé", 2, "", "a"},
+		{"€€", 4, "", "€"},
+		{"👍👍", 7, "", "👍"},
+		{"abcdef", 2, "...", "ab"}, // no room for the mark
+		{"abc", 0, "", ""},
+		{"abc", -1, "", ""},
+	} {
+		got := domain.TruncateBytes(tc.s, tc.max, tc.mark)
+		if got != tc.want {
+			t.Errorf("TruncateBytes(%q, %d, %q) = %q, want %q", tc.s, tc.max, tc.mark, got, tc.want)
+		}
+		if len(got) > max(tc.max, 0) || !utf8.ValidString(got) {
+			t.Errorf("TruncateBytes(%q, %d, %q) = %q: %d bytes, valid %v", tc.s, tc.max, tc.mark, got, len(got), utf8.ValidString(got))
+		}
 	}
 }

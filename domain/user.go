@@ -28,7 +28,7 @@ type EmailClaimed struct {
 	UserID int64 `json:"user_id"`
 }
 
-func (UserRegistered) EventType() string { return "UserRegistered" }
+func (UserRegistered) EventType() string { return EvUserRegistered }
 func (UserRegistered) EventVersion() int { return 1 }
 
 // EmailReleased frees an address whose registration could not complete
@@ -37,9 +37,9 @@ type EmailReleased struct {
 	UserID int64 `json:"user_id"`
 }
 
-func (EmailClaimed) EventType() string  { return "EmailClaimed" }
+func (EmailClaimed) EventType() string  { return EvEmailClaimed }
 func (EmailClaimed) EventVersion() int  { return 1 }
-func (EmailReleased) EventType() string { return "EmailReleased" }
+func (EmailReleased) EventType() string { return EvEmailReleased }
 func (EmailReleased) EventVersion() int { return 1 }
 
 // EmailClaim folds an address's claim stream.
@@ -76,9 +76,9 @@ type APIKeyRevoked struct {
 	RevokedBy int64 `json:"revoked_by"`
 }
 
-func (APIKeyCreated) EventType() string { return "APIKeyCreated" }
+func (APIKeyCreated) EventType() string { return EvAPIKeyCreated }
 func (APIKeyCreated) EventVersion() int { return 1 }
-func (APIKeyRevoked) EventType() string { return "APIKeyRevoked" }
+func (APIKeyRevoked) EventType() string { return EvAPIKeyRevoked }
 func (APIKeyRevoked) EventVersion() int { return 1 }
 
 // APIKey is the key aggregate.

@@ -18,7 +18,7 @@ func (Accounts) Version() int { return 1 }
 // Handles implements EventFilter.
 func (Accounts) Handles(t string) bool {
 	switch t {
-	case "AccountOpened", "AccountUpdated", "PlanChanged", "MemberInvited", "MemberJoined", "UserRegistered":
+	case domain.EvAccountOpened, domain.EvAccountUpdated, domain.EvPlanChanged, domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered:
 		return true
 	}
 	return false

@@ -19,7 +19,7 @@ func (APIKeys) Version() int { return 1 }
 // Handles implements EventFilter.
 func (APIKeys) Handles(t string) bool {
 	switch t {
-	case "APIKeyCreated", "APIKeyRevoked":
+	case domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked:
 		return true
 	}
 	return false

@@ -19,7 +19,7 @@ func (Billing) Version() int { return 1 }
 
 // Handles implements EventFilter.
 func (Billing) Handles(t string) bool {
-	return t == "BillingCustomerLinked" || t == "SubscriptionChanged"
+	return t == domain.EvBillingCustomerLinked || t == domain.EvSubscriptionChanged
 }
 
 func (Billing) Tables() []string { return []string{"billing"} }

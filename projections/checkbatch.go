@@ -134,7 +134,7 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 		var order []key
 		for i, c := range run {
 			mon[i], reg[i], at[i], up[i], rt[i], maint[i] = c.MonitorID, c.RegionID, ts(c.CheckedAt), c.Up, c.ResponseTimeMs, c.InMaintenance
-			errs[i], details[i] = c.Error, truncate(c.Detail, 500)
+			errs[i], details[i] = c.Error, domain.TruncateBytes(c.Detail, maxDetail, "")
 			if c.StatusCode != 0 {
 				codes[i] = strconv.Itoa(c.StatusCode)
 			}

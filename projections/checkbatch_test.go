@@ -163,3 +163,62 @@ func TestBatchPathEqualsOneByOne(t *testing.T) {
 		t.Errorf("statuses = %+v; want monitor 4 deleted and 2 paused", statuses)
 	}
 }
+
+// A check's detail longer than the stored bound is cut on a character
+// boundary, event by event and in batches alike: a cut through a
+// character is invalid UTF-8, which PostgreSQL refuses, and the check
+// result would be parked instead of recorded.
+func TestLongCheckDetailIsCutOnACharacter(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.New(t)
+	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	p := projections.Metrics{}
+	if err := projections.NewRebuilder(db.DB, store, testdb.Logger(t)).Rebuild(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	detail := strings.Repeat("a", 499) + "é and more" // é is bytes 500 and 501
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	var batch []domain.StreamEvent
+	for id := int64(1); id <= 3; id++ {
+		c := &domain.CheckRecorded{MonitorID: id, RegionID: 1, ScheduledAt: at, CheckedAt: at,
+			CheckOutcome: domain.CheckOutcome{Up: true, ResponseTimeMs: 12, StatusCode: 200, Detail: detail}}
+		d, err := domain.Encode(c, domain.Metadata{ActorType: domain.ActorProbe, AccountID: 1, OccurredAt: at}, uuid.NewString())
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, domain.StreamEvent{Stream: domain.ChecksStream(id), Event: d})
+	}
+	if _, err := store.AppendBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var events []domain.RecordedEvent
+	for deadline := time.Now().Add(30 * time.Second); len(events) < len(batch); time.Sleep(20 * time.Millisecond) {
+		all, err := store.ReadAll(ctx, domain.Position{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = all
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows %d of the %d events written", len(all), len(batch))
+		}
+	}
+	// The first alone (Apply), the other two together (ApplyBatch).
+	if err := projections.ApplyForTest(ctx, db.DB, p, events[:1]); err != nil {
+		t.Fatalf("one by one: %v", err)
+	}
+	if err := projections.ApplyForTest(ctx, db.DB, p, events[1:]); err != nil {
+		t.Fatalf("batched: %v", err)
+	}
+	var stored []string
+	if err := db.Select(&stored, `SELECT detail FROM check_results ORDER BY monitor_id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 3 {
+		t.Fatalf("%d check results stored, want 3", len(stored))
+	}
+	for i, s := range stored {
+		if s != strings.Repeat("a", 499) {
+			t.Errorf("monitor %d: detail %q (%d bytes), want the 499 a's before the é", i+1, s, len(s))
+		}
+	}
+}

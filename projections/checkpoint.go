@@ -66,24 +66,19 @@ func applyBatch(ctx context.Context, db *sqlx.DB, p Projector, events []domain.R
 	if isConsumer(p) && len(p.Tables()) == 0 {
 		return applySideEffects(ctx, db, p, events, through)
 	}
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	cp, _, err := lockCheckpoint(ctx, tx, p.Name())
-	if err != nil {
-		return err
-	}
-	if err := applyAfter(ctx, tx, p, cp.position(), events, cp.Version); err != nil {
-		return err
-	}
-	if cp.position().Less(through) && (len(events) == 0 || events[len(events)-1].Position.Less(through)) {
-		if err := saveCheckpoint(ctx, tx, p.Name(), through, cp.Version, 0); err != nil {
+	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+		cp, _, err := lockCheckpoint(ctx, tx, p.Name())
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		if err := applyAfter(ctx, tx, p, cp.position(), events, cp.Version); err != nil {
+			return err
+		}
+		if cp.position().Less(through) && (len(events) == 0 || events[len(events)-1].Position.Less(through)) {
+			return saveCheckpoint(ctx, tx, p.Name(), through, cp.Version, 0)
+		}
+		return nil
+	})
 }
 
 // applySideEffects runs a stateless consumer (a mailer) outside any
@@ -173,27 +168,21 @@ func (e *eventError) Unwrap() error { return e.err }
 // park records an event the projector cannot apply and moves the checkpoint
 // past it, so one poison event never stops a read model.
 func park(ctx context.Context, db *sqlx.DB, p Projector, rec domain.RecordedEvent, cause error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	cp, _, err := lockCheckpoint(ctx, tx, p.Name())
-	if err != nil {
-		return err
-	}
-	if !cp.position().Less(rec.Position) {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO parked_events (projector, event_id, stream_id, event_type, commit_position, prepare_position, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		p.Name(), rec.ID, rec.StreamID, rec.Type, int64(rec.Position.Commit), int64(rec.Position.Prepare), cause.Error()); err != nil {
-		return err
-	}
-	if err := saveCheckpoint(ctx, tx, p.Name(), rec.Position, cp.Version, 0); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+		cp, _, err := lockCheckpoint(ctx, tx, p.Name())
+		if err != nil {
+			return err
+		}
+		if !cp.position().Less(rec.Position) {
+			return nil // parked already, or applied after all
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO parked_events (projector, event_id, stream_id, event_type, commit_position, prepare_position, error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			p.Name(), rec.ID, rec.StreamID, rec.Type, int64(rec.Position.Commit), int64(rec.Position.Prepare), cause.Error()); err != nil {
+			return err
+		}
+		return saveCheckpoint(ctx, tx, p.Name(), rec.Position, cp.Version, 0)
+	})
 }
 
 // apply hands decoded events to the projector, as one batch when it can

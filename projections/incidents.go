@@ -19,8 +19,8 @@ func (Incidents) Tables() []string { return []string{"incidents", "incident_time
 // Handles implements EventFilter.
 func (Incidents) Handles(t string) bool {
 	switch t {
-	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentCommented", "IncidentResolved", "MonitorDeleted",
-		"NotificationAttempted", "NotificationSuppressed", "NotificationRetrying":
+	case domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentCommented, domain.EvIncidentResolved, domain.EvMonitorDeleted,
+		domain.EvNotificationAttempted, domain.EvNotificationSuppressed, domain.EvNotificationRetrying:
 		return true
 	}
 	return false

@@ -21,7 +21,7 @@ func (Maintenance) Tables() []string { return []string{"maintenance_windows"} }
 // Handles implements EventFilter.
 func (Maintenance) Handles(t string) bool {
 	switch t {
-	case "MaintenanceScheduled", "MaintenanceUpdated", "MaintenanceToggled", "MaintenanceDeleted", "MonitorDeleted":
+	case domain.EvMaintenanceScheduled, domain.EvMaintenanceUpdated, domain.EvMaintenanceToggled, domain.EvMaintenanceDeleted, domain.EvMonitorDeleted:
 		return true
 	}
 	return false
@@ -67,11 +67,7 @@ func (Maintenance) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent,
 		return err
 	case *domain.MonitorDeleted:
 		// A deleted monitor leaves the windows that named it.
-		mid := monitorID(rec)
-		_, err := tx.ExecContext(ctx, `UPDATE maintenance_windows SET config = jsonb_set(config, '{monitor_ids}',
-			coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(config->'monitor_ids') AS x WHERE x <> to_jsonb($1::bigint)), '[]'))
-			WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, mid)
-		return err
+		return dropMonitorID(ctx, tx, "maintenance_windows", monitorID(rec))
 	}
 	return nil
 }

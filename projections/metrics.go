@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"math"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 
@@ -24,13 +25,17 @@ import (
 // every query of a range longer than the raw window reads rollups.
 type Metrics struct{}
 
+// maxDetail bounds the bytes of a check's detail kept in check_results,
+// cut on a character boundary (PostgreSQL refuses half a character).
+const maxDetail = 500
+
 func (Metrics) Name() string { return "metrics" }
 func (Metrics) Version() int { return 1 }
 
 // Handles implements EventFilter.
 func (Metrics) Handles(t string) bool {
 	switch t {
-	case "CheckRecorded", "MonitorDeleted":
+	case domain.EvCheckRecorded, domain.EvMonitorDeleted:
 		return true
 	}
 	return false
@@ -96,7 +101,7 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms,
 			status_code, error, detail, cert_expires_at, in_maintenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, truncate(e.Detail, 500), e.CertExpiresAt, e.InMaintenance); err != nil {
+			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, domain.TruncateBytes(e.Detail, maxDetail, ""), e.CertExpiresAt, e.InMaintenance); err != nil {
 			return err
 		}
 		up, maint, maintUp := 0, 0, 0
@@ -110,7 +115,7 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
 				rt_sum, rt_min, rt_max, rt_histogram)
 			VALUES ($1, $2, date_trunc('hour', $3::timestamptz), 1, $4, $7, $8, $5, $5, $5,
-				(SELECT array_agg(CASE WHEN i = $6 THEN 1 ELSE 0 END ORDER BY i) FROM generate_series(1, `+itoa(HistogramBuckets)+`) AS i))
+				(SELECT array_agg(CASE WHEN i = $6 THEN 1 ELSE 0 END ORDER BY i) FROM generate_series(1, `+strconv.Itoa(HistogramBuckets)+`) AS i))
 			ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + 1, up_checks = r.up_checks + $4,
 				maint_checks = r.maint_checks + $7, maint_up = r.maint_up + $8,
 				rt_sum = r.rt_sum + $5, rt_min = least(r.rt_min, $5), rt_max = greatest(r.rt_max, $5),
@@ -126,24 +131,4 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		return err
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{digits[n%10]}, b...)
-		n /= 10
-	}
-	return string(b)
 }

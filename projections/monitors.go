@@ -19,7 +19,7 @@ func (Monitors) Version() int { return 3 }
 // Handles implements EventFilter.
 func (Monitors) Handles(t string) bool {
 	switch t {
-	case "MonitorCreated", "MonitorUpdated", "MonitorPaused", "MonitorResumed", "MonitorDeleted", "CheckRecorded", "TagCreated", "TagDeleted", "RegionRegistered", "RegionDeactivated":
+	case domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted, domain.EvCheckRecorded, domain.EvTagCreated, domain.EvTagDeleted, domain.EvRegionRegistered, domain.EvRegionDeactivated:
 		return true
 	}
 	return false
@@ -197,7 +197,18 @@ func (Monitors) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 }
 
 func monitorID(rec domain.RecordedEvent) int64 { return streamID(rec, "monitor-") }
-func tagID(rec domain.RecordedEvent) int64     { return streamID(rec, "tag-") }
+
+// dropMonitorID takes a deleted monitor out of the monitor_ids of every
+// config in table (maintenance_windows, status_pages) that names it,
+// keeping the order of the others. table is one of this package's own.
+func dropMonitorID(ctx context.Context, tx Exec, table string, monitorID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET config = jsonb_set(config, '{monitor_ids}',
+		coalesce((SELECT jsonb_agg(x ORDER BY n) FROM jsonb_array_elements(config->'monitor_ids') WITH ORDINALITY AS a(x, n)
+			WHERE x <> to_jsonb($1::bigint)), '[]'))
+		WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, monitorID)
+	return err
+}
+func tagID(rec domain.RecordedEvent) int64 { return streamID(rec, "tag-") }
 
 // streamID reads the numeric id at the end of a stream name.
 func streamID(rec domain.RecordedEvent, prefix string) int64 {

@@ -23,9 +23,9 @@ func (Notifications) Tables() []string {
 // Handles implements EventFilter.
 func (Notifications) Handles(t string) bool {
 	switch t {
-	case "NotificationChannelCreated", "NotificationChannelUpdated", "NotificationChannelDeleted",
-		"NotificationRuleCreated", "NotificationRuleUpdated", "NotificationRuleDeleted", "MonitorDeleted",
-		"NotificationQueued", "NotificationAttempted", "NotificationRetrying":
+	case domain.EvNotificationChannelCreated, domain.EvNotificationChannelUpdated, domain.EvNotificationChannelDeleted,
+		domain.EvNotificationRuleCreated, domain.EvNotificationRuleUpdated, domain.EvNotificationRuleDeleted, domain.EvMonitorDeleted,
+		domain.EvNotificationQueued, domain.EvNotificationAttempted, domain.EvNotificationRetrying:
 		return true
 	}
 	return false

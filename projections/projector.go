@@ -45,6 +45,20 @@ func handles(p Projector, eventType string) bool {
 	return !ok || f.Handles(eventType)
 }
 
+// HandledTypes lists the registered event types p applies, sorted: every
+// type for a projector without a filter. A filter names types with the
+// domain.Ev* constants, so what it lists here is what it handles; the
+// registry test compares it with each projector's expected table.
+func HandledTypes(p Projector) []string {
+	var out []string
+	for _, typ := range domain.EventTypes() {
+		if handles(p, typ) {
+			out = append(out, typ)
+		}
+	}
+	return out
+}
+
 // BatchProjector is a projector that can apply a run of events with
 // set-based statements. ApplyBatch must leave the tables exactly as Apply
 // on each event in order would; the runner and rebuilds prefer it. It is

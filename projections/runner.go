@@ -213,6 +213,8 @@ func (r *Runner) prepare(ctx context.Context, p Projector) error {
 	return NewRebuilder(r.db, r.store, r.log).Rebuild(ctx, p, nil)
 }
 
+// inTx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise: every write of this package's engine goes through it.
 func inTx(ctx context.Context, db *sqlx.DB, fn func(*sqlx.Tx) error) error {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -327,6 +329,10 @@ func (s *logSubscriber) Close() error {
 	return nil
 }
 
+// sleep waits for d, or less when ctx ends first; it reports whether the
+// whole wait passed. (adapters/postgres and adapters/eventstoredb keep a
+// copy each: an adapter imports no other adapter nor this package, and the
+// domain, the one package they share, has no timers.)
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -22,7 +22,7 @@ func (StatusPages) Tables() []string { return []string{"status_pages"} }
 // Handles implements EventFilter.
 func (StatusPages) Handles(t string) bool {
 	switch t {
-	case "StatusPageCreated", "StatusPageUpdated", "StatusPageDeleted", "MonitorDeleted":
+	case domain.EvStatusPageCreated, domain.EvStatusPageUpdated, domain.EvStatusPageDeleted, domain.EvMonitorDeleted:
 		return true
 	}
 	return false
@@ -70,12 +70,7 @@ func (StatusPages) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent,
 		return err
 	case *domain.MonitorDeleted:
 		// A deleted monitor leaves the pages that showed it.
-		mid := monitorID(rec)
-		_, err := tx.ExecContext(ctx, `UPDATE status_pages SET config = jsonb_set(config, '{monitor_ids}',
-			coalesce((SELECT jsonb_agg(x ORDER BY n) FROM jsonb_array_elements(config->'monitor_ids') WITH ORDINALITY AS a(x, n)
-				WHERE x <> to_jsonb($1::bigint)), '[]'))
-			WHERE config->'monitor_ids' @> to_jsonb(ARRAY[$1::bigint])`, mid)
-		return err
+		return dropMonitorID(ctx, tx, "status_pages", monitorID(rec))
 	}
 	return nil
 }

@@ -35,17 +35,15 @@ func TestStatusPagesModel(t *testing.T) {
 	f.run(t, projections.StatusPages{})
 	ctx := context.Background()
 	h := commands.NewStatusPageHandler(f.store, f.ids, func() time.Time { return time.Now().UTC() }, pageFacts{f.queries})
-	var last domain.Position
 	var ids []int64
 	for i := range 6 {
 		actor := commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
-		id, pos, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: fmt.Sprint("Page ", i), Subdomain: fmt.Sprint("page-", i),
+		id, _, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: fmt.Sprint("Page ", i), Subdomain: fmt.Sprint("page-", i),
 			MonitorIDs: []int64{3, 2, 1}, IsPublic: true, CustomCSS: ptr("body{color:red}")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
-		last = pos
 	}
 	owner := func(i int) commands.Actor {
 		return commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
@@ -62,8 +60,7 @@ func TestStatusPagesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last = res.Position
-	f.wait(t, []string{"status_pages"}, last)
+	f.wait(t, []string{"status_pages"}, res.Position)
 
 	pages, err := f.queries.StatusPages(ctx, 1)
 	if err != nil {
@@ -193,5 +190,42 @@ func TestPublicPageQuery(t *testing.T) {
 	}
 	if _, err := f.queries.PublicPage(context.Background(), "nope", now, now, now); domain.ErrorCode(err) != domain.ErrNotFound {
 		t.Errorf("unknown page: %v", err)
+	}
+}
+
+// TestMaintenanceDropsDeletedMonitor: a deleted monitor leaves the windows
+// that named it, the others keeping their order (the same statement as for
+// status pages); a window that named only it keeps an empty list.
+func TestMaintenanceDropsDeletedMonitor(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, projections.Maintenance{})
+	ctx := context.Background()
+	now := func() time.Time { return time.Now().UTC() }
+	h := commands.NewMaintenanceHandler(f.store, f.ids, now, pageFacts{f.queries})
+	actor := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 1}
+	start := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	var ids []int64
+	for _, monitors := range [][]int64{{5, 2, 4, 1}, {2}, {3}} {
+		id, _, err := h.Schedule(ctx, actor, domain.MaintenanceConfig{Name: "w", StartTime: start, EndTime: start.Add(time.Hour),
+			MonitorIDs: monitors, IsActive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	ev, _ := domain.Encode(&domain.MonitorDeleted{}, domain.Metadata{ActorType: domain.ActorSystem, OccurredAt: now()}, uuid.NewString())
+	res, err := f.store.Append(ctx, domain.MonitorStream(2), domain.AnyVersion, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, []string{"maintenance"}, res.Position)
+	for i, want := range [][]int64{{5, 4, 1}, {}, {3}} {
+		w, err := f.queries.MaintenanceWindow(ctx, 1, ids[i], now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, w.MonitorIDs); diff != "" {
+			t.Errorf("window %d monitor_ids after the monitor's deletion (-want +got):\n%s", i, diff)
+		}
 	}
 }

@@ -222,7 +222,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request, _ *princi
 		if domain.ErrorCode(err) == domain.ErrNotEnabled {
 			return err
 		}
-		return badRequest("%s", err.Error())
+		return badRequest("Stripe webhook refused: %s", err.Error())
 	}
 	if !ok {
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false, "note": "event type " + ev.Type + " is not used"})

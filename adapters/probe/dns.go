@@ -5,7 +5,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/miekg/dns"
 
@@ -83,7 +82,7 @@ func (c *Checker) checkDNS(a *attempt) domain.CheckOutcome {
 	if len(answers) == 0 {
 		return downf("no %s records for %s", name, host)
 	}
-	return domain.CheckOutcome{Up: true, Detail: truncate(strings.Join(answers, ", "), maxDetail)}
+	return domain.CheckOutcome{Up: true, Detail: domain.TruncateBytes(strings.Join(answers, ", "), maxDetail, "…")}
 }
 
 // exchange sends msg to server over network, bounded by the attempt's
@@ -142,17 +141,4 @@ func withPort(addr, port string) string {
 		return addr
 	}
 	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), port)
-}
-
-// truncate shortens s to at most n bytes, on a rune boundary, marking the cut
-// with an ellipsis.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

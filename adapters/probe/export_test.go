@@ -3,13 +3,15 @@ package probe
 import (
 	"errors"
 	"net/netip"
+
+	"github.com/medialuna/medialuna/domain"
 )
 
 // Internal helpers exported to the tests of package probe_test.
 var (
 	CheckPublic    = publicOnly()
 	SystemResolver = systemResolver
-	Truncate       = truncate
+	Truncate       = func(s string, n int) string { return domain.TruncateBytes(s, n, "…") }
 )
 
 // ErrTripwire is what a tripwired checker answers for an address its rule

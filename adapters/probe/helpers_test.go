@@ -19,9 +19,6 @@ import (
 // ignoreTiming compares outcomes without their response time.
 var ignoreTiming = cmpopts.IgnoreFields(domain.CheckOutcome{}, "ResponseTimeMs")
 
-// ignoreTimingAndCert also leaves out the certificate expiry.
-var ignoreTimingAndCert = cmpopts.IgnoreFields(domain.CheckOutcome{}, "ResponseTimeMs", "CertExpiresAt")
-
 // check runs spec and fails the test when the outcome has no response time.
 func check(t *testing.T, c *probe.Checker, spec domain.CheckSpec) domain.CheckOutcome {
 	t.Helper()

@@ -89,10 +89,10 @@ func readReply(r *bufio.Reader) (reply, error) {
 		}
 		code, more, ok := parseReplyLine(line)
 		if !ok {
-			return reply{}, &errNotSMTP{line: truncate(line, 80)}
+			return reply{}, &errNotSMTP{line: domain.TruncateBytes(line, 80, "…")}
 		}
 		if i == 0 {
-			first = reply{code: code, text: truncate(line, maxDetail)}
+			first = reply{code: code, text: domain.TruncateBytes(line, maxDetail, "…")}
 		}
 		if !more {
 			return first, nil

@@ -54,7 +54,7 @@ func (c *Checker) checkSSH(a *attempt) domain.CheckOutcome {
 		if !strings.HasPrefix(line, "SSH-") {
 			continue
 		}
-		line = truncate(line, maxDetail)
+		line = domain.TruncateBytes(line, maxDetail, "…")
 		if strings.HasPrefix(line, "SSH-2.0-") || strings.HasPrefix(line, "SSH-1.99-") {
 			return domain.CheckOutcome{Up: true, Detail: line}
 		}
@@ -64,5 +64,5 @@ func (c *Checker) checkSSH(a *attempt) domain.CheckOutcome {
 }
 
 func notSSH(first string) domain.CheckOutcome {
-	return downf("not an SSH server: banner %q", truncate(first, 80))
+	return downf("not an SSH server: banner %q", domain.TruncateBytes(first, 80, "…"))
 }

@@ -195,17 +195,19 @@ var ErrNoWebhookSecret = domain.Errorf(domain.ErrNotEnabled, "Stripe webhooks ar
 // parses the event. ok is false for event types billing does not use;
 // they are acknowledged and ignored. The event's API version must be of
 // stripe-go's release train (stripe.APIVersion), as stripe-go requires,
-// so the objects decode as this build expects.
+// so the objects decode as this build expects. An error other than
+// ErrNoWebhookSecret says what is wrong with the request, in lower case
+// for the caller to prefix (the API answers "Stripe webhook refused: ...").
 func (c *Client) ParseWebhook(payload []byte, signature string) (ev domain.ProviderEvent, ok bool, err error) {
 	if c.cfg.WebhookSecret == "" {
 		return ev, false, ErrNoWebhookSecret
 	}
 	e, err := webhook.ConstructEventWithOptions(payload, signature, c.cfg.WebhookSecret, webhook.ConstructEventOptions{Tolerance: Tolerance})
 	if err != nil {
-		return ev, false, fmt.Errorf("Stripe webhook refused: %w", err)
+		return ev, false, err
 	}
 	if e.Data == nil {
-		return ev, false, errors.New("Stripe webhook refused: the event has no data")
+		return ev, false, errors.New("the event has no data")
 	}
 	ev = domain.ProviderEvent{Provider: domain.ProviderStripe, ID: e.ID, Type: string(e.Type), Created: time.Unix(e.Created, 0).UTC()}
 	switch {
@@ -222,7 +224,7 @@ func (c *Client) ParseWebhook(payload []byte, signature string) (ev domain.Provi
 func (c *Client) subscription(ev *domain.ProviderEvent, raw json.RawMessage) error {
 	var s stripego.Subscription
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Errorf("Stripe webhook refused: the subscription does not decode: %w", err)
+		return fmt.Errorf("the subscription does not decode: %w", err)
 	}
 	ev.Kind, ev.SubscriptionID, ev.Status = domain.BillingSubscription, s.ID, string(s.Status)
 	if s.Customer != nil {
@@ -258,7 +260,7 @@ func (c *Client) subscription(ev *domain.ProviderEvent, raw json.RawMessage) err
 func (c *Client) checkout(ev domain.ProviderEvent, raw json.RawMessage) (domain.ProviderEvent, bool, error) {
 	var s stripego.CheckoutSession
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return ev, false, fmt.Errorf("Stripe webhook refused: the checkout session does not decode: %w", err)
+		return ev, false, fmt.Errorf("the checkout session does not decode: %w", err)
 	}
 	if s.Mode != stripego.CheckoutSessionModeSubscription {
 		return ev, false, nil // a one-off payment: not ours
@@ -284,7 +286,7 @@ func (c *Client) checkout(ev domain.ProviderEvent, raw json.RawMessage) (domain.
 func (c *Client) invoice(ev *domain.ProviderEvent, raw json.RawMessage) error {
 	var inv stripego.Invoice
 	if err := json.Unmarshal(raw, &inv); err != nil {
-		return fmt.Errorf("Stripe webhook refused: the invoice does not decode: %w", err)
+		return fmt.Errorf("the invoice does not decode: %w", err)
 	}
 	ev.Kind = domain.BillingPaymentFailed
 	if inv.Customer != nil {

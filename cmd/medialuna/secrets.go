@@ -13,8 +13,8 @@ import (
 
 // secretEventTypes are the events seal-log reads: those that carry
 // credentials, and the deletes that end a stream (whose key it destroys).
-var secretEventTypes = []string{"NotificationChannelCreated", "NotificationChannelUpdated", "MonitorCreated", "MonitorUpdated",
-	"NotificationChannelDeleted", "MonitorDeleted"}
+var secretEventTypes = []string{domain.EvNotificationChannelCreated, domain.EvNotificationChannelUpdated, domain.EvMonitorCreated, domain.EvMonitorUpdated,
+	domain.EvNotificationChannelDeleted, domain.EvMonitorDeleted}
 
 func runSealLog(ctx context.Context, args []string, stderr io.Writer) error {
 	var c commonConfig

@@ -279,6 +279,8 @@ func TestBillingStripeCheckoutAndWebhooks(t *testing.T) {
 	} {
 		if r := s.webhook(created, sig); r.Status != 400 {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		} else if d := r.detail(); !strings.HasPrefix(d, "Stripe webhook refused: ") || strings.Contains(d, "refused: Stripe") {
+			t.Errorf("%s: detail %q, want \"Stripe webhook refused: \" and the reason", name, d)
 		}
 	}
 	if after := accountEvents(t, db, su.Account.ID); after != before {

@@ -19,10 +19,9 @@ import (
 // and records what it understood.
 type serviceDouble struct {
 	*httptest.Server
-	mu   sync.Mutex
-	got  []string // one line per accepted request
-	bad  []string // requests that broke the format
-	hold chan struct{}
+	mu  sync.Mutex
+	got []string // one line per accepted request
+	bad []string // requests that broke the format
 }
 
 func newServiceDouble(t *testing.T, check func(r *http.Request, body []byte) (string, string)) *serviceDouble {

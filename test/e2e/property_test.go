@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -71,7 +72,7 @@ func (h hostile) value(depth int) any {
 	case n < 6:
 		return []int64{0, 1, -1, 1 << 62, -(1 << 62)}[h.rng.IntN(5)]
 	case n == 6:
-		return []any{nil, true, false, 1.5e300, -0.0}[h.rng.IntN(5)]
+		return []any{nil, true, false, 1.5e300, math.Copysign(0, -1)}[h.rng.IntN(5)]
 	case n == 7 && depth > 0:
 		out := make([]any, h.rng.IntN(4))
 		for i := range out {

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medialuna/medialuna/adapters/notify/notifyerr"
 	"github.com/medialuna/medialuna/domain"
@@ -122,7 +121,7 @@ func build(routingKey string, n domain.Notification) (event, error) {
 
 func buildPayload(n domain.Notification) *payload {
 	p := &payload{
-		Summary:   truncate(n.Subject(), maxSummary),
+		Summary:   domain.Truncate(n.Subject(), maxSummary, "..."),
 		Source:    n.Monitor.URL,
 		Severity:  "critical",
 		Component: n.Monitor.Name,
@@ -165,13 +164,4 @@ func (s *Sender) post(ctx context.Context, body []byte) error {
 		return err
 	}
 	return notifyerr.Expect2xx("pagerduty", status, answer) // 202 is the documented success
-}
-
-// truncate cuts s to at most max characters.
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-3]) + "..."
 }

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medialuna/medialuna/adapters/notify/notifyerr"
 	"github.com/medialuna/medialuna/domain"
@@ -123,8 +122,8 @@ func render(n domain.Notification) message {
 	return message{
 		Text: subject,
 		Blocks: []block{
-			{Type: "header", Text: &text{Type: "plain_text", Text: truncate(subject, maxHeader)}},
-			{Type: "section", Text: &text{Type: "mrkdwn", Text: truncate(strings.Join(details, "\n"), maxSection)}},
+			{Type: "header", Text: &text{Type: "plain_text", Text: domain.Truncate(subject, maxHeader, "...")}},
+			{Type: "section", Text: &text{Type: "mrkdwn", Text: domain.Truncate(strings.Join(details, "\n"), maxSection, "...")}},
 			{Type: "context", Elements: []text{{Type: "mrkdwn", Text: when}}},
 		},
 	}
@@ -133,12 +132,3 @@ func render(n domain.Notification) message {
 // escape keeps user-chosen names and messages from being read as Slack
 // markup: mrkdwn gives &, < and > special meaning (links, mentions).
 var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
-
-// truncate cuts s to at most max characters, as Slack counts them.
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-3]) + "..."
-}

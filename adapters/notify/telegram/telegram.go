@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medialuna/medialuna/adapters/notify/notifyerr"
 	"github.com/medialuna/medialuna/domain"
@@ -72,9 +71,7 @@ func (s *Sender) Send(ctx context.Context, ch domain.ChannelConfig, _ string, n 
 		return notifyerr.Permanent(errors.New("telegram: the channel needs a bot token and a chat id"))
 	}
 	text := n.Text()
-	if utf8.RuneCountInString(text) > maxText {
-		text = string([]rune(text)[:maxText-3]) + "..."
-	}
+	text = domain.Truncate(text, maxText, "...")
 	body, err := json.Marshal(sendMessage{ChatID: ch.TelegramChatID, Text: text, DisableWebPagePreview: true})
 	if err != nil {
 		return notifyerr.Permanent(fmt.Errorf("telegram: encode message: %w", err))

@@ -105,5 +105,6 @@ func Body(n domain.Notification) string {
 	if utf8.RuneCountInString(s) <= MaxBody {
 		return s
 	}
-	return strings.TrimSpace(string([]rune(s)[:MaxBody-3])) + "..."
+	// Spaces before the mark are trimmed, so the cut is made without it.
+	return strings.TrimSpace(domain.Truncate(s, MaxBody-3, "")) + "..."
 }
