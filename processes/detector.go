@@ -25,6 +25,10 @@ type IncidentCommands interface {
 // monitor's ssl_expiry_reminder days, and it resolves them on recovery,
 // renewal, pause or deletion.
 //
+// What to open or resolve is decided by domain.DetectorMonitor (Check,
+// Reconfigure, Stop, Resume); the detector loads that state from its
+// tables, asks, acts through IncidentCommands and saves the state.
+//
 // It keeps its own fold of the log (its tables) and acts through
 // IncidentCommands, which are idempotent: the monitor's tracker stream
 // allows one open incident per type, so an event applied twice after a

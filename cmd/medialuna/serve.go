@@ -234,7 +234,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Info("embedded probe running", "region", c.Region.Code, "region_id", regionID)
 	}
 	watchdog := processes.NewPushWatchdog(queries, recordChecks, utcNow, log.With("component", "push"))
-	pruner := processes.NewPruner(limiter, queries, utcNow, log.With("component", "pruner"))
+	pruner := processes.NewPruner(limiter, queries, utcNow, log)
 	bg.Add(5)
 	go func() {
 		defer bg.Done()
