@@ -13,7 +13,6 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/medialuna/medialuna/commands"
-
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -111,6 +110,7 @@ func (*Notifier) Setup(ctx context.Context, tx *sqlx.Tx) error {
 	return err
 }
 
+// notifierIncident is a row of notifier_incidents (domain.NotifierIncident).
 type notifierIncident struct {
 	IncidentID   int64      `db:"incident_id"`
 	AccountID    int64      `db:"account_id"`
