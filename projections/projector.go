@@ -1,9 +1,12 @@
-// Package projections builds the read models behind the API from the event
-// log. A projector is a fold: it applies events to its own PostgreSQL tables
-// and keeps a checkpoint in the same transaction, so applying an event twice
-// is harmless and a restart resumes exactly where it stopped. Committed
-// events reach projectors through a Watermill router (see runner.go); a
-// rebuild bypasses the router and reads the log directly, in big batches.
+// Package projections holds the read side: the folds that build the read
+// models behind the API from the event log, the queries over them, and the
+// engine that runs them. A projector is a fold: it applies events to its own
+// PostgreSQL tables and keeps a checkpoint in the same transaction, so
+// applying an event twice is harmless and a restart resumes exactly where it
+// stopped. Committed events reach projectors through a Watermill router (see
+// runner.go); a rebuild bypasses the router and reads the log directly, in
+// big batches. The same engine runs the process managers of package
+// processes (the workers that act: they are Consumers), but none lives here.
 package projections
 
 import (

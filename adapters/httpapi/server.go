@@ -19,6 +19,7 @@ import (
 
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/processes"
 	"github.com/medialuna/medialuna/projections"
 )
 
@@ -70,7 +71,7 @@ type Deps struct {
 	// StatusSite serves the public status pages; nil serves none.
 	StatusSite PublicSite
 	// Senders deliver test notifications, by channel type.
-	Senders map[domain.ChannelType]projections.Sender
+	Senders map[domain.ChannelType]processes.Sender
 	// ProbeToken authenticates remote probe agents; empty disables them.
 	ProbeToken  string
 	RateLimiter RateLimiter

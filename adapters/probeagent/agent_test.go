@@ -140,25 +140,3 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 		t.Errorf("target saw %d requests for %d results", hits.Load(), total)
 	}
 }
-
-func TestPushDeadline(t *testing.T) {
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(s int) *time.Time { v := base.Add(time.Duration(s) * time.Second); return &v }
-	cases := []struct {
-		name        string
-		lastChecked *time.Time
-		lastUp      *time.Time
-		want        time.Time
-	}{
-		{"never pinged: interval + grace after creation", nil, nil, base.Add(70 * time.Second)},
-		{"pinged: interval + grace after the ping", at(30), at(30), base.Add(100 * time.Second)},
-		{"overdue: again one interval after the failure", at(70), nil, base.Add(130 * time.Second)},
-		{"pinged, then overdue", at(100), at(30), base.Add(160 * time.Second)},
-	}
-	for _, c := range cases {
-		pm := projectionsPush(base, c.lastChecked, c.lastUp)
-		if got := probeagent.Deadline(pm); !got.Equal(c.want) {
-			t.Errorf("%s: deadline %s, want %s", c.name, got.Sub(base), c.want.Sub(base))
-		}
-	}
-}

@@ -19,7 +19,7 @@ import (
 	"github.com/medialuna/medialuna/adapters/notify/webhook"
 	"github.com/medialuna/medialuna/adapters/probe"
 	"github.com/medialuna/medialuna/domain"
-	"github.com/medialuna/medialuna/projections"
+	"github.com/medialuna/medialuna/processes"
 )
 
 // notifyConfig locates the notification services; every base URL can be
@@ -42,7 +42,7 @@ func (c *notifyConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("MEDIALUNA_TWILIO_FROM", ""), "Twilio sender number, E.164 (env MEDIALUNA_TWILIO_FROM)")
 }
 
-func registerDispatch(fs *flag.FlagSet, c *projections.DispatcherConfig) {
+func registerDispatch(fs *flag.FlagSet, c *processes.DispatcherConfig) {
 	fs.DurationVar(&c.Timeout, "notify-timeout", envDuration("MEDIALUNA_NOTIFY_TIMEOUT", 10*time.Second), "how long one notification attempt may take (env MEDIALUNA_NOTIFY_TIMEOUT); the HTTP services' own clients stop at 10 s, so only shorter values change them")
 	fs.DurationVar(&c.Backoff, "notify-backoff", envDuration("MEDIALUNA_NOTIFY_BACKOFF", time.Second), "wait before the first retry of a failed notification; doubled for each next one (env MEDIALUNA_NOTIFY_BACKOFF)")
 	fs.Func("notify-retries", "retries after a failed notification attempt, 0 for none (env MEDIALUNA_NOTIFY_RETRIES; default 3)", func(v string) error {
@@ -53,7 +53,7 @@ func registerDispatch(fs *flag.FlagSet, c *projections.DispatcherConfig) {
 	}
 }
 
-func setRetries(c *projections.DispatcherConfig, v string) error {
+func setRetries(c *processes.DispatcherConfig, v string) error {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > 10 {
 		return fmt.Errorf("notify-retries must be a number from 0 to 10")
@@ -79,7 +79,7 @@ func envDuration(key string, def time.Duration) time.Duration {
 // (probe.PublicOnlyDialer). The other channels reach addresses the operator
 // configured (PagerDuty, Telegram, Twilio base URLs; the SMTP server), which
 // users cannot change, so the setting does not apply to them.
-func (c notifyConfig) senders(mailer email.Mailer, blockPrivate bool) map[domain.ChannelType]projections.Sender {
+func (c notifyConfig) senders(mailer email.Mailer, blockPrivate bool) map[domain.ChannelType]processes.Sender {
 	var userURLs *http.Client // nil: each sender's default
 	if blockPrivate {
 		userURLs = publicOnlyClient(probe.PublicOnlyDialer())
@@ -107,8 +107,8 @@ func publicOnlyClient(dialer *net.Dialer) *http.Client {
 
 // sendersWith is senders with userURLs (nil for each sender's default) for
 // the channels whose URL the user gives.
-func (c notifyConfig) sendersWith(mailer email.Mailer, userURLs *http.Client) map[domain.ChannelType]projections.Sender {
-	return map[domain.ChannelType]projections.Sender{
+func (c notifyConfig) sendersWith(mailer email.Mailer, userURLs *http.Client) map[domain.ChannelType]processes.Sender {
+	return map[domain.ChannelType]processes.Sender{
 		domain.ChannelEmail:     email.New(email.Config{Mailer: mailer}),
 		domain.ChannelSlack:     slack.New(slack.Config{Client: userURLs}),
 		domain.ChannelPagerDuty: pagerduty.New(pagerduty.Config{BaseURL: c.PagerDutyURL}),

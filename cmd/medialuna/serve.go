@@ -20,6 +20,7 @@ import (
 	"github.com/medialuna/medialuna/adapters/probeagent"
 	"github.com/medialuna/medialuna/adapters/statushtml"
 	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/processes"
 	"github.com/medialuna/medialuna/projections"
 )
 
@@ -42,7 +43,7 @@ type serveConfig struct {
 	LoginFailures       int
 	LoginFailureWindow  time.Duration
 	Notify              notifyConfig
-	Dispatch            projections.DispatcherConfig
+	Dispatch            processes.DispatcherConfig
 	Billing             billingConfig
 	StatusDomain        string
 	StatusCacheTTL      time.Duration
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
-	var mailer projections.Mailer = mail.NewLog(log)
+	var mailer processes.Mailer = mail.NewLog(log)
 	if c.SMTP.Addr != "" {
 		mailer = mail.NewSMTP(c.SMTP)
 	}
@@ -150,10 +151,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	incidents := commands.NewIncidentHandler(a.store, ids, utcNow)
 	queries := projections.NewQueries(a.db)
 	senders := c.Notify.senders(mailer, c.BlockPrivateTargets)
-	notifier := projections.NewNotifier(a.store, queries, utcNow)
-	all := append(models, projections.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
-		projections.NewIncidentDetector(incidents, utcNow), notifier)
-	dispatcher := projections.NewDispatcher(a.db, a.store, queries, senders, log.With("component", "dispatcher"), utcNow, c.Dispatch)
+	notifier := processes.NewNotifier(a.db, queries, commands.NewQueueNotificationsHandler(a.store, utcNow), utcNow)
+	all := append(models, processes.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
+		processes.NewIncidentDetector(incidents, utcNow), notifier)
+	dispatcher := processes.NewDispatcher(a.db, a.store, queries, commands.NewRecordDeliveryHandler(a.store, utcNow), senders,
+		log.With("component", "dispatcher"), utcNow, c.Dispatch)
 	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
 	limiter := postgres.NewRateLimiter(a.db, utcNow)
 	regions := commands.NewRegionHandler(a.store, ids, utcNow)
@@ -231,7 +233,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 		log.Info("embedded probe running", "region", c.Region.Code, "region_id", regionID)
 	}
-	watchdog := probeagent.NewPushWatchdog(queries, recordChecks, utcNow, log.With("component", "push"))
+	watchdog := processes.NewPushWatchdog(queries, recordChecks, utcNow, log.With("component", "push"))
+	pruner := processes.NewPruner(limiter, queries, utcNow, log)
 	bg.Add(5)
 	go func() {
 		defer bg.Done()
@@ -253,33 +256,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	go func() {
 		defer bg.Done()
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-bgCtx.Done():
-				return
-			case <-t.C:
-				if err := limiter.Prune(bgCtx); err != nil && bgCtx.Err() == nil {
-					log.Warn("prune rate-limit windows", "err", err)
-				}
-				// Batches of 10,000 until caught up (or 100 batches a minute,
-				// ~1.4 billion rows a day): pruning keeps pace with any load
-				// one machine can record, without one long-held lock.
-				for range 100 {
-					n, err := queries.PruneRawResults(bgCtx, utcNow())
-					if err != nil {
-						if bgCtx.Err() == nil {
-							log.Warn("prune raw check results", "err", err)
-						}
-						break
-					}
-					if n < 10000 {
-						break
-					}
-				}
-			}
-		}
+		pruner.Run(bgCtx)
 	}()
 
 	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Minute)

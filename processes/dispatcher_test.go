@@ -1,4 +1,4 @@
-package projections_test
+package processes_test
 
 import (
 	"io"

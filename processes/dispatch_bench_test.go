@@ -1,4 +1,4 @@
-package projections_test
+package processes_test
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/medialuna/medialuna/adapters/notify/webhook"
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/processes"
 	"github.com/medialuna/medialuna/projections"
 )
 
@@ -31,9 +33,9 @@ type dispatchBench struct {
 func newDispatchBench(b testing.TB) *dispatchBench {
 	d := &dispatchBench{fixture: newFixture(b), account: 1}
 	d.run(b, projections.Notifications{})
-	senders := map[domain.ChannelType]projections.Sender{domain.ChannelWebhook: webhook.New(webhook.Config{})}
-	dispatcher := projections.NewDispatcher(d.db.DB, d.store, d.queries, senders, slog.New(slog.DiscardHandler), time.Now,
-		projections.DispatcherConfig{Poll: 20 * time.Millisecond, MaxRetries: 1, Backoff: 10 * time.Millisecond})
+	senders := map[domain.ChannelType]processes.Sender{domain.ChannelWebhook: webhook.New(webhook.Config{})}
+	dispatcher := processes.NewDispatcher(d.db.DB, d.store, d.queries, commands.NewRecordDeliveryHandler(d.store, time.Now), senders, slog.New(slog.DiscardHandler), time.Now,
+		processes.DispatcherConfig{Poll: 20 * time.Millisecond, MaxRetries: 1, Backoff: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

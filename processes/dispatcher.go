@@ -1,4 +1,4 @@
-package projections
+package processes
 
 import (
 	"context"
@@ -6,16 +6,15 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
 )
 
 // Sender delivers a notification through one channel; errors say whether
@@ -53,21 +52,43 @@ type DispatcherConfig struct {
 // id in X-Media-Luna-Delivery for receivers to deduplicate, PagerDuty
 // deduplicates on the incident.
 type Dispatcher struct {
-	db      *sqlx.DB
-	store   domain.EventStore
-	q       *Queries
-	senders map[domain.ChannelType]Sender
-	log     *slog.Logger
-	now     func() time.Time
-	cfg     DispatcherConfig
+	db       *sqlx.DB // for the channel locks
+	store    domain.EventStore
+	q        DispatcherReads
+	recorder DeliveryRecorder
+	senders  map[domain.ChannelType]Sender
+	log      *slog.Logger
+	now      func() time.Time
+	cfg      DispatcherConfig
 
 	locks  *channelLocks
 	mu     sync.Mutex
 	active map[int64]context.CancelFunc // channels this process is draining
 }
 
-// NewDispatcher returns a dispatcher using senders by channel type.
-func NewDispatcher(db *sqlx.DB, store domain.EventStore, q *Queries, senders map[domain.ChannelType]Sender, log *slog.Logger, now func() time.Time, cfg DispatcherConfig) *Dispatcher {
+// DispatcherReads is what the dispatcher reads of the notifications read
+// model (*projections.Queries).
+type DispatcherReads interface {
+	QueuedChannels(ctx context.Context) ([]int64, error)
+	QueuedDeliveries(ctx context.Context, channelID int64, limit int) ([]projections.QueuedDelivery, error)
+	// ChannelForDelivery returns the channel with its secret, found false
+	// when it was deleted; ErrInvalid when its configuration cannot be read.
+	ChannelForDelivery(ctx context.Context, id int64) (domain.ChannelConfig, string, bool, error)
+	// WaitFor returns once the read models have applied the log up to pos.
+	WaitFor(ctx context.Context, names []string, pos domain.Position) error
+}
+
+// DeliveryRecorder records outcomes and retries
+// (*commands.RecordDeliveryHandler).
+type DeliveryRecorder interface {
+	Handle(ctx context.Context, cmd commands.RecordDelivery) (domain.Position, error)
+}
+
+var _ DispatcherReads = (*projections.Queries)(nil)
+
+// NewDispatcher returns a dispatcher using senders by channel type. db
+// holds the channel locks; store is read for its head.
+func NewDispatcher(db *sqlx.DB, store domain.EventStore, q DispatcherReads, rec DeliveryRecorder, senders map[domain.ChannelType]Sender, log *slog.Logger, now func() time.Time, cfg DispatcherConfig) *Dispatcher {
 	switch {
 	case cfg.MaxRetries == 0:
 		cfg.MaxRetries = 3
@@ -83,7 +104,7 @@ func NewDispatcher(db *sqlx.DB, store domain.EventStore, q *Queries, senders map
 	if cfg.Poll == 0 {
 		cfg.Poll = 100 * time.Millisecond
 	}
-	d := &Dispatcher{db: db, store: store, q: q, senders: senders, log: log, now: now, cfg: cfg, active: map[int64]context.CancelFunc{}}
+	d := &Dispatcher{db: db, store: store, q: q, recorder: rec, senders: senders, log: log, now: now, cfg: cfg, active: map[int64]context.CancelFunc{}}
 	d.locks = &channelLocks{db: db, lost: d.stopAll}
 	return d
 }
@@ -114,9 +135,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			lastCheck = time.Now()
 			d.locks.alive(ctx) // a lost connection stops the drains (lost)
 		}
-		var channels []int64
-		err := d.db.SelectContext(ctx, &channels, `SELECT DISTINCT channel_id FROM notification_deliveries WHERE status = 'queued'`)
-		if err != nil && ctx.Err() == nil && !isUndefinedTable(err) {
+		channels, err := d.q.QueuedChannels(ctx)
+		if err != nil && ctx.Err() == nil && !projections.IsUndefinedTable(err) {
 			d.log.Warn("look for queued notifications", "err", err)
 		}
 		for _, ch := range channels {
@@ -237,18 +257,6 @@ func (l *channelLocks) dropLocked() {
 	}
 }
 
-// isUndefinedTable: the read model is being built for the first time.
-func isUndefinedTable(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "42P01"
-}
-
-type queuedDelivery struct {
-	DeliveryID string `db:"delivery_id"`
-	AccountID  int64  `db:"account_id"`
-	Payload    string `db:"payload"`
-}
-
 // drain sends a channel's queued deliveries in order until none is left
 // or ctx ends (shutdown, or the channel's lock was lost).
 func (d *Dispatcher) drain(ctx context.Context, channelID int64) {
@@ -265,23 +273,22 @@ func (d *Dispatcher) drain(ctx context.Context, channelID int64) {
 		}
 		if ctx.Err() == nil {
 			d.log.Warn("wait for the notifications read model", "channel", channelID, "err", err)
-			sleep(ctx, time.Second)
+			projections.Sleep(ctx, time.Second)
 		}
 	}
 	// Outcomes recorded here since, that the read model may not show yet:
 	// they must not be sent again meanwhile.
 	sent := map[string]bool{}
 	for ctx.Err() == nil {
-		var rows []queuedDelivery
-		if err := d.db.SelectContext(ctx, &rows, `SELECT delivery_id, account_id, payload::text AS payload FROM notification_deliveries
-			WHERE channel_id = $1 AND status = 'queued' ORDER BY position LIMIT 50`, channelID); err != nil {
+		rows, err := d.q.QueuedDeliveries(ctx, channelID, 50)
+		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("read queued notifications", "channel", channelID, "err", err)
-				sleep(ctx, time.Second)
+				projections.Sleep(ctx, time.Second)
 			}
 			continue
 		}
-		var pending []queuedDelivery
+		var pending []projections.QueuedDelivery
 		still := map[string]bool{}
 		for _, r := range rows {
 			if sent[r.DeliveryID] {
@@ -295,7 +302,7 @@ func (d *Dispatcher) drain(ctx context.Context, channelID int64) {
 			if len(rows) == 0 {
 				return
 			}
-			sleep(ctx, 20*time.Millisecond) // our outcomes are on their way into the read model
+			projections.Sleep(ctx, 20*time.Millisecond) // our outcomes are on their way into the read model
 			continue
 		}
 		for _, r := range pending {
@@ -334,7 +341,7 @@ func (d *Dispatcher) deliver(ctx context.Context, q domain.NotificationQueued) d
 	}
 	for err != nil && ctx.Err() == nil { // the database is away: wait for it, send nothing meanwhile
 		d.log.Warn("read a notification channel", "channel", q.ChannelID, "err", err)
-		sleep(ctx, time.Second)
+		projections.Sleep(ctx, time.Second)
 		ch, secret, found, err = d.q.ChannelForDelivery(ctx, q.ChannelID)
 	}
 	switch {
@@ -366,12 +373,12 @@ func (d *Dispatcher) deliver(ctx context.Context, q domain.NotificationQueued) d
 			return res
 		}
 		res.Error = err.Error()
-		if isPermanent(err) || attempt > d.cfg.MaxRetries || ctx.Err() != nil {
+		if permanent(err) || attempt > d.cfg.MaxRetries || ctx.Err() != nil {
 			return res
 		}
 		d.log.Warn("notification failed; retrying", "channel", q.ChannelID, "delivery", q.DeliveryID, "attempt", attempt, "err", err, "retry_in", delay)
 		d.recordRetry(ctx, q, res, attempt, delay)
-		if !sleep(ctx, delay) {
+		if !projections.Sleep(ctx, delay) {
 			return res
 		}
 		delay *= 2
@@ -387,13 +394,9 @@ func (d *Dispatcher) recordRetry(ctx context.Context, q domain.NotificationQueue
 	if q.IncidentID == 0 {
 		return
 	}
-	ev := &domain.NotificationRetrying{DeliveryID: q.DeliveryID, ChannelID: q.ChannelID, ChannelName: res.ChannelName, ChannelType: res.ChannelType,
-		IncidentID: q.IncidentID, Event: q.Notification.Event, Attempt: attempt, Error: res.Error, RetryInMs: delay.Milliseconds()}
-	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: q.Notification.AccountID, OccurredAt: d.now().UTC().Truncate(time.Microsecond)}
-	data, err := domain.Encode(ev, meta, uuid.NewSHA1(deliveryNamespace, fmt.Appendf(nil, "%s/attempt-%d", q.DeliveryID, attempt)).String())
-	if err == nil {
-		_, err = d.store.AppendBatch(ctx, []domain.StreamEvent{{Stream: domain.DeliveriesStream(q.ChannelID), Event: data}})
-	}
+	_, err := d.recorder.Handle(ctx, commands.RecordDelivery{AccountID: q.Notification.AccountID, Retry: &domain.NotificationRetrying{
+		DeliveryID: q.DeliveryID, ChannelID: q.ChannelID, ChannelName: res.ChannelName, ChannelType: res.ChannelType,
+		IncidentID: q.IncidentID, Event: q.Notification.Event, Attempt: attempt, Error: res.Error, RetryInMs: delay.Milliseconds()}})
 	if err != nil && ctx.Err() == nil {
 		d.log.Warn("record a failed notification attempt", "delivery", q.DeliveryID, "attempt", attempt, "err", err)
 	}
@@ -402,24 +405,25 @@ func (d *Dispatcher) recordRetry(ctx context.Context, q domain.NotificationQueue
 // record appends the outcome, retrying while the database is away: a sent
 // notification whose outcome is lost would be sent again.
 func (d *Dispatcher) record(ctx context.Context, accountID int64, res domain.NotificationAttempted) bool {
-	meta := domain.Metadata{ActorType: domain.ActorSystem, AccountID: accountID, OccurredAt: d.now().UTC().Truncate(time.Microsecond)}
-	data, err := domain.Encode(&res, meta, uuid.NewSHA1(deliveryNamespace, []byte(res.DeliveryID+"/attempted")).String())
-	if err != nil {
-		d.log.Error("encode a notification outcome", "delivery", res.DeliveryID, "err", err)
-		return false
-	}
 	// A sent notification is recorded even while shutting down, within
 	// reason, so that the restart does not send it again.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	for {
-		_, err := d.store.AppendBatch(rctx, []domain.StreamEvent{{Stream: domain.DeliveriesStream(res.ChannelID), Event: data}})
+		_, err := d.recorder.Handle(rctx, commands.RecordDelivery{AccountID: accountID, Outcome: &res})
 		if err == nil {
 			return true
 		}
 		d.log.Warn("record a notification outcome; retrying", "delivery", res.DeliveryID, "err", err)
-		if !sleep(rctx, time.Second) {
+		if !projections.Sleep(rctx, time.Second) {
 			return false
 		}
 	}
+}
+
+// permanent reports whether the sender says retrying cannot help (a mail
+// server's 5xx, a webhook's 4xx).
+func permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }

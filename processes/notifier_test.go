@@ -1,4 +1,4 @@
-package projections_test
+package processes_test
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/processes"
 	"github.com/medialuna/medialuna/projections"
 )
 
@@ -31,13 +33,13 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 type notifierFixture struct {
 	fixture
 	clock    *clock
-	notifier *projections.Notifier
+	notifier *processes.Notifier
 	account  int64
 }
 
 func newNotifierFixture(t testing.TB) *notifierFixture {
 	f := &notifierFixture{fixture: newFixture(t), clock: &clock{t: time.Now().UTC().Truncate(time.Millisecond)}, account: 1}
-	f.notifier = projections.NewNotifier(f.store, f.queries, f.clock.now)
+	f.notifier = processes.NewNotifier(f.db.DB, f.queries, commands.NewQueueNotificationsHandler(f.store, f.clock.now), f.clock.now)
 	f.run(t, projections.Monitors{}, projections.Maintenance{}, projections.Notifications{}, projections.Incidents{}, f.notifier)
 	return f
 }

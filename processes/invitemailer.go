@@ -1,4 +1,4 @@
-package projections
+package processes
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
 )
 
 // Mailer sends one plain-text email.
@@ -39,7 +40,7 @@ func (*InviteMailer) IsConsumer()                                  {}
 // Handles implements EventFilter.
 func (*InviteMailer) Handles(t string) bool { return t == "MemberInvited" }
 
-func (m *InviteMailer) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
+func (m *InviteMailer) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	inv, ok := ev.(*domain.MemberInvited)
 	if !ok {
 		return nil
