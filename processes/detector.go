@@ -56,7 +56,7 @@ func (*IncidentDetector) Tables() []string {
 // Handles implements EventFilter.
 func (*IncidentDetector) Handles(t string) bool {
 	switch t {
-	case "MonitorCreated", "MonitorUpdated", "MonitorPaused", "MonitorResumed", "MonitorDeleted", "CheckRecorded":
+	case domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted, domain.EvCheckRecorded:
 		return true
 	}
 	return false

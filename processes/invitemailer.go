@@ -38,7 +38,7 @@ func (*InviteMailer) Setup(ctx context.Context, tx *sqlx.Tx) error { return nil 
 func (*InviteMailer) IsConsumer()                                  {}
 
 // Handles implements EventFilter.
-func (*InviteMailer) Handles(t string) bool { return t == "MemberInvited" }
+func (*InviteMailer) Handles(t string) bool { return t == domain.EvMemberInvited }
 
 func (m *InviteMailer) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	inv, ok := ev.(*domain.MemberInvited)

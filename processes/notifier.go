@@ -81,8 +81,8 @@ func (*Notifier) Tables() []string { return []string{"notifier_incidents", "noti
 // Handles implements EventFilter.
 func (*Notifier) Handles(t string) bool {
 	switch t {
-	case "IncidentTriggered", "IncidentAcknowledged", "IncidentSnoozed", "IncidentResolved",
-		"NotificationQueued", "NotificationSuppressed":
+	case domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentResolved,
+		domain.EvNotificationQueued, domain.EvNotificationSuppressed:
 		return true
 	}
 	return false
