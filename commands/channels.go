@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -55,11 +54,12 @@ func (h *NotificationHandler) CreateChannel(ctx context.Context, actor Actor, cf
 
 // UpdateChannel applies a partial change. The channel type cannot change:
 // its secrets would not fit another type.
-func (h *NotificationHandler) UpdateChannel(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+func (h *NotificationHandler) UpdateChannel(ctx context.Context, actor Actor, id int64, change func(domain.ChannelConfig) (domain.ChannelConfig, error)) (domain.Position, error) {
 	return h.decideChannel(ctx, actor, id, func(ch *domain.Channel) ([]domain.Event, error) {
 		cfg := ch.Config
-		if err := json.Unmarshal(patch, &cfg); err != nil {
-			return nil, fmt.Errorf("apply change: %w", err)
+		cfg, err := change(cfg)
+		if err != nil {
+			return nil, err
 		}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
@@ -110,7 +110,7 @@ func (h *NotificationHandler) CreateRule(ctx context.Context, actor Actor, cfg d
 }
 
 // UpdateRule applies a partial change (PATCH).
-func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id int64, change func(domain.RuleConfig) (domain.RuleConfig, error)) (domain.Position, error) {
 	return h.decideRule(ctx, actor, id, func(r *domain.Rule) ([]domain.Event, error) {
 		cfg := r.Config
 		// Channels and monitors deleted since the rule was written are
@@ -130,8 +130,9 @@ func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id in
 		if len(r.Config.MonitorIDs) > 0 && len(cfg.MonitorIDs) == 0 {
 			cfg.Enabled = false
 		}
-		if err := json.Unmarshal(patch, &cfg); err != nil {
-			return nil, fmt.Errorf("apply change: %w", err)
+		cfg, err = change(cfg)
+		if err != nil {
+			return nil, err
 		}
 		if err := h.validateRule(ctx, actor.AccountID, &cfg); err != nil {
 			return nil, err

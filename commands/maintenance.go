@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -55,8 +54,9 @@ func (h *MaintenanceHandler) Schedule(ctx context.Context, actor Actor, cfg doma
 	return id, res.Position, err
 }
 
-// Update applies a partial change: patch holds only the fields to change.
-func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+// Update applies a partial change: change maps the window's config, as
+// loaded, to the new one (the API overlays the fields its request names).
+func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, change func(domain.MaintenanceConfig) (domain.MaintenanceConfig, error)) (domain.Position, error) {
 	ids, err := h.monitors.MonitorIDs(ctx, actor.AccountID)
 	if err != nil {
 		return domain.Position{}, err
@@ -71,8 +71,9 @@ func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, 
 				cfg.MonitorIDs = append(cfg.MonitorIDs, m)
 			}
 		}
-		if err := json.Unmarshal(patch, &cfg); err != nil {
-			return nil, fmt.Errorf("apply change: %w", err)
+		cfg, err := change(cfg)
+		if err != nil {
+			return nil, err
 		}
 		if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
 			return nil, err

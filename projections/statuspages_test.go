@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -50,7 +49,11 @@ func TestStatusPagesModel(t *testing.T) {
 	owner := func(i int) commands.Actor {
 		return commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
 	}
-	if _, err := h.Update(ctx, owner(0), ids[0], json.RawMessage(`{"subdomain":"renamed","title":"Renamed","logo_url":"https://x.example/l.png"}`)); err != nil {
+	if _, err := h.Update(ctx, owner(0), ids[0], func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) {
+		logo := "https://x.example/l.png"
+		c.Subdomain, c.Title, c.LogoURL = "renamed", "Renamed", &logo
+		return c, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Delete(ctx, owner(1), ids[1]); err != nil {

@@ -81,7 +81,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *princi
 
 func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.ChannelConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Notifications.UpdateChannel(r.Context(), p.actor(r), id, patch)
+		return s.deps.Notifications.UpdateChannel(r.Context(), p.actor(r), id, overlay[domain.ChannelConfig](patch))
 	}, s.getChannel)
 }
 
@@ -164,7 +164,7 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal
 
 func (s *Server) updateRule(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.RuleConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Notifications.UpdateRule(r.Context(), p.actor(r), id, patch)
+		return s.deps.Notifications.UpdateRule(r.Context(), p.actor(r), id, overlay[domain.RuleConfig](patch))
 	}, s.getRule)
 }
 

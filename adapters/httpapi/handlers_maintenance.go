@@ -112,7 +112,7 @@ func (s *Server) createMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 
 func (s *Server) updateMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.MaintenanceConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Maintenance.Update(r.Context(), p.actor(r), id, patch)
+		return s.deps.Maintenance.Update(r.Context(), p.actor(r), id, overlay[domain.MaintenanceConfig](patch))
 	}, s.getMaintenance)
 }
 
