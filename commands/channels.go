@@ -16,22 +16,32 @@ type NotificationFacts interface {
 	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
 }
 
-// NotificationHandler handles channel and rule commands.
-type NotificationHandler struct {
+// notificationSettings is what the channel and rule commands share.
+type notificationSettings struct {
 	store domain.EventStore
 	ids   IDs
 	now   Clock
 	facts NotificationFacts
 }
 
-// NewNotificationHandler returns a handler.
-func NewNotificationHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *NotificationHandler {
-	return &NotificationHandler{store: store, ids: ids, now: now, facts: facts}
+// CreateChannel creates a notification channel of the actor's account.
+type CreateChannel struct {
+	Actor  Actor
+	Config domain.ChannelConfig
 }
 
-// CreateChannel creates a channel. WEBHOOK channels get a signing secret,
+// CreateChannelHandler handles CreateChannel.
+type CreateChannelHandler struct{ notificationSettings }
+
+// NewCreateChannelHandler returns a handler.
+func NewCreateChannelHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *CreateChannelHandler {
+	return &CreateChannelHandler{notificationSettings{store: store, ids: ids, now: now, facts: facts}}
+}
+
+// Handle creates a channel. WEBHOOK channels get a signing secret,
 // shown once in the creation response.
-func (h *NotificationHandler) CreateChannel(ctx context.Context, actor Actor, cfg domain.ChannelConfig) (int64, string, domain.Position, error) {
+func (h *CreateChannelHandler) Handle(ctx context.Context, cmd CreateChannel) (int64, string, domain.Position, error) {
+	actor, cfg := cmd.Actor, cmd.Config
 	if err := cfg.Validate(); err != nil {
 		return 0, "", domain.Position{}, err
 	}
@@ -52,9 +62,26 @@ func (h *NotificationHandler) CreateChannel(ctx context.Context, actor Actor, cf
 	return id, secret, res.Position, err
 }
 
-// UpdateChannel applies a partial change. The channel type cannot change:
+// UpdateChannel changes a channel: Change maps its config, as loaded from
+// its stream, to the new one.
+type UpdateChannel struct {
+	Actor     Actor
+	ChannelID int64
+	Change    func(domain.ChannelConfig) (domain.ChannelConfig, error)
+}
+
+// UpdateChannelHandler handles UpdateChannel.
+type UpdateChannelHandler struct{ notificationSettings }
+
+// NewUpdateChannelHandler returns a handler.
+func NewUpdateChannelHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *UpdateChannelHandler {
+	return &UpdateChannelHandler{notificationSettings{store: store, ids: ids, now: now, facts: facts}}
+}
+
+// Handle applies a partial change. The channel type cannot change:
 // its secrets would not fit another type.
-func (h *NotificationHandler) UpdateChannel(ctx context.Context, actor Actor, id int64, change func(domain.ChannelConfig) (domain.ChannelConfig, error)) (domain.Position, error) {
+func (h *UpdateChannelHandler) Handle(ctx context.Context, cmd UpdateChannel) (domain.Position, error) {
+	actor, id, change := cmd.Actor, cmd.ChannelID, cmd.Change
 	return h.decideChannel(ctx, actor, id, func(ch *domain.Channel) ([]domain.Event, error) {
 		cfg := ch.Config
 		cfg, err := change(cfg)
@@ -72,18 +99,33 @@ func (h *NotificationHandler) UpdateChannel(ctx context.Context, actor Actor, id
 }
 
 // DeleteChannel deletes a channel.
-func (h *NotificationHandler) DeleteChannel(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+type DeleteChannel struct {
+	Actor     Actor
+	ChannelID int64
+}
+
+// DeleteChannelHandler handles DeleteChannel.
+type DeleteChannelHandler struct{ notificationSettings }
+
+// NewDeleteChannelHandler returns a handler.
+func NewDeleteChannelHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *DeleteChannelHandler {
+	return &DeleteChannelHandler{notificationSettings{store: store, ids: ids, now: now, facts: facts}}
+}
+
+// Handle deletes a channel.
+func (h *DeleteChannelHandler) Handle(ctx context.Context, cmd DeleteChannel) (domain.Position, error) {
+	actor, id := cmd.Actor, cmd.ChannelID
 	return h.decideChannel(ctx, actor, id, func(*domain.Channel) ([]domain.Event, error) {
 		return []domain.Event{&domain.ChannelDeleted{}}, nil
 	})
 }
 
-func (h *NotificationHandler) decideChannel(ctx context.Context, actor Actor, id int64, fn func(*domain.Channel) ([]domain.Event, error)) (domain.Position, error) {
+func (h *notificationSettings) decideChannel(ctx context.Context, actor Actor, id int64, fn func(*domain.Channel) ([]domain.Event, error)) (domain.Position, error) {
 	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.ChannelStream(id), fmt.Sprintf("notification channel %d", id),
 		func() *domain.Channel { return &domain.Channel{} }, fn)
 }
 
-func (h *NotificationHandler) validateRule(ctx context.Context, accountID int64, cfg *domain.RuleConfig) error {
+func (h *notificationSettings) validateRule(ctx context.Context, accountID int64, cfg *domain.RuleConfig) error {
 	channels, err := h.facts.ChannelIDs(ctx, accountID)
 	if err != nil {
 		return err
@@ -95,8 +137,23 @@ func (h *NotificationHandler) validateRule(ctx context.Context, accountID int64,
 	return cfg.Validate(func(id int64) bool { return slices.Contains(channels, id) }, func(id int64) bool { return slices.Contains(monitors, id) })
 }
 
-// CreateRule creates a rule.
-func (h *NotificationHandler) CreateRule(ctx context.Context, actor Actor, cfg domain.RuleConfig) (int64, domain.Position, error) {
+// CreateRule creates a notification rule of the actor's account.
+type CreateRule struct {
+	Actor  Actor
+	Config domain.RuleConfig
+}
+
+// CreateRuleHandler handles CreateRule.
+type CreateRuleHandler struct{ notificationSettings }
+
+// NewCreateRuleHandler returns a handler.
+func NewCreateRuleHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *CreateRuleHandler {
+	return &CreateRuleHandler{notificationSettings{store: store, ids: ids, now: now, facts: facts}}
+}
+
+// Handle creates a rule.
+func (h *CreateRuleHandler) Handle(ctx context.Context, cmd CreateRule) (int64, domain.Position, error) {
+	actor, cfg := cmd.Actor, cmd.Config
 	if err := h.validateRule(ctx, actor.AccountID, &cfg); err != nil {
 		return 0, domain.Position{}, err
 	}
@@ -109,8 +166,25 @@ func (h *NotificationHandler) CreateRule(ctx context.Context, actor Actor, cfg d
 	return id, res.Position, err
 }
 
-// UpdateRule applies a partial change (PATCH).
-func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id int64, change func(domain.RuleConfig) (domain.RuleConfig, error)) (domain.Position, error) {
+// UpdateRule changes a rule: Change maps its config, as loaded from its
+// stream, to the new one.
+type UpdateRule struct {
+	Actor  Actor
+	RuleID int64
+	Change func(domain.RuleConfig) (domain.RuleConfig, error)
+}
+
+// UpdateRuleHandler handles UpdateRule.
+type UpdateRuleHandler struct{ notificationSettings }
+
+// NewUpdateRuleHandler returns a handler.
+func NewUpdateRuleHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *UpdateRuleHandler {
+	return &UpdateRuleHandler{notificationSettings{store: store, ids: ids, now: now, facts: facts}}
+}
+
+// Handle applies a partial change (PATCH).
+func (h *UpdateRuleHandler) Handle(ctx context.Context, cmd UpdateRule) (domain.Position, error) {
+	actor, id, change := cmd.Actor, cmd.RuleID, cmd.Change
 	return h.decideRule(ctx, actor, id, func(r *domain.Rule) ([]domain.Event, error) {
 		cfg := r.Config
 		// Channels and monitors deleted since the rule was written are
@@ -142,13 +216,28 @@ func (h *NotificationHandler) UpdateRule(ctx context.Context, actor Actor, id in
 }
 
 // DeleteRule deletes a rule.
-func (h *NotificationHandler) DeleteRule(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+type DeleteRule struct {
+	Actor  Actor
+	RuleID int64
+}
+
+// DeleteRuleHandler handles DeleteRule.
+type DeleteRuleHandler struct{ notificationSettings }
+
+// NewDeleteRuleHandler returns a handler.
+func NewDeleteRuleHandler(store domain.EventStore, ids IDs, now Clock, facts NotificationFacts) *DeleteRuleHandler {
+	return &DeleteRuleHandler{notificationSettings{store: store, ids: ids, now: now, facts: facts}}
+}
+
+// Handle deletes a rule.
+func (h *DeleteRuleHandler) Handle(ctx context.Context, cmd DeleteRule) (domain.Position, error) {
+	actor, id := cmd.Actor, cmd.RuleID
 	return h.decideRule(ctx, actor, id, func(*domain.Rule) ([]domain.Event, error) {
 		return []domain.Event{&domain.RuleDeleted{}}, nil
 	})
 }
 
-func (h *NotificationHandler) decideRule(ctx context.Context, actor Actor, id int64, fn func(*domain.Rule) ([]domain.Event, error)) (domain.Position, error) {
+func (h *notificationSettings) decideRule(ctx context.Context, actor Actor, id int64, fn func(*domain.Rule) ([]domain.Event, error)) (domain.Position, error) {
 	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.RuleStream(id), fmt.Sprintf("notification rule %d", id),
 		func() *domain.Rule { return &domain.Rule{} }, fn)
 }

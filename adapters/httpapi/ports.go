@@ -166,20 +166,36 @@ type (
 		Snooze(ctx context.Context, actor commands.Actor, id int64, minutes int, reason string) (domain.Position, error)
 		Comment(ctx context.Context, actor commands.Actor, id int64, message string, public bool) (domain.Position, error)
 	}
-	MaintenanceCommands interface {
-		Schedule(ctx context.Context, actor commands.Actor, cfg domain.MaintenanceConfig) (int64, domain.Position, error)
-		Update(ctx context.Context, actor commands.Actor, id int64, change func(domain.MaintenanceConfig) (domain.MaintenanceConfig, error)) (domain.Position, error)
-		Toggle(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
-		Delete(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
+	ScheduleMaintenance interface {
+		Handle(ctx context.Context, cmd commands.ScheduleMaintenance) (int64, domain.Position, error)
 	}
-	NotificationCommands interface {
-		// CreateChannel returns the new channel's id and its opened secret.
-		CreateChannel(ctx context.Context, actor commands.Actor, cfg domain.ChannelConfig) (int64, string, domain.Position, error)
-		UpdateChannel(ctx context.Context, actor commands.Actor, id int64, change func(domain.ChannelConfig) (domain.ChannelConfig, error)) (domain.Position, error)
-		DeleteChannel(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
-		CreateRule(ctx context.Context, actor commands.Actor, cfg domain.RuleConfig) (int64, domain.Position, error)
-		UpdateRule(ctx context.Context, actor commands.Actor, id int64, change func(domain.RuleConfig) (domain.RuleConfig, error)) (domain.Position, error)
-		DeleteRule(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
+	UpdateMaintenance interface {
+		Handle(ctx context.Context, cmd commands.UpdateMaintenance) (domain.Position, error)
+	}
+	ToggleMaintenance interface {
+		Handle(ctx context.Context, cmd commands.ToggleMaintenance) (domain.Position, error)
+	}
+	DeleteMaintenance interface {
+		Handle(ctx context.Context, cmd commands.DeleteMaintenance) (domain.Position, error)
+	}
+	CreateChannel interface {
+		// Handle returns the new channel's id and its signing secret, if any.
+		Handle(ctx context.Context, cmd commands.CreateChannel) (int64, string, domain.Position, error)
+	}
+	UpdateChannel interface {
+		Handle(ctx context.Context, cmd commands.UpdateChannel) (domain.Position, error)
+	}
+	DeleteChannel interface {
+		Handle(ctx context.Context, cmd commands.DeleteChannel) (domain.Position, error)
+	}
+	CreateRule interface {
+		Handle(ctx context.Context, cmd commands.CreateRule) (int64, domain.Position, error)
+	}
+	UpdateRule interface {
+		Handle(ctx context.Context, cmd commands.UpdateRule) (domain.Position, error)
+	}
+	DeleteRule interface {
+		Handle(ctx context.Context, cmd commands.DeleteRule) (domain.Position, error)
 	}
 	BillingCommands interface {
 		// Enabled reports whether a payment provider is configured.

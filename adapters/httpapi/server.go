@@ -60,8 +60,17 @@ type Deps struct {
 	Regions         RegionCommands
 	RecordChecks    RecordChecks
 	Incidents       IncidentCommands
-	Maintenance     MaintenanceCommands
-	Notifications   NotificationCommands
+	// The maintenance window, channel and rule commands.
+	ScheduleMaintenance ScheduleMaintenance
+	UpdateMaintenance   UpdateMaintenance
+	ToggleMaintenance   ToggleMaintenance
+	DeleteMaintenance   DeleteMaintenance
+	CreateChannel       CreateChannel
+	UpdateChannel       UpdateChannel
+	DeleteChannel       DeleteChannel
+	CreateRule          CreateRule
+	UpdateRule          UpdateRule
+	DeleteRule          DeleteRule
 	// Billing runs Checkout, the portal and provider events; nil when the
 	// server has no billing at all (tests).
 	Billing BillingCommands
