@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,21 +13,17 @@ type AccountMonitors interface {
 	MonitorIDs(ctx context.Context, accountID int64) ([]int64, error)
 }
 
-// MaintenanceHandler handles maintenance window commands; every change is
-// an event on the window's stream, so the audit log shows who scheduled what.
-type MaintenanceHandler struct {
+// maintenanceWindows is what the maintenance window commands share; every
+// change is an event on the window's stream, so the audit log shows who
+// scheduled what.
+type maintenanceWindows struct {
 	store    domain.EventStore
 	ids      IDs
 	now      Clock
 	monitors AccountMonitors
 }
 
-// NewMaintenanceHandler returns a handler.
-func NewMaintenanceHandler(store domain.EventStore, ids IDs, now Clock, monitors AccountMonitors) *MaintenanceHandler {
-	return &MaintenanceHandler{store: store, ids: ids, now: now, monitors: monitors}
-}
-
-func (h *MaintenanceHandler) validate(ctx context.Context, accountID int64, cfg *domain.MaintenanceConfig) error {
+func (h *maintenanceWindows) validate(ctx context.Context, accountID int64, cfg *domain.MaintenanceConfig) error {
 	ids, err := h.monitors.MonitorIDs(ctx, accountID)
 	if err != nil {
 		return err
@@ -40,8 +35,23 @@ func (h *MaintenanceHandler) validate(ctx context.Context, accountID int64, cfg 
 	return cfg.Validate(time.LoadLocation, func(id int64) bool { return own[id] })
 }
 
-// Schedule creates a window.
-func (h *MaintenanceHandler) Schedule(ctx context.Context, actor Actor, cfg domain.MaintenanceConfig) (int64, domain.Position, error) {
+// ScheduleMaintenance creates a window of the actor's account.
+type ScheduleMaintenance struct {
+	Actor  Actor
+	Config domain.MaintenanceConfig
+}
+
+// ScheduleMaintenanceHandler handles ScheduleMaintenance.
+type ScheduleMaintenanceHandler struct{ maintenanceWindows }
+
+// NewScheduleMaintenanceHandler returns a handler.
+func NewScheduleMaintenanceHandler(store domain.EventStore, ids IDs, now Clock, monitors AccountMonitors) *ScheduleMaintenanceHandler {
+	return &ScheduleMaintenanceHandler{maintenanceWindows{store: store, ids: ids, now: now, monitors: monitors}}
+}
+
+// Handle creates a window.
+func (h *ScheduleMaintenanceHandler) Handle(ctx context.Context, cmd ScheduleMaintenance) (int64, domain.Position, error) {
+	actor, cfg := cmd.Actor, cmd.Config
 	if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
 		return 0, domain.Position{}, err
 	}
@@ -54,8 +64,26 @@ func (h *MaintenanceHandler) Schedule(ctx context.Context, actor Actor, cfg doma
 	return id, res.Position, err
 }
 
-// Update applies a partial change: patch holds only the fields to change.
-func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+// UpdateMaintenance changes a window: Change maps its config, as loaded
+// from its stream, to the new one (the API overlays the fields its request
+// names).
+type UpdateMaintenance struct {
+	Actor    Actor
+	WindowID int64
+	Change   func(domain.MaintenanceConfig) (domain.MaintenanceConfig, error)
+}
+
+// UpdateMaintenanceHandler handles UpdateMaintenance.
+type UpdateMaintenanceHandler struct{ maintenanceWindows }
+
+// NewUpdateMaintenanceHandler returns a handler.
+func NewUpdateMaintenanceHandler(store domain.EventStore, ids IDs, now Clock, monitors AccountMonitors) *UpdateMaintenanceHandler {
+	return &UpdateMaintenanceHandler{maintenanceWindows{store: store, ids: ids, now: now, monitors: monitors}}
+}
+
+// Handle applies the change to the window as its stream holds it.
+func (h *UpdateMaintenanceHandler) Handle(ctx context.Context, cmd UpdateMaintenance) (domain.Position, error) {
+	actor, id, change := cmd.Actor, cmd.WindowID, cmd.Change
 	ids, err := h.monitors.MonitorIDs(ctx, actor.AccountID)
 	if err != nil {
 		return domain.Position{}, err
@@ -65,8 +93,9 @@ func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, 
 		// Monitors deleted since the window was saved drop out of it, so a
 		// change that leaves monitor_ids alone still validates.
 		cfg.MonitorIDs = domain.ExistingMonitors(w.Config.MonitorIDs, ids)
-		if err := json.Unmarshal(patch, &cfg); err != nil {
-			return nil, fmt.Errorf("apply change: %w", err)
+		cfg, err := change(cfg)
+		if err != nil {
+			return nil, err
 		}
 		if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
 			return nil, err
@@ -75,21 +104,51 @@ func (h *MaintenanceHandler) Update(ctx context.Context, actor Actor, id int64, 
 	})
 }
 
-// Toggle switches a window on or off.
-func (h *MaintenanceHandler) Toggle(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+// ToggleMaintenance switches a window on or off.
+type ToggleMaintenance struct {
+	Actor    Actor
+	WindowID int64
+}
+
+// ToggleMaintenanceHandler handles ToggleMaintenance.
+type ToggleMaintenanceHandler struct{ maintenanceWindows }
+
+// NewToggleMaintenanceHandler returns a handler.
+func NewToggleMaintenanceHandler(store domain.EventStore, ids IDs, now Clock, monitors AccountMonitors) *ToggleMaintenanceHandler {
+	return &ToggleMaintenanceHandler{maintenanceWindows{store: store, ids: ids, now: now, monitors: monitors}}
+}
+
+// Handle switches a window on or off.
+func (h *ToggleMaintenanceHandler) Handle(ctx context.Context, cmd ToggleMaintenance) (domain.Position, error) {
+	actor, id := cmd.Actor, cmd.WindowID
 	return h.decide(ctx, actor, id, func(w *domain.MaintenanceWindow) ([]domain.Event, error) {
 		return []domain.Event{&domain.MaintenanceToggled{IsActive: !w.Config.IsActive}}, nil
 	})
 }
 
-// Delete removes a window.
-func (h *MaintenanceHandler) Delete(ctx context.Context, actor Actor, id int64) (domain.Position, error) {
+// DeleteMaintenance removes a window.
+type DeleteMaintenance struct {
+	Actor    Actor
+	WindowID int64
+}
+
+// DeleteMaintenanceHandler handles DeleteMaintenance.
+type DeleteMaintenanceHandler struct{ maintenanceWindows }
+
+// NewDeleteMaintenanceHandler returns a handler.
+func NewDeleteMaintenanceHandler(store domain.EventStore, ids IDs, now Clock, monitors AccountMonitors) *DeleteMaintenanceHandler {
+	return &DeleteMaintenanceHandler{maintenanceWindows{store: store, ids: ids, now: now, monitors: monitors}}
+}
+
+// Handle removes a window.
+func (h *DeleteMaintenanceHandler) Handle(ctx context.Context, cmd DeleteMaintenance) (domain.Position, error) {
+	actor, id := cmd.Actor, cmd.WindowID
 	return h.decide(ctx, actor, id, func(w *domain.MaintenanceWindow) ([]domain.Event, error) {
 		return []domain.Event{&domain.MaintenanceDeleted{}}, nil
 	})
 }
 
-func (h *MaintenanceHandler) decide(ctx context.Context, actor Actor, id int64, fn func(*domain.MaintenanceWindow) ([]domain.Event, error)) (domain.Position, error) {
+func (h *maintenanceWindows) decide(ctx context.Context, actor Actor, id int64, fn func(*domain.MaintenanceWindow) ([]domain.Event, error)) (domain.Position, error) {
 	return decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.MaintenanceStream(id), fmt.Sprintf("maintenance window %d", id),
 		func() *domain.MaintenanceWindow { return &domain.MaintenanceWindow{} }, fn)
 }

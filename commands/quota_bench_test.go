@@ -37,11 +37,11 @@ func BenchmarkCreateWithQuota(b *testing.B) {
 			if _, err := store.Append(ctx, domain.QuotaStream(1, domain.QuotaTags), domain.NoStream, events...); err != nil {
 				b.Fatal(err)
 			}
-			tags := commands.NewTagHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
+			tags := commands.NewCreateTagHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
 			i := 0
 			for b.Loop() {
 				i++
-				if _, _, err := tags.Create(ctx, actor, fmt.Sprint("new", i), ""); err != nil {
+				if _, _, err := tags.Handle(ctx, commands.CreateTag{Actor: actor, Name: fmt.Sprint("new", i)}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -61,16 +61,16 @@ func TestLostReleasesAreRepaired(t *testing.T) {
 	actor := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 7}
 
 	t.Run("a deleted tag's name", func(t *testing.T) {
-		tags := commands.NewTagHandler(store, ids, time.Now, noPages{})
-		id, _, err := tags.Create(ctx, actor, "Prod", "")
+		tags := commands.NewCreateTagHandler(store, ids, time.Now, noPages{})
+		id, _, err := tags.Handle(ctx, commands.CreateTag{Actor: actor, Name: "Prod"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := tags.Create(ctx, actor, "prod ", ""); domain.ErrorCode(err) != domain.ErrConflict {
+		if _, _, err := tags.Handle(ctx, commands.CreateTag{Actor: actor, Name: "prod "}); domain.ErrorCode(err) != domain.ErrConflict {
 			t.Fatalf("duplicate name: %v", err)
 		}
 		appendRaw(t, store, domain.TagStream(id), &domain.TagDeleted{}) // no release
-		again, _, err := tags.Create(ctx, actor, "PROD", "")
+		again, _, err := tags.Handle(ctx, commands.CreateTag{Actor: actor, Name: "PROD"})
 		if err != nil {
 			t.Fatalf("the name of a deleted tag is still taken: %v", err)
 		}

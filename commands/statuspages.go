@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -88,7 +87,7 @@ func (h *StatusPageHandler) gone(ctx context.Context, s domain.Slot) (bool, erro
 // Update applies a partial change: patch holds only the fields to change.
 // A new subdomain is claimed before the page changes and the old one
 // released after.
-func (h *StatusPageHandler) Update(ctx context.Context, actor Actor, id int64, patch json.RawMessage) (domain.Position, error) {
+func (h *StatusPageHandler) Update(ctx context.Context, actor Actor, id int64, change func(domain.StatusPageConfig) (domain.StatusPageConfig, error)) (domain.Position, error) {
 	monitors, err := h.facts.MonitorIDs(ctx, actor.AccountID)
 	if err != nil {
 		return domain.Position{}, err
@@ -109,8 +108,9 @@ func (h *StatusPageHandler) Update(ctx context.Context, actor Actor, id int64, p
 		// Monitors deleted since the page was saved drop out of it, so a
 		// change that leaves monitor_ids alone still validates.
 		cfg.MonitorIDs = domain.ExistingMonitors(page.Config.MonitorIDs, monitors)
-		if err := json.Unmarshal(patch, &cfg); err != nil {
-			return domain.AppendResult{}, fmt.Errorf("apply change: %w", err)
+		cfg, err = change(cfg)
+		if err != nil {
+			return domain.AppendResult{}, err
 		}
 		if err := cfg.Validate(func(m int64) bool { return slices.Contains(monitors, m) }); err != nil {
 			return domain.AppendResult{}, err

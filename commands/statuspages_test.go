@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -115,7 +114,7 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 		t.Fatalf("taken name (other case): %v, want conflict", err)
 	}
 	// Rename: the old name frees, the new one is held.
-	if _, err := h.Update(ctx, a, p1, json.RawMessage(`{"subdomain":"two"}`)); err != nil {
+	if _, err := h.Update(ctx, a, p1, setSubdomain("two")); err != nil {
 		t.Fatal(err)
 	}
 	if got := claimHolder(t, store, "two"); got != p1 {
@@ -126,14 +125,14 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 		t.Fatalf("renamed-away name not free: %v", err)
 	}
 	// Renaming onto a taken name is a conflict and changes nothing.
-	if _, err := h.Update(ctx, a, p1, json.RawMessage(`{"subdomain":"one"}`)); domain.ErrorCode(err) != domain.ErrConflict {
+	if _, err := h.Update(ctx, a, p1, setSubdomain("one")); domain.ErrorCode(err) != domain.ErrConflict {
 		t.Fatalf("rename onto a taken name: %v", err)
 	}
 	if got := claimHolder(t, store, "one"); got != p2 {
 		t.Errorf("one held by %d, want %d", got, p2)
 	}
 	// Another account's page is not found.
-	if _, err := h.Update(ctx, b, p1, json.RawMessage(`{"title":"x"}`)); domain.ErrorCode(err) != domain.ErrNotFound {
+	if _, err := h.Update(ctx, b, p1, func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) { c.Title = "x"; return c, nil }); domain.ErrorCode(err) != domain.ErrNotFound {
 		t.Errorf("update of another account's page: %v", err)
 	}
 	if _, err := h.Delete(ctx, b, p1); domain.ErrorCode(err) != domain.ErrNotFound {
@@ -148,7 +147,7 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	}
 
 	// A lost release: page p1 moves to "three" but "two" stays claimed by it.
-	if _, err := h.Update(ctx, a, p1, json.RawMessage(`{"subdomain":"three"}`)); err != nil {
+	if _, err := h.Update(ctx, a, p1, setSubdomain("three")); err != nil {
 		t.Fatal(err)
 	}
 	recs, _ := store.ReadStream(ctx, domain.SubdomainStream("two"))
@@ -185,5 +184,13 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	}
 	if got := claimHolder(t, store, "four"); got != p4 {
 		t.Errorf("four held by %d, want %d", got, p4)
+	}
+}
+
+// setSubdomain is a change that renames a page.
+func setSubdomain(sub string) func(domain.StatusPageConfig) (domain.StatusPageConfig, error) {
+	return func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) {
+		c.Subdomain = sub
+		return c, nil
 	}
 }

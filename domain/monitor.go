@@ -122,6 +122,36 @@ func DefaultMonitorConfig() MonitorConfig {
 		ExpectedStatusCodes:          []int{}, RequestHeaders: map[string]string{}}
 }
 
+// MonitorGiven says which of a new monitor's required fields its creator
+// gave (present in the request, whatever their value).
+type MonitorGiven struct{ Name, Type, URL bool }
+
+// NewMonitorConfig completes the config of a new monitor, given over
+// DefaultMonitorConfig: name and type are required, and url unless the
+// monitor is PUSH; a request body without a method makes the method POST
+// (the reference). Errors: ErrInvalid naming each missing field. The rest
+// is checked by Validate, against the account's facts.
+func NewMonitorConfig(cfg MonitorConfig, given MonitorGiven) (MonitorConfig, error) {
+	var v Validation
+	if !given.Name {
+		v.Add("name", "missing", "field required")
+	}
+	if !given.Type {
+		v.Add("type", "missing", "field required")
+	}
+	cfg.Type = MonitorType(strings.ToUpper(string(cfg.Type)))
+	if !given.URL && cfg.Type != TypePUSH {
+		v.Add("url", "missing", "field required")
+	}
+	if err := v.Err(); err != nil {
+		return cfg, err
+	}
+	if cfg.HTTPMethod == "" && cfg.RequestBody != "" {
+		cfg.HTTPMethod = "POST"
+	}
+	return cfg, nil
+}
+
 // Spec is what a probe needs to check this monitor.
 func (c MonitorConfig) Spec() CheckSpec {
 	s := CheckSpec{Type: c.Type, URL: c.URL, Port: c.Port, Timeout: time.Duration(c.Timeout) * time.Second,

@@ -12,6 +12,10 @@ import (
 // Accounts projects accounts, their members and invitations.
 type Accounts struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (Accounts) SettlesWrites() bool { return true }
+
 func (Accounts) Name() string { return "accounts" }
 func (Accounts) Version() int { return 1 }
 

@@ -13,6 +13,10 @@ import (
 // APIKeys projects API keys (hashes only) for authentication and listing.
 type APIKeys struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (APIKeys) SettlesWrites() bool { return true }
+
 func (APIKeys) Name() string { return "api_keys" }
 func (APIKeys) Version() int { return 1 }
 

@@ -14,6 +14,10 @@ import (
 // source, whoever caused it.
 type Billing struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (Billing) SettlesWrites() bool { return true }
+
 func (Billing) Name() string { return "billing" }
 func (Billing) Version() int { return 1 }
 

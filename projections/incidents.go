@@ -12,6 +12,10 @@ import (
 // Incidents projects incidents and their timelines.
 type Incidents struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (Incidents) SettlesWrites() bool { return true }
+
 func (Incidents) Name() string     { return "incidents" }
 func (Incidents) Version() int     { return 4 }
 func (Incidents) Tables() []string { return []string{"incidents", "incident_timeline"} }

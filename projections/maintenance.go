@@ -14,6 +14,10 @@ import (
 // Maintenance projects maintenance windows.
 type Maintenance struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (Maintenance) SettlesWrites() bool { return true }
+
 func (Maintenance) Name() string     { return "maintenance" }
 func (Maintenance) Version() int     { return 1 }
 func (Maintenance) Tables() []string { return []string{"maintenance_windows"} }

@@ -29,6 +29,11 @@ type Metrics struct{}
 // cut on a character boundary (PostgreSQL refuses half a character).
 const maxDetail = 500
 
+// SettlesWrites is false: no write's answer reads the metrics, and under
+// heavy check load they may trail by a moment, which writes need not wait
+// out.
+func (Metrics) SettlesWrites() bool { return false }
+
 func (Metrics) Name() string { return "metrics" }
 func (Metrics) Version() int { return 1 }
 

@@ -13,6 +13,10 @@ import (
 // Monitors projects monitors with their live status, tags and probe regions.
 type Monitors struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (Monitors) SettlesWrites() bool { return true }
+
 func (Monitors) Name() string { return "monitors" }
 func (Monitors) Version() int { return 3 }
 

@@ -14,6 +14,10 @@ import (
 // Notifications projects notification channels and rules.
 type Notifications struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (Notifications) SettlesWrites() bool { return true }
+
 func (Notifications) Name() string { return "notifications" }
 func (Notifications) Version() int { return 4 }
 func (Notifications) Tables() []string {

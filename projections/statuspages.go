@@ -15,6 +15,10 @@ import (
 // public lookup.
 type StatusPages struct{}
 
+// SettlesWrites is true: a write waits until this model has applied it,
+// so the writer's next read sees it.
+func (StatusPages) SettlesWrites() bool { return true }
+
 func (StatusPages) Name() string     { return "status_pages" }
 func (StatusPages) Version() int     { return 1 }
 func (StatusPages) Tables() []string { return []string{"status_pages"} }

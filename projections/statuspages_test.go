@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -48,7 +47,11 @@ func TestStatusPagesModel(t *testing.T) {
 	owner := func(i int) commands.Actor {
 		return commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
 	}
-	if _, err := h.Update(ctx, owner(0), ids[0], json.RawMessage(`{"subdomain":"renamed","title":"Renamed","logo_url":"https://x.example/l.png"}`)); err != nil {
+	if _, err := h.Update(ctx, owner(0), ids[0], func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) {
+		logo := "https://x.example/l.png"
+		c.Subdomain, c.Title, c.LogoURL = "renamed", "Renamed", &logo
+		return c, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Delete(ctx, owner(1), ids[1]); err != nil {
@@ -201,13 +204,13 @@ func TestMaintenanceDropsDeletedMonitor(t *testing.T) {
 	f.run(t, projections.Maintenance{})
 	ctx := context.Background()
 	now := func() time.Time { return time.Now().UTC() }
-	h := commands.NewMaintenanceHandler(f.store, f.ids, now, pageFacts{f.queries})
+	h := commands.NewScheduleMaintenanceHandler(f.store, f.ids, now, pageFacts{f.queries})
 	actor := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 1}
 	start := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
 	var ids []int64
 	for _, monitors := range [][]int64{{5, 2, 4, 1}, {2}, {3}} {
-		id, _, err := h.Schedule(ctx, actor, domain.MaintenanceConfig{Name: "w", StartTime: start, EndTime: start.Add(time.Hour),
-			MonitorIDs: monitors, IsActive: true})
+		id, _, err := h.Handle(ctx, commands.ScheduleMaintenance{Actor: actor, Config: domain.MaintenanceConfig{Name: "w", StartTime: start,
+			EndTime: start.Add(time.Hour), MonitorIDs: monitors, IsActive: true}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,13 @@ type access struct {
 	role domain.Role
 	// operator: only the operator token (Deps.OperatorToken) gets in.
 	operator bool
+	// probe: only a remote probe agent's token (Deps.ProbeToken) gets in.
+	probe bool
 }
+
+// probeOnly is for the remote probe agents' endpoints: the probe token,
+// never a user's credentials.
+var probeOnly = access{probe: true}
 
 // operatorOnly is for server-wide endpoints: the operator token, never a
 // user's credentials.

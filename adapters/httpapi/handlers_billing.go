@@ -89,7 +89,7 @@ func (s *Server) billingSubscription(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	v := subscriptionView{Plan: sub.Plan, BillingEnabled: s.deps.Billing.Enabled(), CustomerID: strOrNull(sub.CustomerID)}
+	v := subscriptionView{Plan: sub.Plan, BillingEnabled: s.billingEnabled(), CustomerID: strOrNull(sub.CustomerID)}
 	// A Stripe subscription speaks for the account while it lives, and
 	// after it ended as long as the account is back on FREE. A paid plan
 	// without one was set by the operator.
@@ -136,7 +136,7 @@ func (s *Server) redirectURL(field string, given *string, query string) (string,
 }
 
 func (s *Server) billingCheckout(w http.ResponseWriter, r *http.Request, p *principal) error {
-	if !s.deps.Billing.Enabled() {
+	if !s.billingEnabled() {
 		return commands.ErrBillingByOperator
 	}
 	var body struct {
@@ -179,7 +179,7 @@ func (s *Server) billingCheckout(w http.ResponseWriter, r *http.Request, p *prin
 }
 
 func (s *Server) billingPortal(w http.ResponseWriter, r *http.Request, p *principal) error {
-	if !s.deps.Billing.Enabled() {
+	if !s.billingEnabled() {
 		return commands.ErrBillingByOperator
 	}
 	var body struct {
@@ -246,3 +246,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request, _ *princi
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// billingEnabled reports whether Checkout and the portal work: a billing
+// command handler with a payment provider behind it.
+func (s *Server) billingEnabled() bool { return s.deps.Billing != nil && s.deps.Billing.Enabled() }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -95,7 +96,7 @@ func (s *Server) createMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 	if err := v.Err(); err != nil {
 		return err
 	}
-	id, pos, err := s.deps.Maintenance.Schedule(r.Context(), p.actor(r), cfg)
+	id, pos, err := s.deps.ScheduleMaintenance.Handle(r.Context(), commands.ScheduleMaintenance{Actor: p.actor(r), Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (s *Server) createMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 
 func (s *Server) updateMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.MaintenanceConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Maintenance.Update(r.Context(), p.actor(r), id, patch)
+		return s.deps.UpdateMaintenance.Handle(r.Context(), commands.UpdateMaintenance{Actor: p.actor(r), WindowID: id, Change: overlay[domain.MaintenanceConfig](patch)})
 	}, s.getMaintenance)
 }
 
@@ -121,7 +122,7 @@ func (s *Server) toggleMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 	if err != nil {
 		return err
 	}
-	pos, err := s.deps.Maintenance.Toggle(r.Context(), p.actor(r), id)
+	pos, err := s.deps.ToggleMaintenance.Handle(r.Context(), commands.ToggleMaintenance{Actor: p.actor(r), WindowID: id})
 	if err != nil {
 		return err
 	}
@@ -132,5 +133,7 @@ func (s *Server) toggleMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) deleteMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {
-	return s.remove(w, r, func(id int64) (domain.Position, error) { return s.deps.Maintenance.Delete(r.Context(), p.actor(r), id) })
+	return s.remove(w, r, func(id int64) (domain.Position, error) {
+		return s.deps.DeleteMaintenance.Handle(r.Context(), commands.DeleteMaintenance{Actor: p.actor(r), WindowID: id})
+	})
 }

@@ -38,36 +38,23 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	var required struct {
+	var given struct {
 		Name *string `json:"name"`
 		Type *string `json:"type"`
 		URL  *string `json:"url"`
 	}
-	if err := decodeBytes(body, &required); err != nil {
+	if err := decodeBytes(body, &given); err != nil {
 		return err
 	}
 	cfg := domain.DefaultMonitorConfig()
 	if err := decodeBytes(body, &cfg); err != nil {
 		return err
 	}
-	var v domain.Validation
-	if required.Name == nil {
-		v.Add("name", "missing", "field required")
-	}
-	if required.Type == nil {
-		v.Add("type", "missing", "field required")
-	}
-	cfg.Type = domain.MonitorType(strings.ToUpper(string(cfg.Type)))
-	if required.URL == nil && cfg.Type != domain.TypePUSH {
-		v.Add("url", "missing", "field required")
-	}
-	if err := v.Err(); err != nil {
+	cfg, err = domain.NewMonitorConfig(cfg, domain.MonitorGiven{Name: given.Name != nil, Type: given.Type != nil, URL: given.URL != nil})
+	if err != nil {
 		return err
 	}
-	if cfg.HTTPMethod == "" && cfg.RequestBody != "" {
-		cfg.HTTPMethod = "POST" // the reference: a body sets the method to POST
-	}
-	id, pos, err := s.deps.Monitors.Create(r.Context(), commands.CreateMonitor{Actor: p.actor(r), Plan: p.Plan, Config: cfg})
+	id, pos, err := s.deps.CreateMonitor.Handle(r.Context(), commands.CreateMonitor{Actor: p.actor(r), Plan: p.Plan, Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -97,7 +84,7 @@ func (s *Server) getMonitor(w http.ResponseWriter, r *http.Request, p *principal
 
 func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.MonitorConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Monitors.Update(r.Context(), commands.UpdateMonitor{Actor: p.actor(r), Plan: p.Plan, MonitorID: id, Patch: patch})
+		return s.deps.UpdateMonitor.Handle(r.Context(), commands.UpdateMonitor{Actor: p.actor(r), Plan: p.Plan, MonitorID: id, Change: patchMonitorConfig(patch)})
 	}, s.getMonitor)
 }
 
@@ -118,7 +105,7 @@ func (s *Server) monitorAction(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	pos, err := s.deps.Monitors.SetState(r.Context(), commands.SetMonitorState{Actor: p.actor(r), MonitorID: id, Action: action})
+	pos, err := s.deps.SetMonitorState.Handle(r.Context(), commands.SetMonitorState{Actor: p.actor(r), MonitorID: id, Action: action})
 	if err != nil {
 		return err
 	}
@@ -170,7 +157,7 @@ func (s *Server) bulkMonitors(w http.ResponseWriter, r *http.Request, p *princip
 	var last domain.Position
 	succeeded := 0
 	for _, id := range *body.MonitorIDs {
-		pos, err := s.deps.Monitors.SetState(r.Context(), commands.SetMonitorState{Actor: p.actor(r), MonitorID: id, Action: *body.Action, TagIDs: body.TagIDs})
+		pos, err := s.deps.SetMonitorState.Handle(r.Context(), commands.SetMonitorState{Actor: p.actor(r), MonitorID: id, Action: *body.Action, TagIDs: body.TagIDs})
 		res := bulkResult{MonitorID: id, Status: "ok"}
 		switch domain.ErrorCode(err) {
 		case "":
@@ -242,7 +229,7 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal)
 	if body.Name == nil {
 		return domain.Invalid("name", "missing", "field required")
 	}
-	id, pos, err := s.deps.Tags.Create(r.Context(), p.actor(r), *body.Name, body.Color)
+	id, pos, err := s.deps.CreateTag.Handle(r.Context(), commands.CreateTag{Actor: p.actor(r), Name: *body.Name, Color: body.Color})
 	if err != nil {
 		return err
 	}
@@ -263,7 +250,9 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal)
 }
 
 func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request, p *principal) error {
-	return s.remove(w, r, func(id int64) (domain.Position, error) { return s.deps.Tags.Delete(r.Context(), p.actor(r), id) })
+	return s.remove(w, r, func(id int64) (domain.Position, error) {
+		return s.deps.DeleteTag.Handle(r.Context(), commands.DeleteTag{Actor: p.actor(r), TagID: id})
+	})
 }
 
 func (s *Server) publicRegions(w http.ResponseWriter, r *http.Request, _ *principal) error {

@@ -127,7 +127,7 @@ func (s *Server) updateStatusPage(w http.ResponseWriter, r *http.Request, p *pri
 		}
 	}
 	return s.patch(w, r, p, &domain.StatusPageConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.StatusPages.Update(r.Context(), p.actor(r), id, patch)
+		return s.deps.StatusPages.Update(r.Context(), p.actor(r), id, overlay[domain.StatusPageConfig](patch))
 	}, func(w http.ResponseWriter, r *http.Request, p *principal) error {
 		id, _ := pathID(r, "id")
 		v, err := s.deps.Queries.StatusPage(r.Context(), p.AccountID, id)

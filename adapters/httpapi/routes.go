@@ -59,9 +59,9 @@ func (s *Server) routes() {
 	s.handle("POST", "/api/push/{token}", public, s.pushPing)
 	s.handle("GET", "/api/push/{token}", public, s.pushGet)
 
-	s.handle("POST", "/api/probe/register", public, s.probeRegister)
-	s.handle("GET", "/api/probe/assignments", public, s.probeAssignments)
-	s.handle("POST", "/api/probe/results", public, s.probeResults)
+	s.handle("POST", "/api/probe/register", probeOnly, s.probeRegister)
+	s.handle("GET", "/api/probe/assignments", probeOnly, s.probeAssignments)
+	s.handle("POST", "/api/probe/results", probeOnly, s.probeResults)
 
 	s.handle("GET", "/api/v1/incidents", keyOrJWT(domain.ScopeReadIncidents, domain.RoleViewer), s.listIncidents)
 	s.handle("GET", "/api/v1/incidents/{id}", keyOrJWT(domain.ScopeReadIncidents, domain.RoleViewer), s.getIncident)

@@ -17,10 +17,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/processes"
-	"github.com/medialuna/medialuna/projections"
 )
 
 // RateLimiter counts requests in shared fixed windows.
@@ -42,32 +40,47 @@ type LoginLimiter interface {
 
 // Deps is everything the API needs, passed in explicitly by main.
 type Deps struct {
-	Log           *slog.Logger
-	Store         domain.EventStore
-	Queries       *projections.Queries
-	ReadModels    []string // projectors a write waits for, so the next read sees it
-	Projectors    []string // every projector, for the admin status page
-	Signup        *commands.SignupHandler
-	Invite        *commands.InviteMemberHandler
-	AcceptInvite  *commands.AcceptInviteHandler
-	CreateAPIKey  *commands.CreateAPIKeyHandler
-	RevokeAPIKey  *commands.RevokeAPIKeyHandler
-	Account       *commands.AccountHandler
-	Monitors      *commands.MonitorHandler
-	Tags          *commands.TagHandler
-	Regions       *commands.RegionHandler
-	RecordChecks  *commands.RecordChecksHandler
-	Incidents     *commands.IncidentHandler
-	Maintenance   *commands.MaintenanceHandler
-	Notifications *commands.NotificationHandler
-	Billing       *commands.BillingHandler
+	Log          *slog.Logger
+	Store        domain.EventStore
+	Queries      Queries
+	ReadModels   []string // projectors a write waits for, so the next read sees it
+	Projectors   []string // every projector, for the admin status page
+	Signup       Signup
+	Invite       InviteMember
+	AcceptInvite AcceptInvite
+	CreateAPIKey CreateAPIKey
+	RevokeAPIKey RevokeAPIKey
+	Account      AccountCommands
+	// CreateMonitor, UpdateMonitor, SetMonitorState: commands.New...Handler.
+	CreateMonitor   CreateMonitor
+	UpdateMonitor   UpdateMonitor
+	SetMonitorState SetMonitorState
+	CreateTag       CreateTag
+	DeleteTag       DeleteTag
+	Regions         RegionCommands
+	RecordChecks    RecordChecks
+	Incidents       IncidentCommands
+	// The maintenance window, channel and rule commands.
+	ScheduleMaintenance ScheduleMaintenance
+	UpdateMaintenance   UpdateMaintenance
+	ToggleMaintenance   ToggleMaintenance
+	DeleteMaintenance   DeleteMaintenance
+	CreateChannel       CreateChannel
+	UpdateChannel       UpdateChannel
+	DeleteChannel       DeleteChannel
+	CreateRule          CreateRule
+	UpdateRule          UpdateRule
+	DeleteRule          DeleteRule
+	// Billing runs Checkout, the portal and provider events; nil when the
+	// server has no billing at all (tests).
+	Billing BillingCommands
 	// StripeWebhook verifies Stripe's webhooks; nil when Stripe is not
 	// configured.
 	StripeWebhook BillingWebhook
 	// BillingReturnURL is where Checkout and the billing portal send users
 	// back to when the request names no URL.
 	BillingReturnURL string
-	StatusPages      *commands.StatusPageHandler
+	StatusPages      StatusPageCommands
 	// StatusSite serves the public status pages; nil serves none.
 	StatusSite PublicSite
 	// Senders deliver test notifications, by channel type.
@@ -151,12 +164,18 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) erro
 func (s *Server) handle(method, path string, a access, h handlerFunc) {
 	s.router.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		var p *principal
-		if a.operator {
+		switch {
+		case a.operator:
 			if err := s.operatorAuth(r); err != nil {
 				writeError(w, r, s.deps.Log, err)
 				return
 			}
-		} else if !a.public {
+		case a.probe:
+			if err := s.probeAuth(r); err != nil {
+				writeError(w, r, s.deps.Log, err)
+				return
+			}
+		case !a.public:
 			var err error
 			p, err = s.authenticate(r.Context(), r, a)
 			if p != nil && !s.rateLimit(w, r, p) {

@@ -95,15 +95,37 @@ func openApp(ctx context.Context, c commonConfig, log *slog.Logger, migrate bool
 var _ secretbox.Keys = (*postgres.StreamKeys)(nil)
 
 // readModels are the projectors behind the API, in the order they start.
-func readModels() []projections.Projector {
-	return []projections.Projector{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}, projections.Metrics{}, projections.Incidents{}, projections.Maintenance{}, projections.Notifications{}, projections.Billing{}, projections.StatusPages{}}
+// Each says whether writes wait for it (readModel).
+func readModels() []readModel {
+	return []readModel{projections.Accounts{}, projections.APIKeys{}, projections.Monitors{}, projections.Metrics{}, projections.Incidents{}, projections.Maintenance{}, projections.Notifications{}, projections.Billing{}, projections.StatusPages{}}
 }
 
-// settleModels are the read models a write waits for before answering. The
-// metrics model is left out: under heavy check load it may trail by a
-// moment, and no write's response reads it.
-func settleModels() []string {
-	return []string{"accounts", "api_keys", "monitors", "incidents", "maintenance", "notifications", "billing", "status_pages"}
+// readModel is a projector behind the API that says whether a write waits
+// until it has applied the write before answering, so the writer's next
+// read sees it.
+type readModel interface {
+	projections.Projector
+	SettlesWrites() bool
+}
+
+// settling names the models a write waits for.
+func settling(models []readModel) []string {
+	var names []string
+	for _, m := range models {
+		if m.SettlesWrites() {
+			names = append(names, m.Name())
+		}
+	}
+	return names
+}
+
+// projectors returns the read models as plain projectors, for the runner.
+func projectors(models []readModel) []projections.Projector {
+	ps := make([]projections.Projector, len(models))
+	for i, m := range models {
+		ps[i] = m
+	}
+	return ps
 }
 
 func projectorNames(ps []projections.Projector) []string {

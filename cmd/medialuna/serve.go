@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/medialuna/medialuna/adapters/statushtml"
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/processes"
+	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
 
@@ -63,9 +65,60 @@ func (r *regionConfig) register(fs *flag.FlagSet, code, name string) {
 	fs.Float64Var(&r.Lng, "lng", envFloat("MEDIALUNA_REGION_LNG"), "region longitude (env MEDIALUNA_REGION_LNG)")
 }
 
+// serveMain is 'medialuna serve': parseFlags reads the configuration, open
+// connects the data layer and builds the commands, run starts the workers
+// and serves the API until ctx ends, and close drains and releases
+// everything (the shape of benbjohnson/wtf's cmd/wtfd Main). It only wires:
+// every policy lives in the packages it calls.
+type serveMain struct {
+	config         serveConfig
+	stdout, stderr io.Writer
+	log            *slog.Logger
+
+	// Set by open.
+	app       *app
+	ln        net.Listener
+	baseURL   string
+	jwtSecret string
+	queries   *projections.Queries
+	mailer    processes.Mailer
+	senders   map[domain.ChannelType]processes.Sender
+	tokens    commands.InviteTokens
+	limiter   *postgres.RateLimiter
+	cmds      serveCommands
+
+	// Set by run.
+	srv            *http.Server
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+}
+
+// serveCommands are the command handlers the API and the workers share.
+type serveCommands struct {
+	incidents    *commands.IncidentHandler
+	regions      *commands.RegionHandler
+	recordChecks *commands.RecordChecksHandler
+	payments     commands.Payments
+	webhooks     httpapi.BillingWebhook
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c serveConfig
-	fs := newFlagSet("serve", "Runs the API, the projectors, the incident detector, the mailer, the push watchdog and an embedded probe.\nReady when GET /healthz answers 200; SIGTERM drains and exits 0.", stderr)
+	m := &serveMain{stdout: stdout, stderr: stderr}
+	if err := m.parseFlags(args); err != nil {
+		return err
+	}
+	defer m.close()
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	return m.run(ctx)
+}
+
+// parseFlags reads the flags, with their environment fallbacks, and checks
+// them.
+func (m *serveMain) parseFlags(args []string) error {
+	c := &m.config
+	fs := newFlagSet("serve", "Runs the API, the projectors, the incident detector, the mailer, the push watchdog and an embedded probe.\nReady when GET /healthz answers 200; SIGTERM drains and exits 0.", m.stderr)
 	c.register(fs)
 	fs.StringVar(&c.Addr, "addr", env("MEDIALUNA_ADDR", "127.0.0.1:8080"), "address to listen on (env MEDIALUNA_ADDR)")
 	fs.StringVar(&c.BaseURL, "base-url", env("MEDIALUNA_BASE_URL", ""), "public URL of this server, used in emails (env MEDIALUNA_BASE_URL; default http://ADDR)")
@@ -106,12 +159,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
 		return fmt.Errorf("--operator-token must be at least 16 characters: it guards server-wide figures and is not rate limited")
 	}
-	log := c.logger(stderr)
+	return nil
+}
+
+// open connects to the database and the event log, loads the server's
+// secrets, listens, and builds the queries and the shared commands.
+func (m *serveMain) open(ctx context.Context) error {
+	c := &m.config
+	m.log = c.logger(m.stderr)
+	log := m.log
 	a, err := openApp(ctx, c.commonConfig, log, true)
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	m.app = a
 	if err := a.box.Check(ctx); err != nil {
 		return err
 	}
@@ -120,50 +181,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if !sealed {
 		log.Warn("the event log may hold credentials in plaintext, written before they were sealed: run 'medialuna secrets seal-log' once (docs/operations.md, Secrets)")
 	}
-
-	secret := c.JWTSecret
-	if secret == "" {
-		if secret, err = postgres.Secret(ctx, a.db, "jwt_secret"); err != nil {
+	m.jwtSecret = c.JWTSecret
+	if m.jwtSecret == "" {
+		if m.jwtSecret, err = postgres.Secret(ctx, a.db, "jwt_secret"); err != nil {
 			return fmt.Errorf("load JWT secret: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
+	if m.ln, err = net.Listen("tcp", c.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
-	baseURL := c.BaseURL
-	if baseURL == "" {
-		baseURL = "http://" + ln.Addr().String()
+	m.baseURL = c.BaseURL
+	if m.baseURL == "" {
+		m.baseURL = "http://" + m.ln.Addr().String()
 	}
-	var mailer processes.Mailer = mail.NewLog(log)
+	m.mailer = mail.NewLog(log)
 	if c.SMTP.Addr != "" {
-		mailer = mail.NewSMTP(c.SMTP)
+		m.mailer = mail.NewSMTP(c.SMTP)
 	}
 	inviteKey, err := postgres.Secret(ctx, a.db, "invite_secret")
 	if err != nil {
 		return err
 	}
 	inviteKeyBytes, _ := hex.DecodeString(inviteKey)
-	tokens := commands.NewInviteTokens(inviteKeyBytes)
-
-	models := readModels()
+	m.tokens = commands.NewInviteTokens(inviteKeyBytes)
+	m.queries = projections.NewQueries(a.db)
+	m.senders = c.Notify.senders(m.mailer, c.BlockPrivateTargets)
+	m.limiter = postgres.NewRateLimiter(a.db, utcNow)
 	ids := postgres.NewIDs(a.db)
-	incidents := commands.NewIncidentHandler(a.store, ids, utcNow)
-	queries := projections.NewQueries(a.db)
-	senders := c.Notify.senders(mailer, c.BlockPrivateTargets)
-	notifier := processes.NewNotifier(a.db, queries, commands.NewQueueNotificationsHandler(a.store, utcNow), utcNow)
-	all := append(models, processes.NewInviteMailer(mailer, tokens.Sign, strings.TrimRight(baseURL, "/")),
-		processes.NewIncidentDetector(incidents, utcNow), notifier)
-	dispatcher := processes.NewDispatcher(a.db, a.store, queries, commands.NewRecordDeliveryHandler(a.store, utcNow), senders,
-		log.With("component", "dispatcher"), utcNow, c.Dispatch)
-	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
-	limiter := postgres.NewRateLimiter(a.db, utcNow)
-	regions := commands.NewRegionHandler(a.store, ids, utcNow)
-	recordChecks := commands.NewRecordChecksHandler(a.store, queries, queries)
-	var (
-		payments commands.Payments
-		webhooks httpapi.BillingWebhook
-	)
+	m.cmds = serveCommands{
+		incidents:    commands.NewIncidentHandler(a.store, ids, utcNow),
+		regions:      commands.NewRegionHandler(a.store, ids, utcNow),
+		recordChecks: commands.NewRecordChecksHandler(a.store, m.queries, m.queries),
+	}
 	if c.Billing.SecretKey != "" {
 		installation, err := postgres.Secret(ctx, a.db, "installation_id")
 		if err != nil {
@@ -173,124 +222,170 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		payments, webhooks = client, client
+		m.cmds.payments, m.cmds.webhooks = client, client
 		log.Info("Stripe billing enabled", "api_url", c.Billing.APIURL, "webhooks", c.Billing.WebhookSecret != "")
 	} else if c.Billing.WebhookSecret != "" {
 		log.Warn("--stripe-webhook-secret is set without --stripe-secret-key: Stripe billing stays off")
 	}
+	return nil
+}
+
+// api builds the HTTP API; projectors names every projector running, for
+// the operator's status page.
+func (m *serveMain) api(projectors []string) *httpapi.Server {
+	c, a, queries := &m.config, m.app, m.queries
+	ids := postgres.NewIDs(a.db)
 	billingReturn := c.Billing.ReturnURL
 	if billingReturn == "" {
-		billingReturn = strings.TrimRight(baseURL, "/") + "/"
+		billingReturn = strings.TrimRight(m.baseURL, "/") + "/"
 	}
-	site := statushtml.New(statushtml.Config{Reader: queries, Log: log.With("component", "statuspages"), Now: utcNow,
-		BaseURL: baseURL, StatusDomain: c.StatusDomain, TTL: c.StatusCacheTTL})
-	api := httpapi.New(httpapi.Deps{
+	site := statushtml.New(statushtml.Config{Reader: queries, Log: m.log.With("component", "statuspages"), Now: utcNow,
+		BaseURL: m.baseURL, StatusDomain: c.StatusDomain, TTL: c.StatusCacheTTL})
+	return httpapi.New(httpapi.Deps{
 		// The log as stored: audit exports and replays show sealed
 		// envelopes, never the credentials in them.
-		Log: log.With("component", "http"), Store: a.raw, Queries: queries,
-		ReadModels: settleModels(), Projectors: projectorNames(all),
-		Monitors:      commands.NewMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
-		Tags:          commands.NewTagHandler(a.store, ids, utcNow, queries),
-		Regions:       regions,
-		RecordChecks:  recordChecks,
-		Incidents:     incidents,
-		Maintenance:   commands.NewMaintenanceHandler(a.store, ids, utcNow, queries),
-		Notifications: commands.NewNotificationHandler(a.store, ids, utcNow, queries),
-		Billing:       commands.NewBillingHandler(a.store, utcNow, payments, queries),
-		StripeWebhook: webhooks,
-		StatusPages:   commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
-		StatusSite:    site,
-		Senders:       senders,
-		ProbeToken:    c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
+		Log: m.log.With("component", "http"), Store: a.raw, Queries: queries,
+		ReadModels: settling(readModels()), Projectors: projectors,
+		CreateMonitor:       commands.NewCreateMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
+		UpdateMonitor:       commands.NewUpdateMonitorHandler(a.store, utcNow, queries, c.MinCheckInterval),
+		SetMonitorState:     commands.NewSetMonitorStateHandler(a.store, utcNow, queries),
+		CreateTag:           commands.NewCreateTagHandler(a.store, ids, utcNow, queries),
+		DeleteTag:           commands.NewDeleteTagHandler(a.store, utcNow),
+		Regions:             m.cmds.regions,
+		RecordChecks:        m.cmds.recordChecks,
+		Incidents:           m.cmds.incidents,
+		ScheduleMaintenance: commands.NewScheduleMaintenanceHandler(a.store, ids, utcNow, queries),
+		UpdateMaintenance:   commands.NewUpdateMaintenanceHandler(a.store, ids, utcNow, queries),
+		ToggleMaintenance:   commands.NewToggleMaintenanceHandler(a.store, ids, utcNow, queries),
+		DeleteMaintenance:   commands.NewDeleteMaintenanceHandler(a.store, ids, utcNow, queries),
+		CreateChannel:       commands.NewCreateChannelHandler(a.store, ids, utcNow, queries),
+		UpdateChannel:       commands.NewUpdateChannelHandler(a.store, ids, utcNow, queries),
+		DeleteChannel:       commands.NewDeleteChannelHandler(a.store, ids, utcNow, queries),
+		CreateRule:          commands.NewCreateRuleHandler(a.store, ids, utcNow, queries),
+		UpdateRule:          commands.NewUpdateRuleHandler(a.store, ids, utcNow, queries),
+		DeleteRule:          commands.NewDeleteRuleHandler(a.store, ids, utcNow, queries),
+		Billing:             commands.NewBillingHandler(a.store, utcNow, m.cmds.payments, queries),
+		StripeWebhook:       m.cmds.webhooks,
+		StatusPages:         commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
+		StatusSite:          site,
+		Senders:             m.senders,
+		ProbeToken:          c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
 		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
-		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, tokens),
+		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
 		CreateAPIKey: commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),
 		RevokeAPIKey: commands.NewRevokeAPIKeyHandler(a.store, utcNow),
 		Account:      commands.NewAccountHandler(a.store, utcNow),
-		RateLimiter:  limiter, JWTSecret: []byte(secret), Now: utcNow,
+		RateLimiter:  m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
 		BillingReturnURL: billingReturn, LoginFailuresPerWindow: c.LoginFailures, LoginFailureWindow: c.LoginFailureWindow,
 	})
+}
 
-	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	var bg sync.WaitGroup
+// startWorkers starts, in the background until close, the projection
+// runner over the read models and the projectors that act (invite mailer,
+// incident detector, notifier), the dispatcher, the push watchdog, the
+// pruning loop and the embedded probe. It returns the names of the
+// projectors it runs.
+func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
+	c, a, log, queries := &m.config, m.app, m.log, m.queries
+	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopBackground = stop
+	goBackground := func(run func(ctx context.Context)) {
+		m.background.Add(1)
+		go func() {
+			defer m.background.Done()
+			run(bgCtx)
+		}()
+	}
+
+	notifier := processes.NewNotifier(a.db, queries, commands.NewQueueNotificationsHandler(a.store, utcNow), utcNow)
+	all := append(projectors(readModels()), processes.NewInviteMailer(m.mailer, m.tokens.Sign, strings.TrimRight(m.baseURL, "/")),
+		processes.NewIncidentDetector(m.cmds.incidents, utcNow), notifier)
+	dispatcher := processes.NewDispatcher(a.db, a.store, queries, commands.NewRecordDeliveryHandler(a.store, utcNow), m.senders,
+		log.With("component", "dispatcher"), utcNow, c.Dispatch)
+	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
+	watchdog := processes.NewPushWatchdog(queries, m.cmds.recordChecks, utcNow, log.With("component", "push"))
+
 	if c.EmbeddedProbe {
-		regionID, pos, err := regions.Register(ctx, c.Region.Code, c.Region.Name, c.Region.Lat, c.Region.Lng)
+		regionID, _, err := m.cmds.regions.Register(ctx, c.Region.Code, c.Region.Name, c.Region.Lat, c.Region.Lng)
 		if err != nil {
-			stopBackground()
-			return fmt.Errorf("register the embedded probe's region %q: %w", c.Region.Code, err)
+			return nil, fmt.Errorf("register the embedded probe's region %q: %w", c.Region.Code, err)
 		}
-		_ = pos
 		checker := probe.New(probe.Config{BlockPrivateTargets: c.BlockPrivateTargets, UserAgent: probeUserAgent(c.Region.Code)})
-		agent := probeagent.New(probeagent.NewLocalSource(queries, regionID), probeagent.NewLocalSink(recordChecks, regionID), checker,
+		agent := probeagent.New(probeagent.NewLocalSource(queries, regionID), probeagent.NewLocalSink(m.cmds.recordChecks, regionID), checker,
 			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID,
 				MaxInFlight:        deprecatedWorkers(log, c.ProbeMaxInFlight, c.ProbeWorkers, "--probe-workers", "--probe-max-in-flight"),
 				AccountMaxInFlight: c.ProbeAccountMax})
-		bg.Add(1)
-		go func() {
-			defer bg.Done()
-			agent.Run(bgCtx)
-		}()
+		goBackground(func(ctx context.Context) { agent.Run(ctx) })
 		log.Info("embedded probe running", "region", c.Region.Code, "region_id", regionID)
 	}
-	watchdog := processes.NewPushWatchdog(queries, recordChecks, utcNow, log.With("component", "push"))
-	pruner := processes.NewPruner(limiter, queries, utcNow, log)
-	bg.Add(5)
-	go func() {
-		defer bg.Done()
-		notifier.RunTicks(bgCtx, 5*time.Second, log.With("component", "notifier"))
-	}()
-	go func() {
-		defer bg.Done()
-		watchdog.Run(bgCtx)
-	}()
-	go func() {
-		defer bg.Done()
-		dispatcher.Run(bgCtx)
-	}()
-	go func() {
-		defer bg.Done()
-		if err := runner.Run(bgCtx); err != nil && bgCtx.Err() == nil {
+	goBackground(func(ctx context.Context) { notifier.RunTicks(ctx, 5*time.Second, log.With("component", "notifier")) })
+	goBackground(watchdog.Run)
+	goBackground(dispatcher.Run)
+	goBackground(func(ctx context.Context) {
+		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("projections stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer bg.Done()
-		pruner.Run(bgCtx)
-	}()
+	})
+	goBackground(processes.NewPruner(m.limiter, m.queries, utcNow, log).Run)
+	return projectorNames(all), nil
+}
 
+// run starts the workers, waits until the read models are built, and
+// serves the API until ctx ends; then it drains in-flight requests.
+func (m *serveMain) run(ctx context.Context) error {
+	names, err := m.startWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	api := m.api(names)
 	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Minute)
-	err = queries.WaitUntilBuilt(waitCtx, projectorNames(models))
+	err = m.queries.WaitUntilBuilt(waitCtx, projectorNames(projectors(readModels())))
 	cancelWait()
 	if err != nil {
-		stopBackground()
-		bg.Wait()
 		return fmt.Errorf("read models were not built: %w", err)
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("Media Luna is serving", "addr", ln.Addr().String(), "event_store", c.EventStore)
-	fmt.Fprintf(stdout, "Media Luna is listening on %s\nSign up: curl -X POST %s/api/auth/signup -H 'Content-Type: application/json' -d '{\"email\":\"you@example.com\",\"password\":\"a long password\",\"account_name\":\"My team\"}'\n", baseURL, baseURL)
+	go func() { serveErr <- m.srv.Serve(m.ln) }()
+	m.log.Info("Media Luna is serving", "addr", m.ln.Addr().String(), "event_store", m.config.EventStore)
+	fmt.Fprintf(m.stdout, "Media Luna is listening on %s\nSign up: curl -X POST %s/api/auth/signup -H 'Content-Type: application/json' -d '{\"email\":\"you@example.com\",\"password\":\"a long password\",\"account_name\":\"My team\"}'\n", m.baseURL, m.baseURL)
 
 	select {
 	case err := <-serveErr:
-		stopBackground()
-		bg.Wait()
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests")
+	m.log.Info("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	stopBackground()
-	bg.Wait()
+	err = m.srv.Shutdown(shutdownCtx)
+	m.stopWorkers()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	log.Info("stopped")
+	m.log.Info("stopped")
 	return nil
+}
+
+// stopWorkers stops what startWorkers started and waits for it to end.
+func (m *serveMain) stopWorkers() {
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
+	}
+}
+
+// close stops the background work, waits for it, and releases the
+// listener and the data layer. It is safe after a failed open.
+func (m *serveMain) close() {
+	m.stopWorkers()
+	if m.ln != nil && m.srv == nil {
+		m.ln.Close()
+	}
+	if m.app != nil {
+		m.app.close()
+	}
 }
 
 func runMigrate(ctx context.Context, args []string, stderr io.Writer) error {

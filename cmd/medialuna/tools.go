@@ -29,7 +29,7 @@ func runRebuild(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer a.close()
-	chosen, err := pickProjectors(readModels(), fs.Args())
+	chosen, err := pickProjectors(projectors(readModels()), fs.Args())
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func runProjectionStatus(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer a.close()
-	names := append(projectorNames(readModels()), "invite_mailer", "incident_detector", "notifier")
+	names := append(projectorNames(projectors(readModels())), "invite_mailer", "incident_detector", "notifier")
 	st, err := projections.NewQueries(a.db).ProjectorStatuses(ctx, names)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *princi
 	if err := v.Err(); err != nil {
 		return err
 	}
-	id, secret, pos, err := s.deps.Notifications.CreateChannel(r.Context(), p.actor(r), cfg)
+	id, secret, pos, err := s.deps.CreateChannel.Handle(r.Context(), commands.CreateChannel{Actor: p.actor(r), Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -81,13 +82,13 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *princi
 
 func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.ChannelConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Notifications.UpdateChannel(r.Context(), p.actor(r), id, patch)
+		return s.deps.UpdateChannel.Handle(r.Context(), commands.UpdateChannel{Actor: p.actor(r), ChannelID: id, Change: overlay[domain.ChannelConfig](patch)})
 	}, s.getChannel)
 }
 
 func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.remove(w, r, func(id int64) (domain.Position, error) {
-		return s.deps.Notifications.DeleteChannel(r.Context(), p.actor(r), id)
+		return s.deps.DeleteChannel.Handle(r.Context(), commands.DeleteChannel{Actor: p.actor(r), ChannelID: id})
 	})
 }
 
@@ -147,7 +148,7 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal
 	if err := v.Err(); err != nil {
 		return err
 	}
-	id, pos, err := s.deps.Notifications.CreateRule(r.Context(), p.actor(r), cfg)
+	id, pos, err := s.deps.CreateRule.Handle(r.Context(), commands.CreateRule{Actor: p.actor(r), Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -164,13 +165,13 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal
 
 func (s *Server) updateRule(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.patch(w, r, p, &domain.RuleConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.Notifications.UpdateRule(r.Context(), p.actor(r), id, patch)
+		return s.deps.UpdateRule.Handle(r.Context(), commands.UpdateRule{Actor: p.actor(r), RuleID: id, Change: overlay[domain.RuleConfig](patch)})
 	}, s.getRule)
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request, p *principal) error {
 	return s.remove(w, r, func(id int64) (domain.Position, error) {
-		return s.deps.Notifications.DeleteRule(r.Context(), p.actor(r), id)
+		return s.deps.DeleteRule.Handle(r.Context(), commands.DeleteRule{Actor: p.actor(r), RuleID: id})
 	})
 }
 

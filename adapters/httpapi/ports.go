@@ -1,0 +1,212 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/medialuna/medialuna/commands"
+	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/projections"
+)
+
+// The API reads the read models and runs commands through the interfaces
+// below, declared here where they are used; main passes
+// *projections.Queries and the commands package's handlers, tests may pass
+// in-memory doubles. Unless a comment says otherwise, a read returns
+// ErrNotFound for what is missing or another account's, and a command the
+// error codes of its domain decision (ErrInvalid, ErrNotFound, ErrConflict,
+// ErrLimit, ErrForbidden).
+
+// Queries is every read the API makes.
+type Queries interface {
+	AccountReads
+	MonitorReads
+	MetricsReads
+	ProbeReads
+	IncidentReads
+	MaintenanceReads
+	NotificationReads
+	StatusPageReads
+	ProjectionReads
+}
+
+var _ Queries = (*projections.Queries)(nil)
+
+// AccountReads are accounts, users, invites, API keys and billing.
+type AccountReads interface {
+	Account(ctx context.Context, id int64) (projections.AccountRow, error)
+	User(ctx context.Context, accountID, id int64) (projections.UserRow, error)
+	// UserByEmail finds a user by normalised email address, in any account.
+	UserByEmail(ctx context.Context, email string) (projections.UserRow, error)
+	Users(ctx context.Context, accountID int64) ([]projections.UserRow, error)
+	PendingInvites(ctx context.Context, accountID int64, now time.Time) ([]projections.InviteRow, error)
+	APIKey(ctx context.Context, accountID, id int64) (projections.APIKeyRow, error)
+	// APIKeyByHash finds a key by the hash of its secret (commands.HashAPIKey).
+	APIKeyByHash(ctx context.Context, hash string) (projections.APIKeyRow, error)
+	APIKeys(ctx context.Context, accountID int64, userID int64) ([]projections.APIKeyRow, error)
+	Usage(ctx context.Context, accountID int64, now time.Time) (projections.Usage, error)
+	Subscription(ctx context.Context, accountID int64) (projections.SubscriptionRow, error)
+}
+
+// MonitorReads are monitors, their tags and their check history.
+type MonitorReads interface {
+	Monitor(ctx context.Context, accountID, id int64) (projections.MonitorView, error)
+	Monitors(ctx context.Context, accountID int64, f projections.MonitorFilter, skip, limit int) ([]projections.MonitorView, error)
+	// MonitorByPushToken finds a push monitor by its token, in any account.
+	MonitorByPushToken(ctx context.Context, token string) (projections.PushMonitor, error)
+	Tags(ctx context.Context, accountID int64) ([]projections.TagRow, error)
+	History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]projections.CheckRow, error)
+}
+
+// MetricsReads are the figures computed from check results.
+type MetricsReads interface {
+	Summary(ctx context.Context, monitorID int64, start, end, now time.Time) (projections.Summary, error)
+	Timeseries(ctx context.Context, monitorID int64, start, end, now time.Time, bucket time.Duration) ([]projections.Point, error)
+	RegionLatencies(ctx context.Context, monitorID int64, since, until time.Time) ([]projections.RegionLatency, error)
+	Overview(ctx context.Context, accountID int64, now time.Time) (projections.Overview, error)
+	Regions(ctx context.Context) ([]projections.RegionRow, error)
+}
+
+// ProbeReads are what remote probe agents ask for.
+type ProbeReads interface {
+	// ActiveRegions returns the ids of active regions, lowest first.
+	ActiveRegions(ctx context.Context) ([]int64, error)
+	// Assignments are the checks a region's probe runs.
+	Assignments(ctx context.Context, regionID int64) ([]domain.CheckAssignment, error)
+	// AssignmentsVersion changes whenever the region's assignments do (the ETag).
+	AssignmentsVersion(ctx context.Context, regionID int64) (string, error)
+}
+
+// IncidentReads are incidents and their timelines.
+type IncidentReads interface {
+	Incident(ctx context.Context, accountID, id int64) (projections.IncidentRow, []projections.TimelineRow, error)
+	IncidentsList(ctx context.Context, accountID int64, f projections.IncidentFilter, skip, limit int) ([]projections.IncidentRow, error)
+	CountIncidents(ctx context.Context, accountID int64) (projections.IncidentCounts, error)
+}
+
+// MaintenanceReads are maintenance windows, as in effect at now.
+type MaintenanceReads interface {
+	MaintenanceWindow(ctx context.Context, accountID, id int64, now time.Time) (projections.WindowView, error)
+	MaintenanceWindows(ctx context.Context, accountID int64, now time.Time) ([]projections.WindowView, error)
+}
+
+// NotificationReads are channels, rules and deliveries.
+type NotificationReads interface {
+	// Channels returns the account's channels, or only channel id when id > 0.
+	Channels(ctx context.Context, accountID int64, id int64) ([]projections.ChannelView, error)
+	// Rules returns the account's rules, or only rule id when id > 0.
+	Rules(ctx context.Context, accountID, id int64) ([]projections.RuleView, error)
+	Deliveries(ctx context.Context, accountID, channelID int64, skip, limit int) ([]projections.DeliveryRow, error)
+	// ChannelForDelivery returns a channel's config and opened secret, and
+	// whether it is enabled.
+	ChannelForDelivery(ctx context.Context, id int64) (domain.ChannelConfig, string, bool, error)
+}
+
+// StatusPageReads are the account's status pages.
+type StatusPageReads interface {
+	StatusPage(ctx context.Context, accountID, id int64) (projections.StatusPageView, error)
+	StatusPages(ctx context.Context, accountID int64) ([]projections.StatusPageView, error)
+}
+
+// ProjectionReads say how far the projectors are.
+type ProjectionReads interface {
+	// WaitFor returns once every projector named has applied the event at
+	// pos, or ctx's error.
+	WaitFor(ctx context.Context, names []string, pos domain.Position) error
+	ProjectorStatuses(ctx context.Context, names []string) ([]projections.ProjectorStatus, error)
+}
+
+// Commands the API runs, one interface per command (commands.NewXHandler
+// returns each), or per aggregate where its handler still groups them.
+type (
+	Signup interface {
+		Handle(ctx context.Context, cmd commands.Signup) (commands.SignupResult, error)
+	}
+	InviteMember interface {
+		Handle(ctx context.Context, cmd commands.InviteMember) (int64, domain.Position, error)
+	}
+	AcceptInvite interface {
+		Handle(ctx context.Context, cmd commands.AcceptInvite) (commands.AcceptInviteResult, error)
+	}
+	CreateAPIKey interface {
+		Handle(ctx context.Context, cmd commands.CreateAPIKey) (commands.CreatedAPIKey, error)
+	}
+	RevokeAPIKey interface {
+		Handle(ctx context.Context, cmd commands.RevokeAPIKey) (domain.Position, error)
+	}
+	CreateMonitor interface {
+		Handle(ctx context.Context, cmd commands.CreateMonitor) (int64, domain.Position, error)
+	}
+	UpdateMonitor interface {
+		Handle(ctx context.Context, cmd commands.UpdateMonitor) (domain.Position, error)
+	}
+	SetMonitorState interface {
+		Handle(ctx context.Context, cmd commands.SetMonitorState) (domain.Position, error)
+	}
+	CreateTag interface {
+		Handle(ctx context.Context, cmd commands.CreateTag) (int64, domain.Position, error)
+	}
+	DeleteTag interface {
+		Handle(ctx context.Context, cmd commands.DeleteTag) (domain.Position, error)
+	}
+	AccountCommands interface {
+		Update(ctx context.Context, cmd commands.UpdateAccount) (domain.Position, error)
+	}
+	RegionCommands interface {
+		// Register registers a probe's region, or returns the one of that code.
+		Register(ctx context.Context, code, name string, lat, lng float64) (int64, domain.Position, error)
+	}
+	RecordChecks interface {
+		// Record appends check results (regionID 0: push heartbeats) and
+		// returns how many were new.
+		Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error)
+	}
+	IncidentCommands interface {
+		Acknowledge(ctx context.Context, actor commands.Actor, id int64, message string) (domain.Position, error)
+		Snooze(ctx context.Context, actor commands.Actor, id int64, minutes int, reason string) (domain.Position, error)
+		Comment(ctx context.Context, actor commands.Actor, id int64, message string, public bool) (domain.Position, error)
+	}
+	ScheduleMaintenance interface {
+		Handle(ctx context.Context, cmd commands.ScheduleMaintenance) (int64, domain.Position, error)
+	}
+	UpdateMaintenance interface {
+		Handle(ctx context.Context, cmd commands.UpdateMaintenance) (domain.Position, error)
+	}
+	ToggleMaintenance interface {
+		Handle(ctx context.Context, cmd commands.ToggleMaintenance) (domain.Position, error)
+	}
+	DeleteMaintenance interface {
+		Handle(ctx context.Context, cmd commands.DeleteMaintenance) (domain.Position, error)
+	}
+	CreateChannel interface {
+		// Handle returns the new channel's id and its signing secret, if any.
+		Handle(ctx context.Context, cmd commands.CreateChannel) (int64, string, domain.Position, error)
+	}
+	UpdateChannel interface {
+		Handle(ctx context.Context, cmd commands.UpdateChannel) (domain.Position, error)
+	}
+	DeleteChannel interface {
+		Handle(ctx context.Context, cmd commands.DeleteChannel) (domain.Position, error)
+	}
+	CreateRule interface {
+		Handle(ctx context.Context, cmd commands.CreateRule) (int64, domain.Position, error)
+	}
+	UpdateRule interface {
+		Handle(ctx context.Context, cmd commands.UpdateRule) (domain.Position, error)
+	}
+	DeleteRule interface {
+		Handle(ctx context.Context, cmd commands.DeleteRule) (domain.Position, error)
+	}
+	BillingCommands interface {
+		// Enabled reports whether a payment provider is configured.
+		Enabled() bool
+		Checkout(ctx context.Context, cmd commands.StartCheckout) (string, domain.Position, error)
+		Portal(ctx context.Context, cmd commands.OpenPortal) (string, error)
+		Apply(ctx context.Context, ev domain.ProviderEvent) (commands.BillingResult, error)
+	}
+	StatusPageCommands interface {
+		Create(ctx context.Context, actor commands.Actor, plan domain.Plan, cfg domain.StatusPageConfig) (int64, domain.Position, error)
+		Update(ctx context.Context, actor commands.Actor, id int64, change func(domain.StatusPageConfig) (domain.StatusPageConfig, error)) (domain.Position, error)
+		Delete(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
+	}
+)

@@ -1,0 +1,116 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// SetMonitorState pauses, resumes, deletes or re-tags a monitor.
+type SetMonitorState struct {
+	Actor     Actor
+	MonitorID int64
+	Action    string // pause, resume, delete, add_tags, remove_tags
+	TagIDs    []int64
+}
+
+// SetMonitorStateHandler handles SetMonitorState.
+type SetMonitorStateHandler struct {
+	store  domain.EventStore
+	now    Clock
+	facts  MonitorFacts
+	quotas quotas
+}
+
+// NewSetMonitorStateHandler returns a handler.
+func NewSetMonitorStateHandler(store domain.EventStore, now Clock, facts MonitorFacts) *SetMonitorStateHandler {
+	return &SetMonitorStateHandler{store: store, now: now, facts: facts, quotas: quotas{store: store, now: now, seeds: facts}}
+}
+
+// Handle pauses, resumes, deletes or re-tags the monitor; a deletion frees
+// its quota slot. Errors: ErrNotFound when it is not the account's,
+// ErrInvalid for an unknown action or tag.
+func (h *SetMonitorStateHandler) Handle(ctx context.Context, cmd SetMonitorState) (domain.Position, error) {
+	var tags map[int64]bool
+	if cmd.Action == "add_tags" {
+		ids, err := h.facts.TagIDs(ctx, cmd.Actor.AccountID)
+		if err != nil {
+			return domain.Position{}, err
+		}
+		tags = map[int64]bool{}
+		for _, id := range ids {
+			tags[id] = true
+		}
+		for _, id := range cmd.TagIDs {
+			if !tags[id] {
+				return domain.Position{}, domain.Invalid("tag_ids", "value_error", "tag %d not found", id)
+			}
+		}
+	}
+	pos, err := decideMonitor(ctx, h.store, h.now, cmd.Actor, cmd.MonitorID, func(m *domain.Monitor) ([]domain.Event, error) {
+		switch cmd.Action {
+		case "pause":
+			return m.Pause(), nil
+		case "resume":
+			return m.Resume(), nil
+		case "delete":
+			return []domain.Event{&domain.MonitorDeleted{}}, nil
+		case "add_tags", "remove_tags":
+			cfg := m.Config
+			cfg.TagIDs = retag(cfg.TagIDs, cmd.TagIDs, cmd.Action == "add_tags")
+			if sameIDs(cfg.TagIDs, m.Config.TagIDs) {
+				return nil, nil
+			}
+			return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil
+		}
+		return nil, domain.Invalid("action", "enum", "action must be one of delete, pause, resume, add_tags, remove_tags")
+	})
+	if err == nil && cmd.Action == "delete" {
+		// After the deletion is recorded, so the count never drops below
+		// what exists.
+		h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaMonitors, cmd.MonitorID)
+	}
+	return pos, err
+}
+
+func retag(have, change []int64, add bool) []int64 {
+	out := []int64{}
+	drop := map[int64]bool{}
+	for _, id := range change {
+		drop[id] = true
+	}
+	for _, id := range have {
+		if add || !drop[id] {
+			out = append(out, id)
+		}
+	}
+	if add {
+		for _, id := range change {
+			if !containsID(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func sameIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

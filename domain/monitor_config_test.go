@@ -1,0 +1,73 @@
+package domain_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+func TestNewMonitorConfig(t *testing.T) {
+	all := domain.MonitorGiven{Name: true, Type: true, URL: true}
+	cases := []struct {
+		name       string
+		cfg        func(*domain.MonitorConfig)
+		given      domain.MonitorGiven
+		missing    []string // fields reported missing, in order
+		wantMethod string
+		wantType   domain.MonitorType
+	}{
+		{name: "nothing given", given: domain.MonitorGiven{}, missing: []string{"name", "type", "url"}},
+		{name: "no url for HTTP", cfg: func(c *domain.MonitorConfig) { c.Type = "http" }, given: domain.MonitorGiven{Name: true, Type: true},
+			missing: []string{"url"}},
+		{name: "no url for PUSH, lower case", cfg: func(c *domain.MonitorConfig) { c.Type = "push" }, given: domain.MonitorGiven{Name: true, Type: true},
+			wantType: domain.TypePUSH},
+		{name: "no name", cfg: func(c *domain.MonitorConfig) { c.Type = "TCP" }, given: domain.MonitorGiven{Type: true, URL: true},
+			missing: []string{"name"}},
+		{name: "a body sets the method to POST", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP"; c.RequestBody = "{}" }, given: all,
+			wantMethod: "POST", wantType: domain.TypeHTTP},
+		{name: "a body keeps a method given", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP"; c.RequestBody = "{}"; c.HTTPMethod = "PUT" }, given: all,
+			wantMethod: "PUT", wantType: domain.TypeHTTP},
+		{name: "no body, no method", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP" }, given: all, wantType: domain.TypeHTTP},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := domain.DefaultMonitorConfig()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			got, err := domain.NewMonitorConfig(cfg, tc.given)
+			if len(tc.missing) > 0 {
+				var e *domain.Error
+				if !errors.As(err, &e) || e.Code != domain.ErrInvalid {
+					t.Fatalf("err = %v, want ErrInvalid", err)
+				}
+				var fields []string
+				for _, f := range e.Fields {
+					if f.Type != "missing" {
+						t.Errorf("field %s: type %q, want missing", f.Field, f.Type)
+					}
+					fields = append(fields, f.Field)
+				}
+				if len(fields) != len(tc.missing) {
+					t.Fatalf("missing fields %v, want %v", fields, tc.missing)
+				}
+				for i := range fields {
+					if fields[i] != tc.missing[i] {
+						t.Fatalf("missing fields %v, want %v", fields, tc.missing)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.HTTPMethod != tc.wantMethod {
+				t.Errorf("method %q, want %q", got.HTTPMethod, tc.wantMethod)
+			}
+			if got.Type != tc.wantType {
+				t.Errorf("type %q, want %q", got.Type, tc.wantType)
+			}
+		})
+	}
+}
