@@ -382,15 +382,21 @@ func (n *Notifier) Tick(ctx context.Context) error {
 		return err
 	}
 	accounts := &accountFacts{reads: n.reads}
-	var candidates []int // of open
+	timeDriven := map[int64]bool{} // the account has rules that act later
+	var candidates []int           // of open
 	for i, o := range open {
-		rules, _, err := accounts.get(ctx, o.AccountID)
-		if err != nil {
-			return err
+		later, ok := timeDriven[o.AccountID]
+		if !ok {
+			rules, _, err := accounts.get(ctx, o.AccountID)
+			if err != nil {
+				return err
+			}
+			later = domain.TimeDriven(rules)
+			timeDriven[o.AccountID] = later
 		}
 		// The common case in a big outage, kept to this one query: reported
 		// already, and nothing more to come from the account's rules.
-		if o.Told && o.SuppressedBy == 0 && !domain.TimeDriven(rules) {
+		if o.Told && o.SuppressedBy == 0 && !later {
 			continue
 		}
 		candidates = append(candidates, i)
