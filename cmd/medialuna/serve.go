@@ -21,8 +21,8 @@ import (
 	"github.com/medialuna/medialuna/adapters/probeagent"
 	"github.com/medialuna/medialuna/adapters/statushtml"
 	"github.com/medialuna/medialuna/commands"
-	"github.com/medialuna/medialuna/processes"
 	"github.com/medialuna/medialuna/domain"
+	"github.com/medialuna/medialuna/processes"
 	"github.com/medialuna/medialuna/projections"
 )
 
