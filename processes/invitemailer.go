@@ -3,6 +3,7 @@ package processes
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/jmoiron/sqlx"
 
@@ -48,7 +49,11 @@ func (m *InviteMailer) Apply(ctx context.Context, tx projections.Exec, rec domai
 	token := m.sign(rec.Metadata.AccountID, inv.InviteID)
 	body := fmt.Sprintf(`You have been invited to join a team on Media Luna as %s.
 
-Accept the invitation by setting your password:
+Accept the invitation by choosing your password here:
+
+  %s/invite?token=%s
+
+Or through the API:
 
   POST %s/api/auth/accept-invite
   {"token": "%s", "password": "<your password>"}
@@ -56,6 +61,6 @@ Accept the invitation by setting your password:
 Token: %s
 
 The invitation expires on %s.
-`, inv.Role, m.baseURL, token, token, inv.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+`, inv.Role, m.baseURL, url.QueryEscape(token), m.baseURL, token, token, inv.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
 	return m.mailer.Send(ctx, inv.Email, "You are invited to Media Luna", body)
 }

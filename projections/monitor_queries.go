@@ -293,3 +293,20 @@ func (q *Queries) Regions(ctx context.Context) ([]RegionRow, error) {
 	err := q.db.SelectContext(ctx, &out, `SELECT * FROM regions WHERE active ORDER BY id`)
 	return out, err
 }
+
+// MonitorNames returns the names of the account's monitors among ids; ids
+// of other accounts' monitors are left out.
+func (q *Queries) MonitorNames(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Name string `db:"name"`
+	}
+	if err := q.db.SelectContext(ctx, &rows, `SELECT id, name FROM monitors WHERE account_id = $1 AND id = ANY($2)`, accountID, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}

@@ -55,6 +55,8 @@ type MonitorReads interface {
 	// MonitorByPushToken finds a push monitor by its token, in any account.
 	MonitorByPushToken(ctx context.Context, token string) (projections.PushMonitor, error)
 	Tags(ctx context.Context, accountID int64) ([]projections.TagRow, error)
+	// MonitorNames returns the names of the account's monitors among ids.
+	MonitorNames(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error)
 	History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]projections.CheckRow, error)
 }
 

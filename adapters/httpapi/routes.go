@@ -9,6 +9,12 @@ import (
 func (s *Server) routes() {
 	r := s.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ownsUI(r) && r.Method == http.MethodGet {
+			uiSecurityHeaders(w)
+			v, _ := s.uiViewer(r)
+			s.uiError(w, r, v, domain.Errorf(domain.ErrNotFound, "There is no page at %s.", r.URL.Path))
+			return
+		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

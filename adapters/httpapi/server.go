@@ -112,12 +112,32 @@ type Deps struct {
 	// LoginFailureWindow after the first of them (defaults 10 and 15 min).
 	LoginFailuresPerWindow int
 	LoginFailureWindow     time.Duration
+
+	// The dashboard's.
+	// Sessions keeps signed-in dashboard sessions.
+	Sessions Sessions
+	// InviteTokens checks the token of an invitation link before its page
+	// asks for a password.
+	InviteTokens InviteTokenVerifier
+	// SecureCookies marks the dashboard's cookies Secure (set it when the
+	// server is reached over HTTPS, as behind a TLS-terminating proxy;
+	// a request over TLS gets them anyway).
+	SecureCookies bool
+	// BaseURL is the server's public address, for the URLs the dashboard
+	// shows to copy (push URLs).
+	BaseURL string
+}
+
+// InviteTokenVerifier checks invitation tokens (commands.InviteTokens).
+type InviteTokenVerifier interface {
+	Verify(token string) (accountID, inviteID int64, err error)
 }
 
 // Server serves the API.
 type Server struct {
 	deps   Deps
 	router *mux.Router
+	ui     *ui
 }
 
 // New builds the API's routes.
@@ -138,7 +158,15 @@ func New(deps Deps) *Server {
 		deps.LoginFailureWindow = 15 * time.Minute
 	}
 	s := &Server{deps: deps, router: mux.NewRouter()}
+	ui, err := newUI(s)
+	if err != nil {
+		// The templates are embedded: a parse error is a bug in this
+		// build, caught by every test that starts a server.
+		panic("dashboard templates: " + err.Error())
+	}
+	s.ui = ui
 	s.routes()
+	s.uiRoutes()
 	return s
 }
 
@@ -202,6 +230,11 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *principal)
 // limitByAddress protects the unauthenticated endpoints that check
 // passwords or create accounts from brute force, per client address.
 func (s *Server) limitByAddress(w http.ResponseWriter, r *http.Request) bool {
+	return s.limit(w, r, s.addressKey(r), s.deps.AuthRequestsPerMinute)
+}
+
+// addressKey is the rate-limit key of the request's client address.
+func (s *Server) addressKey(r *http.Request) int64 {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -217,7 +250,7 @@ func (s *Server) limitByAddress(w http.ResponseWriter, r *http.Request) bool {
 	h := fnv.New64a()
 	h.Write([]byte("addr:" + host))
 	// Negative keys never collide with account ids.
-	return s.limit(w, r, -int64(h.Sum64()>>1)-1, s.deps.AuthRequestsPerMinute)
+	return -int64(h.Sum64()>>1) - 1
 }
 
 // limitLogin counts a login attempt for the email address and answers 429

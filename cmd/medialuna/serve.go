@@ -89,6 +89,7 @@ type serveMain struct {
 
 	// Set by run.
 	srv            *http.Server
+	bgCtx          context.Context
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
 }
@@ -278,6 +279,8 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		Account:      commands.NewAccountHandler(a.store, utcNow),
 		RateLimiter:  m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
 		BillingReturnURL: billingReturn, LoginFailuresPerWindow: c.LoginFailures, LoginFailureWindow: c.LoginFailureWindow,
+		Sessions: postgres.NewSessions(a.db, utcNow), InviteTokens: m.tokens,
+		SecureCookies: strings.HasPrefix(m.baseURL, "https://"), BaseURL: strings.TrimRight(m.baseURL, "/"),
 	})
 }
 
@@ -288,15 +291,8 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 // projectors it runs.
 func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 	c, a, log, queries := &m.config, m.app, m.log, m.queries
-	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopBackground = stop
-	goBackground := func(run func(ctx context.Context)) {
-		m.background.Add(1)
-		go func() {
-			defer m.background.Done()
-			run(bgCtx)
-		}()
-	}
+	m.bgCtx, m.stopBackground = context.WithCancel(context.WithoutCancel(ctx))
+	goBackground := m.goBackground
 
 	notifier := processes.NewNotifier(a.db, queries, commands.NewQueueNotificationsHandler(a.store, utcNow), utcNow)
 	all := append(projectors(readModels()), processes.NewInviteMailer(m.mailer, m.tokens.Sign, strings.TrimRight(m.baseURL, "/")),
@@ -331,6 +327,15 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 	return projectorNames(all), nil
 }
 
+// goBackground runs run until close, in the background.
+func (m *serveMain) goBackground(run func(ctx context.Context)) {
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		run(m.bgCtx)
+	}()
+}
+
 // run starts the workers, waits until the read models are built, and
 // serves the API until ctx ends; then it drains in-flight requests.
 func (m *serveMain) run(ctx context.Context) error {
@@ -345,6 +350,11 @@ func (m *serveMain) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read models were not built: %w", err)
 	}
+	m.goBackground(func(ctx context.Context) {
+		if err := api.RunLive(ctx); err != nil {
+			m.log.Error("dashboard live updates stopped", "err", err)
+		}
+	})
 	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.srv.Serve(m.ln) }()

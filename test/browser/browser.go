@@ -77,6 +77,7 @@ const (
 type Browser struct {
 	t testing.TB
 	*process
+	parent context.Context // a browser context of its own (Isolated), or nil
 }
 
 type process struct {
@@ -94,7 +95,29 @@ type process struct {
 //
 // Pages opened through it are closed when t ends.
 func (b *Browser) With(t testing.TB) *Browser {
-	return &Browser{t: t, process: b.process}
+	return &Browser{t: t, process: b.process, parent: b.parent}
+}
+
+// Isolated returns the same browser with a cookie jar and storage of its
+// own (a new browser context, like a private window): its pages share one
+// another's cookies, not those of b's other pages. Use one per person a
+// test signs in.
+func (b *Browser) Isolated() *Browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("browser: new browser context: %v", err)
+	}
+	b.t.Cleanup(cancel)
+	return &Browser{t: b.t, process: b.process, parent: ctx}
+}
+
+// tabParent is the context new tabs are opened from.
+func (b *Browser) tabParent() context.Context {
+	if b.parent != nil {
+		return b.parent
+	}
+	return b.ctx
 }
 
 // ExecPath returns the Chromium that New would start, or "" when there is
@@ -236,7 +259,7 @@ func (m ConsoleMessage) String() string { return m.Type + ": " + m.Text }
 // t; an HTTP error status does not (the page is still shown).
 func (b *Browser) Open(rawURL string) *Page {
 	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
+	ctx, cancel := chromedp.NewContext(b.tabParent())
 	p := &Page{t: b.t, ctx: ctx, cancel: cancel, url: rawURL, seen: map[string]bool{}, lastActivity: time.Now()}
 	b.mu.Lock()
 	b.pages = append(b.pages, p)

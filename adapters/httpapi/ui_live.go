@@ -1,0 +1,397 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medialuna/medialuna/domain"
+)
+
+// Live updates: the hub follows the log from where it stands when the
+// server starts, waits until the read models have applied each batch, and
+// tells every dashboard of the batch's account what changed, as
+// Server-Sent Events. A page does not get data over the stream, only names
+// of what changed ("monitors", "monitor-42", "incidents", "incident-7");
+// htmx refetches the fragments listening for them (hx-trigger="sse:..."),
+// so what a page shows always comes from the read models through the same
+// handlers as a reload. Each replica runs its own hub over the shared log
+// and serves its own clients.
+//
+// A client's pending changes are a set, not a queue: a burst of check
+// results for one monitor is one "monitor-N" event, and a client that is
+// slow to read holds at most liveMaxIDs names (past that, "everything
+// changed"). Each event's id is the log position it reflects; a browser
+// that reconnects sends it back as Last-Event-ID and gets what changed
+// since, read from the log.
+
+const (
+	liveHeartbeat  = 15 * time.Second
+	liveMinGap     = 250 * time.Millisecond // coalescing window per client
+	liveMaxIDs     = 200                    // named ids a client holds before "everything changed"
+	liveCatchUpMax = 5000                   // events read from the log for a resume, at most
+	liveBatch      = 500
+)
+
+// liveChange is what changed for one account, up to a log position.
+type liveChange struct {
+	pos       domain.Position
+	all       bool // too much to name: every live fragment refetches
+	monitors  map[int64]bool
+	incidents map[int64]bool
+	topics    map[string]bool // "monitors", "incidents", "account", "maintenance"
+}
+
+func newLiveChange() *liveChange {
+	return &liveChange{monitors: map[int64]bool{}, incidents: map[int64]bool{}, topics: map[string]bool{}}
+}
+
+func (c *liveChange) empty() bool {
+	return !c.all && len(c.topics) == 0 && len(c.monitors) == 0 && len(c.incidents) == 0
+}
+
+func (c *liveChange) merge(o *liveChange) {
+	if o.pos.Less(c.pos) {
+		// keep the later position
+	} else {
+		c.pos = o.pos
+	}
+	c.all = c.all || o.all
+	for id := range o.monitors {
+		c.monitors[id] = true
+	}
+	for id := range o.incidents {
+		c.incidents[id] = true
+	}
+	for t := range o.topics {
+		c.topics[t] = true
+	}
+	if len(c.monitors)+len(c.incidents) > liveMaxIDs {
+		c.all = true
+		clear(c.monitors)
+		clear(c.incidents)
+	}
+}
+
+// addEvent records what one event changes for the dashboards.
+func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
+	streamID := func(prefix string) int64 {
+		id, _ := strconv.ParseInt(strings.TrimPrefix(rec.StreamID, prefix), 10, 64)
+		return id
+	}
+	switch rec.Type {
+	case domain.EvCheckRecorded:
+		var e struct {
+			MonitorID int64 `json:"monitor_id"`
+		}
+		if json.Unmarshal(rec.Data, &e) != nil || e.MonitorID == 0 {
+			return false
+		}
+		c.monitors[e.MonitorID] = true
+		c.topics["monitors"] = true
+	case domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted:
+		if !strings.HasPrefix(rec.StreamID, "monitor-") {
+			return false
+		}
+		c.monitors[streamID("monitor-")] = true
+		c.topics["monitors"] = true
+	case domain.EvTagCreated, domain.EvTagDeleted:
+		c.topics["monitors"] = true
+	case domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentCommented, domain.EvIncidentResolved:
+		if !strings.HasPrefix(rec.StreamID, "incident-") {
+			return false
+		}
+		c.incidents[streamID("incident-")] = true
+		c.topics["incidents"] = true
+		var e struct {
+			MonitorID int64 `json:"monitor_id"`
+		}
+		if json.Unmarshal(rec.Data, &e) == nil && e.MonitorID != 0 {
+			c.monitors[e.MonitorID] = true
+		}
+	case domain.EvMaintenanceScheduled, domain.EvMaintenanceUpdated, domain.EvMaintenanceToggled, domain.EvMaintenanceDeleted:
+		c.topics["maintenance"] = true
+		c.topics["monitors"] = true
+	case domain.EvAccountUpdated, domain.EvPlanChanged, domain.EvSubscriptionChanged:
+		c.topics["account"] = true
+	default:
+		return false
+	}
+	return true
+}
+
+// liveClient is one connected dashboard.
+type liveClient struct {
+	accountID int64
+	mu        sync.Mutex
+	pending   *liveChange
+	wake      chan struct{} // capacity 1: "pending has something"
+}
+
+func (c *liveClient) offer(ch *liveChange) {
+	c.mu.Lock()
+	c.pending.merge(ch)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *liveClient) take() *liveChange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := c.pending
+	c.pending = newLiveChange()
+	c.pending.pos = ch.pos
+	return ch
+}
+
+// liveHub fans the log out to the connected dashboards.
+type liveHub struct {
+	s *Server
+
+	mu      sync.Mutex
+	clients map[int64]map[*liveClient]bool // by account
+	pos     domain.Position                // the last position delivered
+	running bool
+}
+
+func newLiveHub(s *Server) *liveHub {
+	return &liveHub{s: s, clients: map[int64]map[*liveClient]bool{}}
+}
+
+// RunLive follows the log for the dashboards' live updates until ctx ends;
+// main runs it beside the server. It starts at the log's head: clients
+// that were away catch up from their own Last-Event-ID.
+func (s *Server) RunLive(ctx context.Context) error {
+	return s.ui.live.run(ctx)
+}
+
+func (h *liveHub) run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		head, err := h.s.deps.Store.Head(ctx)
+		if err == nil {
+			h.mu.Lock()
+			if h.pos.Less(head) {
+				h.pos = head
+			}
+			from := h.pos
+			h.running = true
+			h.mu.Unlock()
+			err = h.s.deps.Store.Follow(ctx, from, liveBatch, h.deliver)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.s.deps.Log.Warn("live updates: following the log failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+// deliver hands one batch of the log to its accounts' clients, once the
+// read models have applied it, so a fragment refetched on the news shows it.
+func (h *liveHub) deliver(batch []domain.RecordedEvent) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	last := batch[len(batch)-1].Position
+	byAccount := map[int64]*liveChange{}
+	h.mu.Lock()
+	for _, rec := range batch {
+		acc := rec.Metadata.AccountID
+		if acc == 0 || len(h.clients[acc]) == 0 {
+			continue
+		}
+		ch := byAccount[acc]
+		if ch == nil {
+			ch = newLiveChange()
+			byAccount[acc] = ch
+		}
+		ch.addEvent(rec)
+	}
+	h.mu.Unlock()
+	if len(byAccount) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := h.s.deps.Queries.WaitFor(ctx, h.s.deps.ReadModels, last); err != nil {
+			h.s.deps.Log.Debug("live updates: read models behind; telling clients anyway", "err", err)
+		}
+		cancel()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pos = last
+	for acc, ch := range byAccount {
+		if ch.empty() {
+			continue
+		}
+		ch.pos = last
+		for c := range h.clients[acc] {
+			c.offer(ch)
+		}
+	}
+	return nil
+}
+
+func (h *liveHub) subscribe(accountID int64) (*liveClient, domain.Position) {
+	c := &liveClient{accountID: accountID, pending: newLiveChange(), wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.clients[accountID] == nil {
+		h.clients[accountID] = map[*liveClient]bool{}
+	}
+	h.clients[accountID][c] = true
+	c.pending.pos = h.pos
+	return c, h.pos
+}
+
+func (h *liveHub) unsubscribe(c *liveClient) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.clients[c.accountID], c)
+	if len(h.clients[c.accountID]) == 0 {
+		delete(h.clients, c.accountID)
+	}
+}
+
+// catchUp reads what changed for an account between from and to, at most
+// liveCatchUpMax events; further back than that, everything changed.
+func (h *liveHub) catchUp(ctx context.Context, accountID int64, from, to domain.Position) *liveChange {
+	ch := newLiveChange()
+	ch.pos = to
+	read := 0
+	for from.Less(to) {
+		recs, err := h.s.deps.Store.ReadAll(ctx, from, liveBatch)
+		if err != nil || len(recs) == 0 {
+			ch.all = err != nil
+			return ch
+		}
+		for _, rec := range recs {
+			if to.Less(rec.Position) {
+				return ch
+			}
+			if rec.Metadata.AccountID == accountID {
+				ch.addEvent(rec)
+			}
+		}
+		from = recs[len(recs)-1].Position
+		if read += len(recs); read >= liveCatchUpMax {
+			ch.all = true
+			return ch
+		}
+	}
+	return ch
+}
+
+func formatLivePos(p domain.Position) string { return fmt.Sprintf("%d-%d", p.Commit, p.Prepare) }
+
+func parseLivePos(s string) (domain.Position, bool) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return domain.Position{}, false
+	}
+	c, err1 := strconv.ParseUint(a, 10, 64)
+	p, err2 := strconv.ParseUint(b, 10, 64)
+	return domain.Position{Commit: c, Prepare: p}, err1 == nil && err2 == nil
+}
+
+// uiLive is the event stream a signed-in page listens to.
+func (s *Server) uiLive(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return fmt.Errorf("live updates need a flushing response writer")
+	}
+	c, now := s.ui.live.subscribe(v.AccountID)
+	defer s.ui.live.unsubscribe(c)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\nid: %s\nevent: hello\ndata: %s\n\n", formatLivePos(now), formatLivePos(now))
+	if last, ok := parseLivePos(r.Header.Get("Last-Event-ID")); ok && last.Less(now) {
+		if ch := s.ui.live.catchUp(r.Context(), v.AccountID, last, now); !ch.empty() {
+			c.offer(ch)
+		}
+	}
+	flusher.Flush()
+
+	heartbeat := time.NewTicker(liveHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+				return nil
+			}
+			flusher.Flush()
+		case <-c.wake:
+			if err := writeLiveChange(w, c.take()); err != nil {
+				return nil
+			}
+			flusher.Flush()
+			// Coalesce: what arrives in the next moment goes out together.
+			select {
+			case <-r.Context().Done():
+				return nil
+			case <-time.After(liveMinGap):
+			}
+		}
+	}
+}
+
+// writeLiveChange writes one change as SSE events, each carrying the
+// position as its id.
+func writeLiveChange(w http.ResponseWriter, ch *liveChange) error {
+	if ch.empty() {
+		return nil
+	}
+	id := formatLivePos(ch.pos)
+	var b strings.Builder
+	event := func(name, data string) {
+		fmt.Fprintf(&b, "id: %s\nevent: %s\ndata: %s\n\n", id, name, data)
+	}
+	if ch.all {
+		for _, t := range []string{"monitors", "incidents", "maintenance", "account", "everything"} {
+			event(t, "*")
+		}
+	} else {
+		topics := make([]string, 0, len(ch.topics))
+		for t := range ch.topics {
+			topics = append(topics, t)
+		}
+		slices.Sort(topics)
+		for _, t := range topics {
+			event(t, t)
+		}
+		for _, id := range sortedIDs(ch.monitors) {
+			event("monitor-"+strconv.FormatInt(id, 10), strconv.FormatInt(id, 10))
+		}
+		for _, id := range sortedIDs(ch.incidents) {
+			event("incident-"+strconv.FormatInt(id, 10), strconv.FormatInt(id, 10))
+		}
+	}
+	_, err := w.Write([]byte(b.String()))
+	return err
+}
+
+func sortedIDs(m map[int64]bool) []int64 {
+	out := make([]int64, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
