@@ -115,8 +115,8 @@ type viewer struct {
 
 // CanEdit says whether the page shows write actions; the server refuses
 // them anyway for a VIEWER (uiAction's role check).
-func (v *viewer) CanEdit() bool  { return v.Role.Includes(domain.RoleEditor) }
-func (v *viewer) IsAdmin() bool  { return v.Role.Includes(domain.RoleAdmin) }
+func (v *viewer) CanEdit() bool { return v.Role.Includes(domain.RoleEditor) }
+func (v *viewer) IsAdmin() bool { return v.Role.Includes(domain.RoleAdmin) }
 func (v *viewer) Name() string {
 	if v.FullName != "" {
 		return v.FullName
