@@ -58,6 +58,8 @@ type MonitorReads interface {
 	// MonitorNames returns the names of the account's monitors among ids.
 	MonitorNames(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error)
 	History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]projections.CheckRow, error)
+	// DashboardMonitors is a page of the dashboard's list with its total.
+	DashboardMonitors(ctx context.Context, accountID int64, f projections.DashboardFilter, skip, limit int) (projections.DashboardPage, error)
 }
 
 // MetricsReads are the figures computed from check results.

@@ -122,3 +122,27 @@
     show(parseInt(range.value, 10));
   }
 })();
+
+// Monitors list (ui-monitors): a live refresh of a fragment marked
+// data-keep-checks keeps the checkboxes the user ticked, so a bulk
+// selection survives monitors changing state underneath it.
+(function () {
+  "use strict";
+  var kept = {};
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = e.detail.target;
+    if (!t || !t.id || !t.hasAttribute("data-keep-checks")) return;
+    kept[t.id] = Array.prototype.map.call(t.querySelectorAll("input[type=checkbox]:checked"), function (c) { return c.name + "=" + c.value; });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(kept).forEach(function (id) {
+      var el = document.getElementById(id);
+      var list = kept[id];
+      delete kept[id];
+      if (!el) return;
+      el.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+        if (list.indexOf(c.name + "=" + c.value) >= 0) c.checked = true;
+      });
+    });
+  });
+})();
