@@ -165,7 +165,10 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 		return err
 	}
 	back := listBack(r)
-	action := r.PostFormValue("action")
+	action, err := formText(r, "action", domain.SingleLine)
+	if err != nil {
+		return err
+	}
 	if !slices.Contains([]string{"delete", "pause", "resume", "add_tags", "remove_tags"}, action) {
 		return badRequest("choose an action: pause, resume, delete, add tag or remove tag")
 	}
@@ -187,6 +190,7 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 		return redirect(w, r, back)
 	}
 	var tagIDs []int64
+	var names map[int64]string
 	if strings.HasSuffix(action, "_tags") {
 		id, err := strconv.ParseInt(r.PostFormValue("tag_id"), 10, 64)
 		if err != nil || id <= 0 {
@@ -195,7 +199,7 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 		}
 		tagIDs = []int64{id}
 	}
-	names, err := s.deps.Queries.MonitorNames(r.Context(), v.AccountID, ids)
+	names, err = s.deps.Queries.MonitorNames(r.Context(), v.AccountID, ids)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,8 @@ func apiLogin(t *testing.T, s *server, email string) string {
 	return login.AccessToken
 }
 
-// rowText is the text of a monitor's row in the list.
-func rowSelector(id int64) string { return `tr[data-monitor="` + itoa(id) + `"]` }
+// rowSelector selects a monitor's row in the list.
+func rowSelector(id int64) string { return `tr[data-monitor="` + itoa64(id) + `"]` }
 
 // listNames returns the names in the list's rows, in order.
 func listNames(p *browser.Page) []string {
@@ -99,9 +99,12 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 		t.Errorf("no summary at the top: %q", p.Text("main"))
 	}
 
-	// Created; it turns up, then down, in the list without a reload.
+	// Created against a target that fails at first, so the list shows it
+	// down, then up, then down again, each without a reload.
+	tg.healthy.Store(false)
 	p.Fill("#url", tg.URL+"/health")
 	p.ClickButton("Create monitor")
+	p.WaitTrue(`!location.pathname.startsWith("/monitors/new")`, 10*time.Second)
 	m := monitorPath.FindStringSubmatch(strings.SplitN(p.URL(), "?", 2)[0])
 	if m == nil {
 		t.Fatalf("after create the browser is at %s", p.URL())
@@ -113,12 +116,17 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	}
 	p.Navigate(s.URL + "/monitors")
 	p.Eval(`window.__sameDocument = 1`)
-	if !p.WaitText(rowSelector(webID), "Up", 20*time.Second) {
+	isDown := `(() => { const r = document.querySelector('` + rowSelector(webID) + `'); return !!r && r.classList.contains("is-down") && r.innerText.includes("Down") })()`
+	if !p.WaitTrue(isDown, 20*time.Second) {
+		t.Fatalf("the row did not show Down: %s", p.Text("main"))
+	}
+	tg.healthy.Store(true)
+	if !p.WaitTrue(`(() => { const r = document.querySelector('`+rowSelector(webID)+`'); return !!r && !r.classList.contains("is-down") && r.innerText.includes("Up") })()`, 20*time.Second) {
 		t.Fatalf("the row did not turn Up: %s", p.Text("main"))
 	}
 	tg.healthy.Store(false)
-	if !p.WaitTrue(`(() => { const r = document.querySelector('`+rowSelector(webID)+`'); return !!r && r.classList.contains("is-down") && r.innerText.includes("Down") })()`, 20*time.Second) {
-		t.Fatalf("the row did not turn Down: %s", p.Text("main"))
+	if !p.WaitTrue(isDown, 20*time.Second) {
+		t.Fatalf("the row did not turn Down again: %s", p.Text("main"))
 	}
 	if p.Eval(`window.__sameDocument === 1`) != true {
 		t.Error("the page reloaded")
@@ -150,6 +158,7 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 		t.Errorf("clone's name = %v", got)
 	}
 	p.ClickButton("Create monitor")
+	p.WaitTrue(`!location.pathname.startsWith("/monitors/new")`, 10*time.Second)
 	m = monitorPath.FindStringSubmatch(strings.SplitN(p.URL(), "?", 2)[0])
 	if m == nil {
 		t.Fatalf("after clone the browser is at %s\n%s", p.URL(), p.Text("main"))
@@ -162,6 +171,9 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	p.Fill("#name", "Web renamed")
 	p.Fill("#expected_status_codes", "200, 204")
 	p.ClickButton("Save changes")
+	if !p.WaitTrue(`!location.pathname.endsWith("/edit")`, 10*time.Second) {
+		t.Errorf("the edit was not saved: %s", p.Text("main"))
+	}
 	if e := getMonitor(t, s, jwt, webID); e.Name != "Web renamed" || e.URL != web.URL || e.CheckInterval != 1 || len(e.ExpectedStatusCodes) != 2 {
 		t.Errorf("edited = %+v", e)
 	}
@@ -174,6 +186,7 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	}
 	p.Navigate(s.URL + "/monitors/" + itoa(webID) + "/edit")
 	p.ClickButton("Resume")
+	p.WaitTrue(`!location.pathname.endsWith("/edit")`, 10*time.Second)
 	if got := getMonitor(t, s, jwt, webID).Status; got == "paused" {
 		t.Errorf("after resume the status is %s", got)
 	}
@@ -239,9 +252,11 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	// One monitor's delete confirmation, then Cancel keeps it.
 	p.Navigate(s.URL + "/monitors/" + itoa(copyID) + "/delete")
 	p.ClickButton("Cancel")
+	p.WaitTrue(`!location.pathname.endsWith("/delete")`, 10*time.Second)
 	s.expect(200, "GET", "/api/v1/monitors/"+itoa(copyID), jwt, nil)
 	p.Navigate(s.URL + "/monitors/" + itoa(copyID) + "/delete")
 	p.ClickButton("Delete 1 monitor")
+	p.WaitTrue(`!location.pathname.endsWith("/delete")`, 10*time.Second)
 	s.expect(404, "GET", "/api/v1/monitors/"+itoa(copyID), jwt, nil)
 }
 
