@@ -193,6 +193,7 @@ type uiMonitorFormData struct {
 	RegionLimit string
 	MonitorsUse string // "7 of 10 monitors used"
 	AtLimit     bool
+	Paused      bool // an existing monitor that is paused: offer Resume, not Pause
 }
 
 func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFields) (uiMonitorFormData, error) {
@@ -218,6 +219,8 @@ func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFiel
 	for _, m := range others.Rows {
 		if m.ID != id {
 			d.Others = append(d.Others, uiNamedMonitor{m.ID, m.Name})
+		} else {
+			d.Paused = m.Status == "paused"
 		}
 	}
 	d.Plan, _ = domain.LimitsOf(v.Plan)

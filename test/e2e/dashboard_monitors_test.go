@@ -222,6 +222,23 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	if !strings.Contains(p.Text("#monitor-list"), "1 monitor") {
 		t.Errorf("total after search: %s", p.Text("#monitor-list"))
 	}
+	// A tag added in bulk, then filtered by.
+	var tag struct {
+		ID int64 `json:"id"`
+	}
+	s.expect(201, "POST", "/api/tags", jwt, map[string]string{"name": "edge", "color": "#123456"}).json(t, &tag)
+	p.Navigate(s.URL + "/monitors?sort=name")
+	p.Check("#sel-"+itoa(copyID), true)
+	p.SetValue("#bulk-action", "add_tags")
+	p.SetValue("#bulk-tag", itoa(tag.ID))
+	p.ClickButton("Apply to selected")
+	if !p.WaitText(".flash", "Tagged 1 monitor", 10*time.Second) {
+		t.Errorf("no flash after tagging: %s", p.Text("main"))
+	}
+	p.Navigate(s.URL + "/monitors?tag=" + itoa(tag.ID))
+	if names := listNames(p); len(names) != 1 || names[0] != "Copy of Web" {
+		t.Errorf("tag filter: %q", names)
+	}
 	p.Navigate(s.URL + "/monitors?type=HEAD")
 	if n := p.Count("#monitor-list tbody tr"); n != 0 || !strings.Contains(p.Text("#monitor-list"), "No monitor matches") {
 		t.Errorf("HEAD filter shows %d rows", n)
@@ -316,6 +333,24 @@ func TestDashboardMonitorsAccess(t *testing.T) {
 		t.Errorf("POST without a CSRF token: %d", status)
 	}
 	s.expect(200, "GET", "/api/v1/monitors/"+itoa(mon.ID), owner.AccessToken, nil)
+
+	// A refusal is a 422 with the form again; the plan's monitor limit,
+	// said on the form before it is reached, is a 403.
+	_, _, ownerCSRF := ownerForm.get("/monitors/new")
+	form := url.Values{"csrf": {ownerCSRF}, "name": {"Typed name"}, "type": {"HTTP"}, "url": {"http://127.0.0.1:1/"}, "check_interval": {"0"}, "timeout": {"5"}}
+	if status, body := ownerForm.post("/monitors", form); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-check_interval"`) || !strings.Contains(body, `value="Typed name"`) {
+		t.Errorf("interval 0: %d\n%s", status, body)
+	}
+	for i := range 9 {
+		s.expect(201, "POST", "/api/v1/monitors", owner.AccessToken, map[string]any{"name": "Filler " + itoa(int64(i)), "type": "HTTP", "url": "http://127.0.0.1:1/x", "check_interval": 60})
+	}
+	if _, body, _ := ownerForm.get("/monitors/new"); !strings.Contains(body, "10 of 10 monitors used") {
+		t.Errorf("the form does not say the limit is reached:\n%s", body)
+	}
+	form.Set("check_interval", "60")
+	if status, body := ownerForm.post("/monitors", form); status != http.StatusForbidden || !strings.Contains(body, `value="Typed name"`) || !strings.Contains(body, "form-error") {
+		t.Errorf("past the plan's monitors: %d\n%s", status, body)
+	}
 
 	// Another account sees none of it.
 	signup(t, s, "other@example.com", "Others")
