@@ -131,3 +131,54 @@ func TestDashboardMonitorsQuery(t *testing.T) {
 		t.Errorf("account 8 sees %+v", other)
 	}
 }
+
+// BenchmarkDashboardMonitors reads a page of 100 from 10,000 monitors,
+// each with 30 days of hourly rollups and 60 raw results: the default order, a
+// search, and the order by 24 h uptime (computed over every monitor).
+func BenchmarkDashboardMonitors(b *testing.B) {
+	f := newFixture(b)
+	f.run(b, projections.Monitors{}, projections.Metrics{})
+	now := time.Now().UTC()
+	for _, q := range []string{
+		`INSERT INTO monitors (id, account_id, name, type, url, config, check_interval, created_at, updated_at, resumed_at)
+			SELECT i, 1, 'monitor ' || i, 'HTTP', 'https://host' || i || '.example/health',
+				jsonb_build_object('name', 'monitor ' || i, 'type', 'HTTP', 'url', 'https://host' || i || '.example/health'), 60, $1, $1, $1
+			FROM generate_series(1, 10000) i`,
+		`INSERT INTO monitor_state (monitor_id, status, last_checked_at, last_response_time_ms)
+			SELECT i, CASE WHEN i % 50 = 0 THEN 'down' ELSE 'up' END, $1, i % 997 FROM generate_series(1, 10000) i`,
+		`INSERT INTO check_rollups (monitor_id, region_id, hour, checks, up_checks, rt_sum, rt_min, rt_max, rt_histogram)
+			SELECT i, 1, date_trunc('hour', $1::timestamptz) - h * interval '1 hour', 60, 60 - (i % 7), 600, 1, 20, array_fill(0, ARRAY[72])
+			FROM generate_series(0, 24*30-1) h, generate_series(1, 10000) i`,
+		`INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms)
+			SELECT i, 1, $1::timestamptz - c * interval '1 minute', c % 13 <> 0, 10 FROM generate_series(1, 10000) i, generate_series(0, 59) c`,
+		`ANALYZE`,
+	} {
+		var err error
+		if strings.Contains(q, "$1") {
+			_, err = f.db.Exec(q, now)
+		} else {
+			_, err = f.db.Exec(q)
+		}
+		if err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		filter projections.DashboardFilter
+	}{
+		{"status", projections.DashboardFilter{}},
+		{"search", projections.DashboardFilter{Search: "host12", Sort: "name"}},
+		{"uptime", projections.DashboardFilter{Sort: "uptime"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.filter.Now = now
+			for b.Loop() {
+				page, err := f.queries.DashboardMonitors(context.Background(), 1, c.filter, 100, 100)
+				if err != nil || len(page.Rows) == 0 || page.Total == 0 {
+					b.Fatalf("%d rows of %d: %v", len(page.Rows), page.Total, err)
+				}
+			}
+		})
+	}
+}

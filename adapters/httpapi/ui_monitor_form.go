@@ -212,16 +212,22 @@ func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFiel
 	if d.Tags, err = s.deps.Queries.Tags(ctx, v.AccountID); err != nil {
 		return d, err
 	}
-	others, err := s.deps.Queries.DashboardMonitors(ctx, v.AccountID, projections.DashboardFilter{Sort: "name", Now: s.deps.Now()}, 0, 5000)
+	// What it may depend on: the account's other monitors by name.
+	others, err := s.deps.Queries.Monitors(ctx, v.AccountID, projections.MonitorFilter{}, 0, 10000)
 	if err != nil {
 		return d, err
 	}
-	for _, m := range others.Rows {
+	for _, m := range others {
 		if m.ID != id {
 			d.Others = append(d.Others, uiNamedMonitor{m.ID, m.Name})
 		} else {
 			d.Paused = m.Status == "paused"
 		}
+	}
+	slices.SortStableFunc(d.Others, func(a, b uiNamedMonitor) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	usage, err := s.deps.Queries.Usage(ctx, v.AccountID, s.deps.Now())
+	if err != nil {
+		return d, err
 	}
 	d.Plan, _ = domain.LimitsOf(v.Plan)
 	if d.Plan.MaxRegions == domain.Unlimited {
@@ -230,10 +236,10 @@ func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFiel
 		d.RegionLimit = "Your plan (" + d.Plan.DisplayName + ") allows " + plural(d.Plan.MaxRegions, "region") + " per monitor."
 	}
 	if d.Plan.MaxMonitors == domain.Unlimited {
-		d.MonitorsUse = plural(others.Total, "monitor") + " used; your plan (" + d.Plan.DisplayName + ") has no limit."
+		d.MonitorsUse = plural(usage.Monitors, "monitor") + " used; your plan (" + d.Plan.DisplayName + ") has no limit."
 	} else {
-		d.MonitorsUse = strconv.Itoa(others.Total) + " of " + strconv.Itoa(d.Plan.MaxMonitors) + " monitors used on your plan (" + d.Plan.DisplayName + ")."
-		d.AtLimit = id == 0 && others.Total >= d.Plan.MaxMonitors
+		d.MonitorsUse = strconv.Itoa(usage.Monitors) + " of " + strconv.Itoa(d.Plan.MaxMonitors) + " monitors used on your plan (" + d.Plan.DisplayName + ")."
+		d.AtLimit = id == 0 && usage.Monitors >= d.Plan.MaxMonitors
 	}
 	return d, nil
 }
