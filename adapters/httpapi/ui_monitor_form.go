@@ -224,7 +224,9 @@ func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFiel
 			d.Paused = m.Status == "paused"
 		}
 	}
-	slices.SortStableFunc(d.Others, func(a, b uiNamedMonitor) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	slices.SortStableFunc(d.Others, func(a, b uiNamedMonitor) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
 	usage, err := s.deps.Queries.Usage(ctx, v.AccountID, s.deps.Now())
 	if err != nil {
 		return d, err
