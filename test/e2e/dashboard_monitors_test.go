@@ -120,9 +120,22 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	if !p.WaitTrue(isDown, 20*time.Second) {
 		t.Fatalf("the row did not show Down: %s", p.Text("main"))
 	}
+	// A box ticked for a bulk action stays ticked through live refreshes.
+	// (A click can land on a row a refresh has just replaced; tick until
+	// the box shows ticked.)
+	selected := `document.querySelector("#sel-` + itoa(webID) + `").checked`
+	for range 5 {
+		p.Check("#sel-"+itoa(webID), true)
+		if p.WaitTrue(selected, time.Second) {
+			break
+		}
+	}
 	tg.healthy.Store(true)
 	if !p.WaitTrue(`(() => { const r = document.querySelector('`+rowSelector(webID)+`'); return !!r && !r.classList.contains("is-down") && r.innerText.includes("Up") })()`, 20*time.Second) {
 		t.Fatalf("the row did not turn Up: %s", p.Text("main"))
+	}
+	if p.Eval(selected) != true {
+		t.Error("the live refresh unticked the selection")
 	}
 	tg.healthy.Store(false)
 	if !p.WaitTrue(isDown, 20*time.Second) {

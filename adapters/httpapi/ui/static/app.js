@@ -134,7 +134,8 @@
     if (!t || !t.id || !t.hasAttribute("data-keep-checks")) return;
     kept[t.id] = Array.prototype.map.call(t.querySelectorAll("input[type=checkbox]:checked"), function (c) { return c.name + "=" + c.value; });
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  // On afterSwap, not afterSettle: the new rows must never show unticked.
+  document.addEventListener("htmx:afterSwap", function () {
     Object.keys(kept).forEach(function (id) {
       var el = document.getElementById(id);
       var list = kept[id];
