@@ -85,6 +85,7 @@ type serveMain struct {
 	senders   map[domain.ChannelType]processes.Sender
 	tokens    commands.InviteTokens
 	limiter   *postgres.RateLimiter
+	sessions  *postgres.Sessions
 	cmds      serveCommands
 
 	// Set by run.
@@ -208,6 +209,7 @@ func (m *serveMain) open(ctx context.Context) error {
 	m.queries = projections.NewQueries(a.db)
 	m.senders = c.Notify.senders(m.mailer, c.BlockPrivateTargets)
 	m.limiter = postgres.NewRateLimiter(a.db, utcNow)
+	m.sessions = postgres.NewSessions(a.db, utcNow)
 	ids := postgres.NewIDs(a.db)
 	m.cmds = serveCommands{
 		incidents:    commands.NewIncidentHandler(a.store, ids, utcNow),
@@ -279,7 +281,7 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		Account:      commands.NewAccountHandler(a.store, utcNow),
 		RateLimiter:  m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
 		BillingReturnURL: billingReturn, LoginFailuresPerWindow: c.LoginFailures, LoginFailureWindow: c.LoginFailureWindow,
-		Sessions: postgres.NewSessions(a.db, utcNow), InviteTokens: m.tokens,
+		Sessions: m.sessions, InviteTokens: m.tokens,
 		SecureCookies: strings.HasPrefix(m.baseURL, "https://"), BaseURL: strings.TrimRight(m.baseURL, "/"),
 	})
 }
@@ -323,7 +325,7 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 			log.Error("projections stopped", "err", err)
 		}
 	})
-	goBackground(processes.NewPruner(m.limiter, m.queries, utcNow, log).Run)
+	goBackground(processes.NewPruner(m.queries, utcNow, log, m.limiter, m.sessions).Run)
 	return projectorNames(all), nil
 }
 
