@@ -174,7 +174,7 @@ type liveStream struct {
 
 type liveEvent struct{ ID, Name, Data string }
 
-func openLive(t *testing.T, c *formClient, lastEventID string) *liveStream {
+func openLive(t testing.TB, c *formClient, lastEventID string) *liveStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/live", nil)

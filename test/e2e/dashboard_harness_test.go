@@ -86,12 +86,12 @@ func checkPage(t *testing.T, p *browser.Page, name string) {
 // formClient is a plain HTTP client with a cookie jar, for requests a
 // browser page would not make: forged posts, missing CSRF tokens.
 type formClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 }
 
-func newFormClient(t *testing.T, s *server) *formClient {
+func newFormClient(t testing.TB, s *server) *formClient {
 	jar, _ := cookiejar.New(nil)
 	return &formClient{t: t, base: s.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
