@@ -22,15 +22,18 @@ type ChangePlan struct {
 	Reason    string
 }
 
-// UpdateAccountHandler handles UpdateAccount.
-type UpdateAccountHandler struct {
+// accounts is what the account commands share.
+type accounts struct {
 	store domain.EventStore
 	now   Clock
 }
 
+// UpdateAccountHandler handles UpdateAccount.
+type UpdateAccountHandler struct{ accounts }
+
 // NewUpdateAccountHandler returns a handler.
 func NewUpdateAccountHandler(store domain.EventStore, now Clock) *UpdateAccountHandler {
-	return &UpdateAccountHandler{store: store, now: now}
+	return &UpdateAccountHandler{accounts{store: store, now: now}}
 }
 
 // Handle changes the actor's account. Errors: ErrInvalid for a name or a
@@ -45,14 +48,11 @@ func (h *UpdateAccountHandler) Handle(ctx context.Context, cmd UpdateAccount) (d
 }
 
 // ChangePlanHandler handles ChangePlan.
-type ChangePlanHandler struct {
-	store domain.EventStore
-	now   Clock
-}
+type ChangePlanHandler struct{ accounts }
 
 // NewChangePlanHandler returns a handler.
 func NewChangePlanHandler(store domain.EventStore, now Clock) *ChangePlanHandler {
-	return &ChangePlanHandler{store: store, now: now}
+	return &ChangePlanHandler{accounts{store: store, now: now}}
 }
 
 // Handle moves the account to the plan. Errors: ErrInvalid for an unknown
