@@ -34,12 +34,13 @@ type IncidentCloser interface {
 //
 // What to open or resolve is decided by domain.DetectorMonitor (Check,
 // Reconfigure, Stop, Resume); the detector loads that state from its
-// tables, asks, acts through the open and close commands and saves the state.
+// tables, asks, acts through the open and close commands and saves the
+// state.
 //
 // It keeps its own fold of the log (its tables) and acts through those
-// commands, which are idempotent: the monitor's tracker stream
-// allows one open incident per type, so an event applied twice after a
-// crash opens nothing twice. Results older than StaleAfter only update
+// commands, which are idempotent: the monitor's tracker stream allows one
+// open incident per type, so an event applied twice after a crash opens
+// nothing twice. Results older than StaleAfter only update
 // its state: when it first starts, or is rebuilt, it replays history
 // without opening incidents for the past.
 type IncidentDetector struct {
