@@ -119,7 +119,7 @@ type ProjectionReads interface {
 }
 
 // Commands the API runs, one interface per command (commands.NewXHandler
-// returns each), or per aggregate where its handler still groups them.
+// returns each).
 type (
 	Signup interface {
 		Handle(ctx context.Context, cmd commands.Signup) (commands.SignupResult, error)
@@ -151,22 +151,26 @@ type (
 	DeleteTag interface {
 		Handle(ctx context.Context, cmd commands.DeleteTag) (domain.Position, error)
 	}
-	AccountCommands interface {
-		Update(ctx context.Context, cmd commands.UpdateAccount) (domain.Position, error)
+	UpdateAccount interface {
+		Handle(ctx context.Context, cmd commands.UpdateAccount) (domain.Position, error)
 	}
-	RegionCommands interface {
-		// Register registers a probe's region, or returns the one of that code.
-		Register(ctx context.Context, code, name string, lat, lng float64) (int64, domain.Position, error)
+	RegisterRegion interface {
+		// Handle registers a probe's region, or returns the one of that code.
+		Handle(ctx context.Context, cmd commands.RegisterRegion) (int64, domain.Position, error)
 	}
 	RecordChecks interface {
-		// Record appends check results (regionID 0: push heartbeats) and
+		// Handle appends check results (region 0: push heartbeats) and
 		// returns how many were new.
-		Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error)
+		Handle(ctx context.Context, cmd commands.RecordChecks) (int, domain.Position, error)
 	}
-	IncidentCommands interface {
-		Acknowledge(ctx context.Context, actor commands.Actor, id int64, message string) (domain.Position, error)
-		Snooze(ctx context.Context, actor commands.Actor, id int64, minutes int, reason string) (domain.Position, error)
-		Comment(ctx context.Context, actor commands.Actor, id int64, message string, public bool) (domain.Position, error)
+	AcknowledgeIncident interface {
+		Handle(ctx context.Context, cmd commands.AcknowledgeIncident) (domain.Position, error)
+	}
+	SnoozeIncident interface {
+		Handle(ctx context.Context, cmd commands.SnoozeIncident) (domain.Position, error)
+	}
+	CommentIncident interface {
+		Handle(ctx context.Context, cmd commands.CommentIncident) (domain.Position, error)
 	}
 	ScheduleMaintenance interface {
 		Handle(ctx context.Context, cmd commands.ScheduleMaintenance) (int64, domain.Position, error)
@@ -199,16 +203,26 @@ type (
 	DeleteRule interface {
 		Handle(ctx context.Context, cmd commands.DeleteRule) (domain.Position, error)
 	}
-	BillingCommands interface {
-		// Enabled reports whether a payment provider is configured.
-		Enabled() bool
-		Checkout(ctx context.Context, cmd commands.StartCheckout) (string, domain.Position, error)
-		Portal(ctx context.Context, cmd commands.OpenPortal) (string, error)
-		Apply(ctx context.Context, ev domain.ProviderEvent) (commands.BillingResult, error)
+	StartCheckout interface {
+		// Handle returns the provider's checkout page; ErrNotEnabled
+		// without a payment provider.
+		Handle(ctx context.Context, cmd commands.StartCheckout) (string, domain.Position, error)
 	}
-	StatusPageCommands interface {
-		Create(ctx context.Context, actor commands.Actor, plan domain.Plan, cfg domain.StatusPageConfig) (int64, domain.Position, error)
-		Update(ctx context.Context, actor commands.Actor, id int64, change func(domain.StatusPageConfig) (domain.StatusPageConfig, error)) (domain.Position, error)
-		Delete(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
+	OpenPortal interface {
+		// Handle returns the provider's billing portal page; ErrNotEnabled
+		// without a payment provider.
+		Handle(ctx context.Context, cmd commands.OpenPortal) (string, error)
+	}
+	ApplyProviderEvent interface {
+		Handle(ctx context.Context, cmd commands.ApplyProviderEvent) (commands.BillingResult, error)
+	}
+	CreateStatusPage interface {
+		Handle(ctx context.Context, cmd commands.CreateStatusPage) (int64, domain.Position, error)
+	}
+	UpdateStatusPage interface {
+		Handle(ctx context.Context, cmd commands.UpdateStatusPage) (domain.Position, error)
+	}
+	DeleteStatusPage interface {
+		Handle(ctx context.Context, cmd commands.DeleteStatusPage) (domain.Position, error)
 	}
 )
