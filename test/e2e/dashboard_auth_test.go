@@ -281,7 +281,7 @@ func TestDashboardLiveStreamIsPerAccountAndResumable(t *testing.T) {
 	tg := newTarget(t)
 	var m monitor
 	s.expect(201, "POST", "/api/v1/monitors", a.AccessToken, map[string]any{"name": "A's site", "type": "HTTP", "url": tg.URL, "check_interval": 60}).json(t, &m)
-	name := "monitor-" + itoa64(m.ID)
+	name := "monitor-" + itoa(m.ID)
 	ev, seen, ok := la.waitFor(name, 15*time.Second)
 	if !ok {
 		t.Fatalf("A's stream did not name %s; saw %v", name, seen)
@@ -305,7 +305,21 @@ func TestDashboardLiveStreamIsPerAccountAndResumable(t *testing.T) {
 	// The API answered 201 once the read models showed it, so the log
 	// position the hub resumes from is already behind it.
 	back := openLive(t, ca, ev.ID)
-	if _, seen, ok := back.waitFor("monitor-"+itoa64(m2.ID), 15*time.Second); !ok {
+	if _, seen, ok := back.waitFor("monitor-"+itoa(m2.ID), 15*time.Second); !ok {
 		t.Errorf("resuming from %s did not name monitor-%d; saw %v", ev.ID, m2.ID, seen)
+	}
+
+	// A second replica on the same database serves its own dashboards from
+	// the same log: a change made through the first reaches them.
+	s2 := startServer(t, s.DB, s.Mail, "MEDIALUNA_MIN_CHECK_INTERVAL=1", "MEDIALUNA_EMBEDDED_PROBE=false")
+	c2 := newFormClient(t, s2)
+	c2.login("a@example.com", "correct horse battery")
+	l2 := openLive(t, c2, "")
+	if _, _, ok := l2.waitFor("hello", 10*time.Second); !ok {
+		t.Fatal("no hello from the second replica")
+	}
+	s.expect(204, "DELETE", "/api/v1/monitors/"+itoa(m2.ID), a.AccessToken, nil)
+	if _, seen, ok := l2.waitFor("monitor-"+itoa(m2.ID), 15*time.Second); !ok {
+		t.Errorf("the second replica's dashboard did not hear of the deletion made through the first; saw %v", seen)
 	}
 }
