@@ -12,8 +12,9 @@ import (
 // LatencySeries is a monitor's response times per time bucket and region,
 // every line on one x axis, as a chart draws them.
 type LatencySeries struct {
-	// X holds the start of every bucket of the range, in unix seconds,
-	// buckets without checks included, so gaps show as gaps.
+	// X holds the start of every bucket, in unix seconds, from the first
+	// with a check to the end of the range, buckets without checks
+	// included, so gaps show as gaps.
 	X      []int64       `json:"x"`
 	Series []LatencyLine `json:"series"`
 	// Bucket is the width of a bucket; it is at least an hour when the
@@ -122,6 +123,17 @@ func (q *Queries) LatencySeries(ctx context.Context, monitorID int64, start, end
 		out.X = []int64{}
 		return out, nil
 	}
+	// The axis starts at the first bucket with a check: a monitor younger
+	// than the range (or one checked from a region only lately) would
+	// otherwise draw its few points as dots lost at the right edge. It
+	// runs to the end of the range, so a monitor that stopped reporting
+	// shows the gap.
+	earliest := last
+	for _, c := range cells {
+		earliest = min(earliest, c.TS)
+	}
+	first = max(first, earliest)
+	n = (last-first)/secs + 1
 	out.X = make([]int64, n)
 	for i := range out.X {
 		out.X[i] = first + int64(i)*secs

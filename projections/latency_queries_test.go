@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func labels(s projections.LatencySeries) []string {
 
 // TestLatencySeriesFromRawResults: within the raw retention every bucket's
 // p50 and p95 are the exact percentiles of its checks, per region, on one
-// x axis of every bucket of the range; other monitors and checks outside
+// x axis of every bucket from the first check on; other monitors and checks outside
 // the range do not count, and a region without checks in a bucket is null
 // there.
 func TestLatencySeriesFromRawResults(t *testing.T) {
@@ -117,8 +118,9 @@ func TestLatencySeriesFromRawResults(t *testing.T) {
 	if s.Source != "raw" {
 		t.Errorf("source %q, want raw", s.Source)
 	}
-	if len(s.X) != 96 || s.X[0] != now.Add(-24*time.Hour).Unix() || s.X[95] != now.Add(-15*time.Minute).Unix() {
-		t.Fatalf("x axis: %d buckets from %v to %v; want 96 quarter hours of the day", len(s.X), s.X[0], s.X[len(s.X)-1])
+	// From the first bucket with a check to the end of the range.
+	if len(s.X) != 8 || s.X[0] != b1.Unix() || s.X[7] != now.Add(-15*time.Minute).Unix() {
+		t.Fatalf("x axis: %d buckets from %v to %v; want the 8 quarter hours from 10:00 to 11:45", len(s.X), s.X[0], s.X[len(s.X)-1])
 	}
 	for i := 1; i < len(s.X); i++ {
 		if s.X[i]-s.X[i-1] != 900 {
@@ -214,8 +216,8 @@ func TestLatencySeriesFromRollups(t *testing.T) {
 	if s.Source != "mixed" {
 		t.Errorf("source %q, want mixed", s.Source)
 	}
-	if len(s.X) != 91 { // the day holding the start, partly in range, to today
-		t.Errorf("%d daily buckets, want 91", len(s.X))
+	if len(s.X) != 71 || s.X[0] != day1.Unix() { // March 1 to May 10
+		t.Errorf("%d daily buckets from %v, want 71 from March 1", len(s.X), s.X[0])
 	}
 	within := func(label string, at time.Time, exact, tolerance float64) {
 		t.Helper()
@@ -242,8 +244,8 @@ func TestLatencySeriesFromRollups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if only.Source != "rollups" || only.Bucket != time.Hour || len(only.X) != 24 {
-		t.Errorf("a day long ago: source %q, bucket %s, %d buckets; want rollups, 1h, 24", only.Source, only.Bucket, len(only.X))
+	if only.Source != "rollups" || only.Bucket != time.Hour || len(only.X) != 21 {
+		t.Errorf("a day long ago: source %q, bucket %s, %d buckets; want rollups, 1h, 21 (03:00 to 23:00)", only.Source, only.Bucket, len(only.X))
 	}
 	hour := day1.Add(3 * time.Hour) // checks 0–19 (3 minutes apart)
 	got := valueAt(t, only, "p50 local", hour)
@@ -262,4 +264,52 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestHistoryBeforePagesWithoutGapsOrRepeats: paging back through a
+// monitor's checks by (time, region) shows every check once, newest
+// first, also when two regions checked at the same moment across a
+// page's edge.
+func TestHistoryBeforePagesWithoutGapsOrRepeats(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, projections.Monitors{}, projections.Metrics{})
+	ctx := context.Background()
+	at := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
+	var checks []domain.CheckRecorded
+	for i := range 7 { // seven moments, each checked from regions 1 and 2
+		for region := int64(1); region <= 2; region++ {
+			checks = append(checks, check(7, region, at.Add(time.Duration(i)*time.Minute), float64(10*i)+float64(region)))
+		}
+	}
+	checks = append(checks, check(8, 1, at, 1)) // another monitor's
+	recordChecks(t, f, checks)
+	var seen []string
+	var before time.Time
+	var beforeRegion int64
+	for page := 0; ; page++ {
+		rows, err := f.queries.HistoryBefore(ctx, 7, before, beforeRegion, 3) // odd: pages split a moment's pair
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		if page > 10 {
+			t.Fatal("paging does not end")
+		}
+		for _, r := range rows {
+			seen = append(seen, r.CheckedAt.UTC().Format("15:04")+"/"+strconv.FormatInt(r.RegionID, 10))
+		}
+		last := rows[len(rows)-1]
+		before, beforeRegion = last.CheckedAt, last.RegionID
+	}
+	var want []string
+	for i := 6; i >= 0; i-- {
+		for region := 2; region >= 1; region-- {
+			want = append(want, at.Add(time.Duration(i)*time.Minute).Format("15:04")+"/"+strconv.Itoa(region))
+		}
+	}
+	if !equal(seen, want) {
+		t.Errorf("pages showed %v\nwant %v", seen, want)
+	}
 }
