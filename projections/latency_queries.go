@@ -13,8 +13,9 @@ import (
 // every line on one x axis, as a chart draws them.
 type LatencySeries struct {
 	// X holds the start of every bucket, in unix seconds, from the first
-	// with a check to the end of the range, buckets without checks
-	// included, so gaps show as gaps.
+	// with a check (or the twelfth from the end, if that is earlier, within
+	// the range) to the end of the range, buckets without checks included,
+	// so gaps show as gaps.
 	X      []int64       `json:"x"`
 	Series []LatencyLine `json:"series"`
 	// Bucket is the width of a bucket; it is at least an hour when the
@@ -35,8 +36,12 @@ type LatencyLine struct {
 	Values     []*float64 `json:"values"`
 }
 
-// maxLatencyPoints bounds a series' x axis.
-const maxLatencyPoints = 10000
+// maxLatencyPoints bounds a series' x axis; minLatencyPoints is the
+// shortest axis drawn when the range is that long.
+const (
+	maxLatencyPoints = 10000
+	minLatencyPoints = 12
+)
 
 // latencyCell is one bucket of one region.
 type latencyCell struct {
@@ -132,7 +137,9 @@ func (q *Queries) LatencySeries(ctx context.Context, monitorID int64, start, end
 	for _, c := range cells {
 		earliest = min(earliest, c.TS)
 	}
-	first = max(first, earliest)
+	// At least a dozen buckets (when the range has them), so that one
+	// bucket of checks is still drawn on a time axis rather than a point.
+	first = max(first, min(earliest, last-(minLatencyPoints-1)*secs))
 	n = (last-first)/secs + 1
 	out.X = make([]int64, n)
 	for i := range out.X {

@@ -118,9 +118,10 @@ func TestLatencySeriesFromRawResults(t *testing.T) {
 	if s.Source != "raw" {
 		t.Errorf("source %q, want raw", s.Source)
 	}
-	// From the first bucket with a check to the end of the range.
-	if len(s.X) != 8 || s.X[0] != b1.Unix() || s.X[7] != now.Add(-15*time.Minute).Unix() {
-		t.Fatalf("x axis: %d buckets from %v to %v; want the 8 quarter hours from 10:00 to 11:45", len(s.X), s.X[0], s.X[len(s.X)-1])
+	// From the first bucket with a check, or the twelfth from the end when
+	// that is earlier, to the end of the range.
+	if len(s.X) != 12 || s.X[0] != now.Add(-3*time.Hour).Unix() || s.X[11] != now.Add(-15*time.Minute).Unix() {
+		t.Fatalf("x axis: %d buckets from %v to %v; want the 12 quarter hours from 09:00 to 11:45", len(s.X), s.X[0], s.X[len(s.X)-1])
 	}
 	for i := 1; i < len(s.X); i++ {
 		if s.X[i]-s.X[i-1] != 900 {

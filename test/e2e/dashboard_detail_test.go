@@ -88,9 +88,18 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": hostile, "type": "HTTP", "url": tg.URL + "/health",
 		"check_interval": 1, "timeout": 2}).json(t, &m)
 	page := "/monitors/" + itoa64(m.ID)
+	// Paused until the page is open, so that it sees the monitor turn up.
+	s.expect(200, "POST", "/api/monitors/"+itoa64(m.ID)+"/pause", jwt, nil)
+	waitStatus(t, s, jwt, m.ID, "paused")
 
 	_, p := logInInBrowser(t, b, s, "detail@example.com", dashboardPassword)
 	p.Navigate(s.URL + page)
+	if got := p.Text("#m-status"); got != "Paused" || !strings.Contains(p.Text("#m-now"), "no checks run") {
+		t.Errorf("a paused monitor: status %q: %s", got, p.Text("#m-now"))
+	}
+	if !strings.Contains(p.Text("#m-actions"), "Resume") {
+		t.Errorf("a paused monitor's actions: %q; want Resume", p.Text("#m-actions"))
+	}
 	if got := p.Text("#m-name"); got != hostile {
 		t.Errorf("name shows as %q, want the text %q", got, hostile)
 	}
@@ -103,14 +112,10 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	if n := p.Count(`#m-actions a, #m-actions button`); n != 4 {
 		t.Errorf("%d actions for the ADMIN, want Edit, Clone, Pause, Delete", n)
 	}
-	for _, action := range []string{"Edit", "Clone", "Pause", "Delete"} {
-		if !strings.Contains(p.Text("#m-actions"), action) {
-			t.Errorf("no %s action for the ADMIN", action)
-		}
-	}
 
 	// Up, live: the page is the one loaded (its marker survives).
 	p.Eval(`window.__loaded = "still here"`)
+	s.expect(200, "POST", "/api/monitors/"+itoa64(m.ID)+"/resume", jwt, nil)
 	if !p.WaitTrue(`document.querySelector("#m-status").dataset.status === "up"`, 20*time.Second) {
 		t.Fatalf("status did not turn up without a reload: %s", p.Text("#m-now"))
 	}
@@ -124,9 +129,16 @@ func TestDashboardDetailHTTP(t *testing.T) {
 		t.Errorf("status says %q", got)
 	}
 
-	// A fresh load draws the chart from the checks so far (the history
-	// has shown them: they are in the raw results the chart reads).
+	// A fresh load shows the actions of an active monitor.
 	p.Navigate(s.URL + page)
+	for _, action := range []string{"Edit", "Clone", "Pause", "Delete"} {
+		if !strings.Contains(p.Text("#m-actions"), action) {
+			t.Errorf("no %s action for the ADMIN", action)
+		}
+	}
+
+	// The fresh load drew the chart from the checks so far (the history
+	// has shown them: they are in the raw results the chart reads).
 	if !p.WaitTrue(`!!document.querySelector(".chart canvas")`, 15*time.Second) {
 		t.Fatalf("no chart drawn: %q", p.Text(".chart"))
 	}
@@ -203,6 +215,15 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	if status, _, _ := owner.get(page + "/chart.json?range=1y"); status != http.StatusBadRequest {
 		t.Errorf("an unknown range: %d, want 400", status)
 	}
+	// The history pages back by time: before the first check there is
+	// nothing, and a link back to the newest.
+	status, body, _ := owner.get(page + "?range=7d&before=" + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano) + "&before_region=1")
+	if status != http.StatusOK || !strings.Contains(body, "No older checks.") || !strings.Contains(body, `href="?range=7d">Newest checks`) {
+		t.Errorf("an hour before the first check: %d, want no checks and a link to the newest", status)
+	}
+	if status, _, _ := owner.get(page + "?before=yesterday"); status != http.StatusBadRequest {
+		t.Errorf("a bad history cursor: %d, want 400", status)
+	}
 
 	// A VIEWER of the account sees the page without its actions.
 	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "viewer@example.com", "role": "VIEWER"})
@@ -214,7 +235,7 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	s.expect(200, "POST", "/api/auth/accept-invite", "", map[string]string{"token": token[1], "password": "viewer password"})
 	viewer := newFormClient(t, s)
 	viewer.login("viewer@example.com", "viewer password")
-	status, body, _ := viewer.get(page)
+	status, body, _ = viewer.get(page)
 	if status != http.StatusOK || !strings.Contains(body, `id="m-status"`) {
 		t.Fatalf("the VIEWER's page: %d", status)
 	}
