@@ -1,9 +1,19 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"math/big"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -307,4 +317,68 @@ func TestDashboardDetailPush(t *testing.T) {
 		t.Error("the page reloaded")
 	}
 	checkPage(t, p, "monitor-detail-push")
+}
+
+// soonExpiringTLSServer is an HTTPS target whose certificate expires in
+// days.
+func soonExpiringTLSServer(t *testing.T, days int) (*httptest.Server, time.Time) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notAfter := time.Now().Add(time.Duration(days)*24*time.Hour + time.Hour).Truncate(time.Second)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, notAfter
+}
+
+// TestDashboardDetailCertificate: an HTTPS monitor's page says when its
+// certificate expires, and warns inside the monitor's reminder window.
+func TestDashboardDetailCertificate(t *testing.T) {
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
+	su := signup(t, s, "cert@example.com", "Cert")
+	unlimited(t, s, su.Account.ID)
+	jwt := su.AccessToken
+	soon, soonAt := soonExpiringTLSServer(t, 10)
+	later, laterAt := soonExpiringTLSServer(t, 200)
+	client := newFormClient(t, s)
+	client.login("cert@example.com", dashboardPassword)
+	for _, c := range []struct {
+		name     string
+		url      string
+		notAfter time.Time
+		reminder int
+		warn     bool
+	}{
+		{"soon", soon.URL, soonAt, 30, true},
+		{"later", later.URL, laterAt, 30, false},
+	} {
+		var m monitor
+		s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": c.name, "type": "HTTP", "url": c.url,
+			"check_interval": 1, "timeout": 2, "verify_ssl": false, "ssl_expiry_reminder": c.reminder}).json(t, &m)
+		waitStatus(t, s, jwt, m.ID, "up")
+		days := int(time.Until(c.notAfter) / (24 * time.Hour))
+		var body string
+		waitFor(t, func() bool {
+			_, body, _ = client.get("/monitors/" + itoa64(m.ID))
+			return strings.Contains(body, `id="m-cert"`) && !strings.Contains(body, "No TLS certificate seen yet")
+		})
+		want := "The TLS certificate expires in " + strconv.Itoa(days) + " days"
+		if !strings.Contains(body, want) && !strings.Contains(body, "The TLS certificate expires in "+strconv.Itoa(days-1)+" days") {
+			t.Errorf("%s: page says %q; want %q", c.name, regexp.MustCompile(`(?s)<p id="m-cert">.*?</p>`).FindString(body), want)
+		}
+		if warned := strings.Contains(body, `<strong class="m-warn">The TLS certificate expires`); warned != c.warn {
+			t.Errorf("%s: warned %v, want %v (%d days left, reminder %d)", c.name, warned, c.warn, days, c.reminder)
+		}
+	}
 }
