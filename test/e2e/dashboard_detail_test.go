@@ -81,6 +81,71 @@ func checkChart(t *testing.T, c chartJSON) {
 	}
 }
 
+// detailSignup signs up through the API like signup, and also takes the
+// 202 a loaded machine may answer (recorded, read models behind): it then
+// waits until the account can be read.
+func detailSignup(t *testing.T, s *server, email, account string) (jwt string, accountID int64) {
+	t.Helper()
+	r := s.call("POST", "/api/auth/signup", "", map[string]string{"email": email, "password": dashboardPassword, "account_name": account})
+	var out struct {
+		AccessToken string `json:"access_token"`
+		AccountID   int64  `json:"account_id"`
+		Account     struct {
+			ID int64 `json:"id"`
+		} `json:"account"`
+	}
+	if r.Status != http.StatusCreated && r.Status != http.StatusAccepted {
+		t.Fatalf("sign-up: %d %s", r.Status, r.Body)
+	}
+	r.json(t, &out)
+	if out.Account.ID != 0 {
+		out.AccountID = out.Account.ID
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.call("GET", "/api/v1/account", out.AccessToken, nil).Status != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatalf("the account of %s never showed", email)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return out.AccessToken, out.AccountID
+}
+
+// detailAction sends a write to the API, taking its success or the 202 of
+// a write whose read models lag (the test then waits for what it
+// expects).
+func detailAction(t *testing.T, s *server, path, jwt string, body any) response {
+	t.Helper()
+	r := s.call("POST", path, jwt, body)
+	if r.Status != http.StatusOK && r.Status != http.StatusCreated && r.Status != http.StatusAccepted {
+		t.Fatalf("POST %s: %d %s", path, r.Status, r.Body)
+	}
+	return r
+}
+
+// detailCreateMonitor creates a monitor through the API and returns it as
+// the API reads it once its read model has it.
+func detailCreateMonitor(t *testing.T, s *server, jwt string, body map[string]any) monitor {
+	t.Helper()
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	detailAction(t, s, "/api/v1/monitors", jwt, body).json(t, &created)
+	var m monitor
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := s.call("GET", "/api/v1/monitors/"+itoa64(created.ID), jwt, nil)
+		if r.Status == http.StatusOK {
+			r.json(t, &m)
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("monitor %d never showed: %d", created.ID, r.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestDashboardDetailHTTP follows an HTTP monitor's detail page in
 // Chromium: it turns Up without a reload, draws its response-time chart
 // from chart.json, lists its checks; when the target answers 503 it turns
@@ -89,17 +154,15 @@ func checkChart(t *testing.T, c chartJSON) {
 func TestDashboardDetailHTTP(t *testing.T) {
 	b := browser.New(t)
 	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
-	su := signup(t, s, "detail@example.com", "Detail")
-	unlimited(t, s, su.Account.ID)
-	jwt := su.AccessToken
+	jwt, accountID := detailSignup(t, s, "detail@example.com", "Detail")
+	unlimited(t, s, accountID)
 	tg := newTarget(t)
 	hostile := `<img src=x onerror=alert(1)>API <script>window.__pwned=1</script>`
-	var m monitor
-	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": hostile, "type": "HTTP", "url": tg.URL + "/health",
-		"check_interval": 1, "timeout": 2}).json(t, &m)
+	m := detailCreateMonitor(t, s, jwt, map[string]any{"name": hostile, "type": "HTTP", "url": tg.URL + "/health",
+		"check_interval": 1, "timeout": 2})
 	page := "/monitors/" + itoa64(m.ID)
 	// Paused until the page is open, so that it sees the monitor turn up.
-	s.expect(200, "POST", "/api/monitors/"+itoa64(m.ID)+"/pause", jwt, nil)
+	detailAction(t, s, "/api/monitors/"+itoa64(m.ID)+"/pause", jwt, nil)
 	waitStatus(t, s, jwt, m.ID, "paused")
 
 	_, p := logInInBrowser(t, b, s, "detail@example.com", dashboardPassword)
@@ -125,7 +188,7 @@ func TestDashboardDetailHTTP(t *testing.T) {
 
 	// Up, live: the page is the one loaded (its marker survives).
 	p.Eval(`window.__loaded = "still here"`)
-	s.expect(200, "POST", "/api/monitors/"+itoa64(m.ID)+"/resume", jwt, nil)
+	detailAction(t, s, "/api/monitors/"+itoa64(m.ID)+"/resume", jwt, nil)
 	if !p.WaitTrue(`document.querySelector("#m-status").dataset.status === "up"`, 20*time.Second) {
 		t.Fatalf("status did not turn up without a reload: %s", p.Text("#m-now"))
 	}
@@ -205,7 +268,7 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	checkPage(t, p, "monitor-detail-http-down")
 
 	// Another account sees neither the page nor its data.
-	signup(t, s, "other@example.com", "Other")
+	detailSignup(t, s, "other@example.com", "Other")
 	other := newFormClient(t, s)
 	other.login("other@example.com", dashboardPassword)
 	for _, path := range []string{page, page + "/chart.json", page + "/chart.json?range=90d"} {
@@ -236,13 +299,16 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	}
 
 	// A VIEWER of the account sees the page without its actions.
-	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "viewer@example.com", "role": "VIEWER"})
+	detailAction(t, s, "/api/accounts/users/invite", jwt, map[string]string{"email": "viewer@example.com", "role": "VIEWER"})
 	mail := s.Mail.WaitFor(t, "viewer@example.com", 20*time.Second)
 	token := regexp.MustCompile(`Token: (\S+)`).FindStringSubmatch(mail.Data)
 	if token == nil {
 		t.Fatalf("no token in the invitation:\n%s", mail.Data)
 	}
-	s.expect(200, "POST", "/api/auth/accept-invite", "", map[string]string{"token": token[1], "password": "viewer password"})
+	detailAction(t, s, "/api/auth/accept-invite", "", map[string]string{"token": token[1], "password": "viewer password"})
+	waitFor(t, func() bool {
+		return s.call("POST", "/api/auth/login", "", map[string]string{"email": "viewer@example.com", "password": "viewer password"}).Status == http.StatusOK
+	})
 	viewer := newFormClient(t, s)
 	viewer.login("viewer@example.com", "viewer password")
 	status, body, _ = viewer.get(page)
@@ -262,10 +328,8 @@ func TestDashboardDetailHTTP(t *testing.T) {
 func TestDashboardDetailPush(t *testing.T) {
 	b := browser.New(t)
 	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
-	su := signup(t, s, "push@example.com", "Push")
-	jwt := su.AccessToken
-	var m monitor
-	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "nightly backup", "type": "PUSH", "check_interval": 3600}).json(t, &m)
+	jwt, _ := detailSignup(t, s, "push@example.com", "Push")
+	m := detailCreateMonitor(t, s, jwt, map[string]any{"name": "nightly backup", "type": "PUSH", "check_interval": 3600})
 	if m.PushToken == "" {
 		t.Fatalf("no push token: %+v", m)
 	}
@@ -346,9 +410,8 @@ func soonExpiringTLSServer(t *testing.T, days int) (*httptest.Server, time.Time)
 // certificate expires, and warns inside the monitor's reminder window.
 func TestDashboardDetailCertificate(t *testing.T) {
 	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
-	su := signup(t, s, "cert@example.com", "Cert")
-	unlimited(t, s, su.Account.ID)
-	jwt := su.AccessToken
+	jwt, accountID := detailSignup(t, s, "cert@example.com", "Cert")
+	unlimited(t, s, accountID)
 	soon, soonAt := soonExpiringTLSServer(t, 10)
 	later, laterAt := soonExpiringTLSServer(t, 200)
 	client := newFormClient(t, s)
@@ -363,9 +426,8 @@ func TestDashboardDetailCertificate(t *testing.T) {
 		{"soon", soon.URL, soonAt, 30, true},
 		{"later", later.URL, laterAt, 30, false},
 	} {
-		var m monitor
-		s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": c.name, "type": "HTTP", "url": c.url,
-			"check_interval": 1, "timeout": 2, "verify_ssl": false, "ssl_expiry_reminder": c.reminder}).json(t, &m)
+		m := detailCreateMonitor(t, s, jwt, map[string]any{"name": c.name, "type": "HTTP", "url": c.url,
+			"check_interval": 1, "timeout": 2, "verify_ssl": false, "ssl_expiry_reminder": c.reminder})
 		waitStatus(t, s, jwt, m.ID, "up")
 		days := int(time.Until(c.notAfter) / (24 * time.Hour))
 		var body string
