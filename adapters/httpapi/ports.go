@@ -58,6 +58,10 @@ type MonitorReads interface {
 	// MonitorNames returns the names of the account's monitors among ids.
 	MonitorNames(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error)
 	History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]projections.CheckRow, error)
+	// HistoryBefore pages back through a monitor's results: those older
+	// than the check at (before, beforeRegion), newest first; a zero
+	// before starts from the newest.
+	HistoryBefore(ctx context.Context, monitorID int64, before time.Time, beforeRegion int64, limit int) ([]projections.CheckRow, error)
 }
 
 // MetricsReads are the figures computed from check results.
@@ -65,6 +69,9 @@ type MetricsReads interface {
 	Summary(ctx context.Context, monitorID int64, start, end, now time.Time) (projections.Summary, error)
 	Timeseries(ctx context.Context, monitorID int64, start, end, now time.Time, bucket time.Duration) ([]projections.Point, error)
 	RegionLatencies(ctx context.Context, monitorID int64, since, until time.Time) ([]projections.RegionLatency, error)
+	// LatencySeries is p50 and p95 per bucket and region on one x axis;
+	// ErrInvalid for an empty range or too many buckets.
+	LatencySeries(ctx context.Context, monitorID int64, start, end, now time.Time, bucket time.Duration) (projections.LatencySeries, error)
 	Overview(ctx context.Context, accountID int64, now time.Time) (projections.Overview, error)
 	Regions(ctx context.Context) ([]projections.RegionRow, error)
 }
