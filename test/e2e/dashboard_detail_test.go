@@ -134,7 +134,7 @@ func detailCreateMonitor(t *testing.T, s *server, jwt string, body map[string]an
 	var m monitor
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r := s.call("GET", "/api/v1/monitors/"+itoa64(created.ID), jwt, nil)
+		r := s.call("GET", "/api/v1/monitors/"+itoa(created.ID), jwt, nil)
 		if r.Status == http.StatusOK {
 			r.json(t, &m)
 			return m
@@ -160,9 +160,9 @@ func TestDashboardDetailHTTP(t *testing.T) {
 	hostile := `<img src=x onerror=alert(1)>API <script>window.__pwned=1</script>`
 	m := detailCreateMonitor(t, s, jwt, map[string]any{"name": hostile, "type": "HTTP", "url": tg.URL + "/health",
 		"check_interval": 1, "timeout": 2})
-	page := "/monitors/" + itoa64(m.ID)
+	page := "/monitors/" + itoa(m.ID)
 	// Paused until the page is open, so that it sees the monitor turn up.
-	detailAction(t, s, "/api/monitors/"+itoa64(m.ID)+"/pause", jwt, nil)
+	detailAction(t, s, "/api/monitors/"+itoa(m.ID)+"/pause", jwt, nil)
 	waitStatus(t, s, jwt, m.ID, "paused")
 
 	_, p := logInInBrowser(t, b, s, "detail@example.com", dashboardPassword)
@@ -188,7 +188,7 @@ func TestDashboardDetailHTTP(t *testing.T) {
 
 	// Up, live: the page is the one loaded (its marker survives).
 	p.Eval(`window.__loaded = "still here"`)
-	detailAction(t, s, "/api/monitors/"+itoa64(m.ID)+"/resume", jwt, nil)
+	detailAction(t, s, "/api/monitors/"+itoa(m.ID)+"/resume", jwt, nil)
 	if !p.WaitTrue(`document.querySelector("#m-status").dataset.status === "up"`, 20*time.Second) {
 		t.Fatalf("status did not turn up without a reload: %s", p.Text("#m-now"))
 	}
@@ -229,7 +229,7 @@ func TestDashboardDetailHTTP(t *testing.T) {
 		t.Errorf("uptime cards %q; want 100.00%% so far", got)
 	}
 	for _, rng := range []string{"24h", "7d", "30d", "90d"} {
-		raw := p.Eval(`fetch("/monitors/` + itoa64(m.ID) + `/chart.json?range=` + rng + `").then(r => r.text())`)
+		raw := p.Eval(`fetch("/monitors/` + itoa(m.ID) + `/chart.json?range=` + rng + `").then(r => r.text())`)
 		var c chartJSON
 		if err := json.Unmarshal([]byte(raw.(string)), &c); err != nil {
 			t.Fatalf("chart.json?range=%s: %v: %s", rng, err, raw)
@@ -336,7 +336,7 @@ func TestDashboardDetailPush(t *testing.T) {
 	pushURL := s.URL + "/api/push/" + m.PushToken
 
 	_, p := logInInBrowser(t, b, s, "push@example.com", dashboardPassword)
-	p.Navigate(s.URL + "/monitors/" + itoa64(m.ID))
+	p.Navigate(s.URL + "/monitors/" + itoa(m.ID))
 	if got := p.Eval(`document.querySelector("#push-url").value`); got != pushURL {
 		t.Errorf("push URL field %v, want %s", got, pushURL)
 	}
@@ -432,7 +432,7 @@ func TestDashboardDetailCertificate(t *testing.T) {
 		days := int(time.Until(c.notAfter) / (24 * time.Hour))
 		var body string
 		waitFor(t, func() bool {
-			_, body, _ = client.get("/monitors/" + itoa64(m.ID))
+			_, body, _ = client.get("/monitors/" + itoa(m.ID))
 			return strings.Contains(body, `id="m-cert"`) && !strings.Contains(body, "No TLS certificate seen yet")
 		})
 		want := "The TLS certificate expires in " + strconv.Itoa(days) + " days"
