@@ -438,6 +438,7 @@ type uiReplayData struct {
 	Known       int // steps when the page was opened, for the live notice
 	Newer       int // steps recorded since
 	Note        string
+	Summary     []string // how long it took to acknowledge and resolve
 }
 
 func (s *Server) uiIncidentReplay(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -461,7 +462,8 @@ func (s *Server) uiIncidentReplay(w http.ResponseWriter, r *http.Request, v *vie
 	if err != nil {
 		return err
 	}
-	d := uiReplayData{Incident: inc, MonitorName: names[inc.MonitorID], Steps: uiReplaySteps(steps, people), Known: len(steps)}
+	d := uiReplayData{Incident: inc, MonitorName: names[inc.MonitorID], Steps: uiReplaySteps(steps, people), Known: len(steps),
+		Summary: uiIncidentSummary(steps[len(steps)-1].State, len(steps))}
 	q := r.URL.Query()
 	d.Current = len(d.Steps) - 1
 	switch {
@@ -568,6 +570,23 @@ func uiReplaySteps(steps []replayStep, people func(int64) string) []uiReplayStep
 		state := st.State
 		prev = &state
 		out = append(out, v)
+	}
+	return out
+}
+
+// uiIncidentSummary is the post-mortem's first line: how long the
+// incident waited for a person and how long it lasted, as the log says.
+func uiIncidentSummary(last projections.IncidentRow, events int) []string {
+	out := []string{strconv.Itoa(events) + " events"}
+	if last.AcknowledgedAt != nil {
+		out = append(out, "acknowledged after "+uiSpan(last.AcknowledgedAt.Sub(last.StartedAt)))
+	} else {
+		out = append(out, "never acknowledged")
+	}
+	if last.ResolvedAt != nil {
+		out = append(out, "resolved after "+uiSpan(last.ResolvedAt.Sub(last.StartedAt)))
+	} else {
+		out = append(out, "still open")
 	}
 	return out
 }

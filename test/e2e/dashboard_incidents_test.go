@@ -302,7 +302,15 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 
 	// Another account: no incident page, no replay, an empty list, and a
 	// forged comment finds nothing.
-	signup(t, s, "other@example.com", "Other")
+	_, op := signUpInBrowser(t, b, s, "other@example.com", "Other")
+	op.Navigate(s.URL + "/incidents/" + id)
+	if got := op.Text("main"); strings.Contains(got, monitorName) || strings.Contains(got, "Looking into it") {
+		t.Errorf("another account's browser sees the incident: %s", got)
+	}
+	op.Navigate(s.URL + "/incidents")
+	if !op.WaitText("#incidents-list", "No incidents yet", 5*time.Second) {
+		t.Errorf("another account's list: %s", op.Text("main"))
+	}
 	oc := newFormClient(t, s)
 	oc.login("other@example.com", dashboardPassword)
 	for _, path := range []string{"/incidents/" + id, "/incidents/" + id + "/replay", "/incidents/" + id + "/replay?step=1"} {
