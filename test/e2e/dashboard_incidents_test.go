@@ -166,7 +166,9 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 		t.Errorf("the duration is not marked invalid: %v", got)
 	}
 
-	// Recovery resolves it, on the open page, without a reload.
+	// Recovery resolves it, on the open page, without a reload; a replay
+	// opened before says a new event came.
+	early := person.Open(s.URL + "/incidents/" + id + "/replay")
 	p = person.Open(s.URL + "/incidents/" + id)
 	p.Eval(`window.__sameIncidentPage = true`)
 	tg.healthy.Store(true)
@@ -179,7 +181,16 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 	if !p.WaitText("#timeline", "Resolved", 5*time.Second) {
 		t.Errorf("timeline without the resolution: %s", p.Text("#timeline"))
 	}
+	if !p.WaitText("#resolved-note", "resolved", 5*time.Second) {
+		t.Errorf("no note that acknowledging and snoozing are over: %s", p.Text("main"))
+	}
 	checkPage(t, p, "incident")
+	if !early.WaitText("#replay-news", "1 new event", 10*time.Second) {
+		t.Errorf("the replay opened earlier does not say a new event came: %q", early.Text("#replay-news"))
+	}
+	if n := early.Count("[data-step]"); n != 5 {
+		t.Errorf("the replay opened earlier changed under its reader: %d steps", n)
+	}
 
 	// The replay: as many steps as the log has events on the incident.
 	var steps []struct {
@@ -259,6 +270,17 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 	status, html, _ = fc.get("/incidents/" + id + "/replay?as_of=" + url.QueryEscape(asOf))
 	if shown := shownReplaySteps(html); status != 200 || len(shown) != 1 || shown[0] != "2 ACKNOWLEDGED" {
 		t.Errorf("?as_of=%s: %d, shown %v", asOf, status, shown)
+	}
+	// The date filters, and a date that is not one said next to its field.
+	if status, html, _ := fc.get("/incidents?from=2099-01-01"); status != 200 || !strings.Contains(html, "No incidents match these filters") {
+		t.Errorf("incidents from 2099: %d", status)
+	}
+	today := inc.StartedAt.UTC().Format("2006-01-02") // its day, even run at midnight
+	if status, html, _ := fc.get("/incidents?from=" + today + "&to=" + today); status != 200 || !strings.Contains(html, `data-incident="`+id+`"`) {
+		t.Errorf("incidents of today: %d", status)
+	}
+	if status, html, _ := fc.get("/incidents?from=yesterday"); status != http.StatusBadRequest || !regexp.MustCompile(`id="err-from">Give a date`).MatchString(html) {
+		t.Errorf("a bad date: %d", status)
 	}
 	if status, _, _ := fc.get("/incidents/" + id + "/replay?step=99"); status != http.StatusBadRequest {
 		t.Errorf("?step=99: %d", status)
