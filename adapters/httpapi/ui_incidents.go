@@ -268,7 +268,7 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, v *viewe
 		d.Duration = uiSpan(inc.ResolvedAt.Sub(inc.StartedAt))
 	}
 	for _, row := range timeline {
-		who := "Media Luna"
+		who := "Media Luna (automatic)"
 		if row.UserID != nil {
 			who = people(*row.UserID)
 		}
@@ -560,7 +560,7 @@ func uiReplaySteps(steps []replayStep, people func(int64) string) []uiReplayStep
 		seen := len(st.Timeline)
 		for j, row := range final {
 			row.Public = public[row.ID]
-			who := "Media Luna"
+			who := "Media Luna (automatic)"
 			if row.UserID != nil {
 				who = people(*row.UserID)
 			}
