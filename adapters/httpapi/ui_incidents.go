@@ -330,16 +330,14 @@ func uiTimelineLabel(eventType string) string {
 }
 
 // The actions. Each runs its command, waits for the read models, and
-// goes back to the page; a refusal is shown next to its form.
+// goes back to the page; a refusal is shown next to its form. Every
+// posted value has passed CheckText in parseUIForm (message and reason as
+// prose) before an action reads it.
 
 func (s *Server) uiAcknowledgeIncident(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	return s.uiIncidentAction(w, r, v, "acknowledge", "Acknowledged.", func(id int64, form *uiIncidentForm) (domain.Position, error) {
-		msg, err := formText(r, "message", domain.MultiLine)
 		form.Message = r.PostFormValue("message")
-		if err != nil {
-			return domain.Position{}, err
-		}
-		return s.uiAcknowledge(r, v, id, msg)
+		return s.uiAcknowledge(r, v, id, strings.TrimSpace(form.Message))
 	})
 }
 
@@ -351,11 +349,7 @@ func (s *Server) uiSnoozeIncident(w http.ResponseWriter, r *http.Request, v *vie
 			return domain.Position{}, domain.Invalid("duration_minutes", "int_parsing", "choose how long to snooze for")
 		}
 		form.Minutes = minutes
-		reason, err := formText(r, "reason", domain.MultiLine)
-		if err != nil {
-			return domain.Position{}, err
-		}
-		return s.uiSnooze(r, v, id, minutes, reason)
+		return s.uiSnooze(r, v, id, minutes, strings.TrimSpace(form.Reason))
 	})
 }
 
@@ -363,11 +357,7 @@ func (s *Server) uiCommentIncident(w http.ResponseWriter, r *http.Request, v *vi
 	return s.uiIncidentAction(w, r, v, "comment", "Comment added.", func(id int64, form *uiIncidentForm) (domain.Position, error) {
 		form.Message = r.PostFormValue("message")
 		form.Public = r.PostFormValue("public") != ""
-		msg, err := formText(r, "message", domain.MultiLine)
-		if err != nil {
-			return domain.Position{}, err
-		}
-		return s.uiComment(r, v, id, msg, form.Public)
+		return s.uiComment(r, v, id, strings.TrimSpace(form.Message), form.Public)
 	})
 }
 
