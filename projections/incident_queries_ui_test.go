@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
-	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -20,48 +20,44 @@ func TestIncidentsPageOpenFirst(t *testing.T) {
 	f := newFixture(t)
 	f.run(t, projections.Incidents{})
 	ctx := context.Background()
-	h := commands.NewIncidentHandler(f.store, f.ids, func() time.Time { return time.Now().UTC() })
-	user := commands.Actor{Type: domain.ActorUser, ID: 9, AccountID: 1}
 	day := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	names := map[int64]string{}
-	// Monitor m's incident starts on day+m; 1, 3 and 5 resolve, 2 is
-	// acknowledged, 4 and 6 stay triggered; 6 is a PERFORMANCE incident
-	// and 7 belongs to another account.
+	// The events go straight into the log: this is about the read model,
+	// not about who decides them. Incident i's monitor is i; it starts on
+	// day+i; 1, 3 and 5 resolve, 2 is acknowledged, 4 and 6 stay
+	// triggered; 6 is a PERFORMANCE incident and 7 another account's.
+	names := map[int64]string{1: "r1", 2: "a2", 3: "r3", 4: "t4", 5: "r5", 6: "t6", 7: "other account"}
 	var last domain.Position
-	open := func(account, monitor int64, typ domain.IncidentType) int64 {
-		id, pos, err := h.Open(ctx, account, monitor, typ, "down", day.AddDate(0, 0, int(monitor)))
+	write := func(id int64, at time.Time, evs ...domain.Event) {
+		t.Helper()
+		var data []domain.EventData
+		for _, ev := range evs {
+			d, err := domain.Encode(ev, domain.Metadata{ActorType: domain.ActorSystem, OccurredAt: at}, uuid.NewString())
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = append(data, d)
+		}
+		res, err := f.store.Append(ctx, domain.IncidentStream(id), domain.AnyVersion, data...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		last = pos
-		return id
+		last = res.Position
 	}
-	for m := int64(1); m <= 6; m++ {
-		typ := domain.IncidentDown
-		if m == 6 {
+	for id := int64(1); id <= 7; id++ {
+		account, typ := int64(1), domain.IncidentDown
+		if id == 6 {
 			typ = domain.IncidentPerformance
 		}
-		names[open(1, m, typ)] = map[int64]string{1: "r1", 2: "a2", 3: "r3", 4: "t4", 5: "r5", 6: "t6"}[m]
-	}
-	names[open(2, 7, domain.IncidentDown)] = "other account"
-	for _, m := range []int64{1, 3, 5} {
-		pos, err := h.Close(ctx, 1, m, domain.IncidentDown, "recovered", "up again")
-		if err != nil {
-			t.Fatal(err)
+		if id == 7 {
+			account = 2
 		}
-		last = pos
+		started := day.AddDate(0, 0, int(id))
+		write(id, started, &domain.IncidentTriggered{IncidentID: id, MonitorID: id, AccountID: account, Type: typ, Message: "down", StartedAt: started})
 	}
-	var ackID int64
-	for id, n := range names {
-		if n == "a2" {
-			ackID = id
-		}
+	for _, id := range []int64{1, 3, 5} {
+		write(id, day.AddDate(0, 0, 10), &domain.IncidentResolved{Reason: "recovered", Message: "up again"})
 	}
-	// The acknowledgement is the last write: once it shows, all do.
-	last, err := h.Acknowledge(ctx, user, ackID, "on it")
-	if err != nil {
-		t.Fatal(err)
-	}
+	write(2, day.AddDate(0, 0, 10), &domain.IncidentAcknowledged{UserID: 9, Message: "on it"})
 	f.wait(t, []string{"incidents"}, last)
 
 	list := func(filter projections.IncidentPageFilter, skip, limit int) ([]string, int) {

@@ -70,7 +70,7 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 		t.Fatalf("%d incidents over the API", len(list))
 	}
 	inc := list[0]
-	id := itoa64(inc.ID)
+	id := itoa(inc.ID)
 	if got := p.Text(`#incidents-list tr[data-incident="` + id + `"] td`); got != monitorName {
 		t.Errorf("the row names the monitor %q, want %q", got, monitorName)
 	}
@@ -87,7 +87,7 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 		t.Errorf("resolved filter: %s", p.Text("#incidents-list"))
 	}
 	p.SetValue("#f-status", "open")
-	p.SetValue("#f-monitor", itoa64(m.ID))
+	p.SetValue("#f-monitor", itoa(m.ID))
 	p.ClickButton("Filter")
 	if !p.WaitTrue(`document.querySelectorAll('#incidents-list tr[data-incident]').length === 1`, 5*time.Second) {
 		t.Errorf("open filter for the monitor: %s", p.Text("#incidents-list"))
