@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -156,5 +155,3 @@ func (c *formClient) login(email, password string) {
 		c.t.Fatalf("login as %s: %d\n%s", email, status, body)
 	}
 }
-
-func itoa64(id int64) string { return fmt.Sprint(id) }
