@@ -62,6 +62,8 @@ type MonitorReads interface {
 	// than the check at (before, beforeRegion), newest first; a zero
 	// before starts from the newest.
 	HistoryBefore(ctx context.Context, monitorID int64, before time.Time, beforeRegion int64, limit int) ([]projections.CheckRow, error)
+	// MonitorChoices lists the account's monitors' ids and names, by name.
+	MonitorChoices(ctx context.Context, accountID int64) ([]projections.MonitorChoice, error)
 }
 
 // MetricsReads are the figures computed from check results.
@@ -91,6 +93,8 @@ type IncidentReads interface {
 	Incident(ctx context.Context, accountID, id int64) (projections.IncidentRow, []projections.TimelineRow, error)
 	IncidentsList(ctx context.Context, accountID int64, f projections.IncidentFilter, skip, limit int) ([]projections.IncidentRow, error)
 	CountIncidents(ctx context.Context, accountID int64) (projections.IncidentCounts, error)
+	// IncidentsPage is the dashboard's list: open incidents first, then newest.
+	IncidentsPage(ctx context.Context, accountID int64, f projections.IncidentPageFilter, skip, limit int) (projections.IncidentPage, error)
 }
 
 // MaintenanceReads are maintenance windows, as in effect at now.
