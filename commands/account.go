@@ -22,19 +22,23 @@ type ChangePlan struct {
 	Reason    string
 }
 
-// AccountHandler handles the account's own settings and plan.
-type AccountHandler struct {
+// accounts is what the account commands share.
+type accounts struct {
 	store domain.EventStore
 	now   Clock
 }
 
-// NewAccountHandler returns a handler.
-func NewAccountHandler(store domain.EventStore, now Clock) *AccountHandler {
-	return &AccountHandler{store: store, now: now}
+// UpdateAccountHandler handles UpdateAccount.
+type UpdateAccountHandler struct{ accounts }
+
+// NewUpdateAccountHandler returns a handler.
+func NewUpdateAccountHandler(store domain.EventStore, now Clock) *UpdateAccountHandler {
+	return &UpdateAccountHandler{accounts{store: store, now: now}}
 }
 
-// Update handles UpdateAccount.
-func (h *AccountHandler) Update(ctx context.Context, cmd UpdateAccount) (domain.Position, error) {
+// Handle changes the actor's account. Errors: ErrInvalid for a name or a
+// time zone the account refuses.
+func (h *UpdateAccountHandler) Handle(ctx context.Context, cmd UpdateAccount) (domain.Position, error) {
 	return decideAccount(ctx, h.store, h.now, cmd.Actor, cmd.Actor.AccountID, func(acc *domain.Account) ([]domain.Event, error) {
 		return acc.Update(cmd.Name, cmd.Timezone, func(z string) bool {
 			_, err := time.LoadLocation(z)
@@ -43,8 +47,17 @@ func (h *AccountHandler) Update(ctx context.Context, cmd UpdateAccount) (domain.
 	})
 }
 
-// ChangePlan handles ChangePlan.
-func (h *AccountHandler) ChangePlan(ctx context.Context, cmd ChangePlan) (domain.Position, error) {
+// ChangePlanHandler handles ChangePlan.
+type ChangePlanHandler struct{ accounts }
+
+// NewChangePlanHandler returns a handler.
+func NewChangePlanHandler(store domain.EventStore, now Clock) *ChangePlanHandler {
+	return &ChangePlanHandler{accounts{store: store, now: now}}
+}
+
+// Handle moves the account to the plan. Errors: ErrInvalid for an unknown
+// plan, ErrNotFound for an unknown account.
+func (h *ChangePlanHandler) Handle(ctx context.Context, cmd ChangePlan) (domain.Position, error) {
 	plan, err := domain.ParsePlan(cmd.Plan)
 	if err != nil {
 		return domain.Position{}, err

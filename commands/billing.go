@@ -73,33 +73,30 @@ type BillingResult struct {
 	Position  domain.Position
 }
 
-// BillingHandler handles checkouts, the billing portal and the payment
-// provider's events.
-type BillingHandler struct {
-	store    domain.EventStore
-	now      Clock
-	payments Payments
-	dir      BillingDirectory
-}
-
-// NewBillingHandler returns a handler. payments is nil when no provider is
-// configured: plans are then set by the operator alone.
-func NewBillingHandler(store domain.EventStore, now Clock, payments Payments, dir BillingDirectory) *BillingHandler {
-	return &BillingHandler{store: store, now: now, payments: payments, dir: dir}
-}
-
 // ErrBillingByOperator answers checkouts and portals on a server without a
 // payment provider.
 var ErrBillingByOperator = domain.Errorf(domain.ErrNotEnabled,
 	"billing is managed by the operator: medialuna accounts set-plan (this server has no Stripe secret key configured)")
 
-// Enabled reports whether a payment provider is configured.
-func (h *BillingHandler) Enabled() bool { return h != nil && h.payments != nil }
+// StartCheckoutHandler handles StartCheckout.
+type StartCheckoutHandler struct {
+	store    domain.EventStore
+	now      Clock
+	payments Payments
+}
 
-// Checkout handles StartCheckout: it creates the account's customer the
-// first time and remembers it as an event, then starts the checkout. The
-// position is that of the customer's link, when this call made it.
-func (h *BillingHandler) Checkout(ctx context.Context, cmd StartCheckout) (string, domain.Position, error) {
+// NewStartCheckoutHandler returns a handler. payments is nil when no
+// provider is configured: plans are then set by the operator alone.
+func NewStartCheckoutHandler(store domain.EventStore, now Clock, payments Payments) *StartCheckoutHandler {
+	return &StartCheckoutHandler{store: store, now: now, payments: payments}
+}
+
+// Handle creates the account's customer the first time and remembers it
+// as an event, then starts the checkout and returns the page to send the
+// user to. The position is that of the customer's link, when this call
+// made it. Errors: ErrNotEnabled (ErrBillingByOperator) without a payment
+// provider.
+func (h *StartCheckoutHandler) Handle(ctx context.Context, cmd StartCheckout) (string, domain.Position, error) {
 	if h.payments == nil {
 		return "", domain.Position{}, ErrBillingByOperator
 	}
@@ -131,8 +128,22 @@ func (h *BillingHandler) Checkout(ctx context.Context, cmd StartCheckout) (strin
 	return url, pos, err
 }
 
-// Portal handles OpenPortal.
-func (h *BillingHandler) Portal(ctx context.Context, cmd OpenPortal) (string, error) {
+// OpenPortalHandler handles OpenPortal.
+type OpenPortalHandler struct {
+	store    domain.EventStore
+	payments Payments
+}
+
+// NewOpenPortalHandler returns a handler; payments is nil when no provider
+// is configured.
+func NewOpenPortalHandler(store domain.EventStore, payments Payments) *OpenPortalHandler {
+	return &OpenPortalHandler{store: store, payments: payments}
+}
+
+// Handle returns the portal page of the account's customer. Errors:
+// ErrNotEnabled (ErrBillingByOperator) without a payment provider,
+// ErrConflict when the account has no customer yet.
+func (h *OpenPortalHandler) Handle(ctx context.Context, cmd OpenPortal) (string, error) {
 	if h.payments == nil {
 		return "", ErrBillingByOperator
 	}
@@ -149,10 +160,28 @@ func (h *BillingHandler) Portal(ctx context.Context, cmd OpenPortal) (string, er
 	return h.payments.CreatePortal(ctx, acc.Billing.CustomerID, cmd.ReturnURL)
 }
 
-// Apply records what a verified provider event changes on the account it
-// concerns: the account whose customer it names, else the account its
-// metadata names. An event for no known account changes nothing.
-func (h *BillingHandler) Apply(ctx context.Context, ev domain.ProviderEvent) (BillingResult, error) {
+// ApplyProviderEvent records a verified payment provider event (a webhook).
+type ApplyProviderEvent struct {
+	Event domain.ProviderEvent
+}
+
+// ApplyProviderEventHandler handles ApplyProviderEvent.
+type ApplyProviderEventHandler struct {
+	store domain.EventStore
+	now   Clock
+	dir   BillingDirectory
+}
+
+// NewApplyProviderEventHandler returns a handler.
+func NewApplyProviderEventHandler(store domain.EventStore, now Clock, dir BillingDirectory) *ApplyProviderEventHandler {
+	return &ApplyProviderEventHandler{store: store, now: now, dir: dir}
+}
+
+// Handle records what the event changes on the account it concerns: the
+// account whose customer it names, else the account its metadata names.
+// An event for no known account changes nothing.
+func (h *ApplyProviderEventHandler) Handle(ctx context.Context, cmd ApplyProviderEvent) (BillingResult, error) {
+	ev := cmd.Event
 	res := BillingResult{AccountID: ev.AccountID}
 	if ev.CustomerID != "" {
 		id, err := h.dir.AccountByCustomer(ctx, ev.CustomerID)

@@ -64,10 +64,11 @@ func TestConcurrentCheckoutsLinkOneCustomer(t *testing.T) {
 	actor := commands.Actor{Type: domain.ActorUser, ID: res.UserID, AccountID: res.AccountID}
 
 	pay := &fakePayments{}
-	h := commands.NewBillingHandler(store, time.Now, pay, noDirectory{})
+	checkout := commands.NewStartCheckoutHandler(store, time.Now, pay)
+	portal := commands.NewOpenPortalHandler(store, pay)
 	// A plan the server does not sell is refused before anything is
 	// created: no customer at the provider, no event on the account.
-	if _, _, err := h.Checkout(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "ENTERPRISE"}); domain.ErrorCode(err) != domain.ErrInvalid {
+	if _, _, err := checkout.Handle(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "ENTERPRISE"}); domain.ErrorCode(err) != domain.ErrInvalid {
 		t.Fatalf("checkout of an unsold plan: %v, want invalid", err)
 	}
 	if before, _ := store.ReadStream(ctx, domain.AccountStream(res.AccountID)); pay.customers.Load() != 0 || len(before) != 2 {
@@ -79,7 +80,7 @@ func TestConcurrentCheckoutsLinkOneCustomer(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u, _, err := h.Checkout(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "PRO"})
+			u, _, err := checkout.Handle(ctx, commands.StartCheckout{Actor: actor, Email: "o@example.com", Plan: "PRO"})
 			if err != nil {
 				t.Error(err)
 			}
@@ -109,14 +110,14 @@ func TestConcurrentCheckoutsLinkOneCustomer(t *testing.T) {
 	}
 
 	// Without a provider, checkout and portal name the operator's command.
-	off := commands.NewBillingHandler(store, time.Now, nil, noDirectory{})
-	if _, _, err := off.Checkout(ctx, commands.StartCheckout{Actor: actor, Plan: "PRO"}); domain.ErrorCode(err) != domain.ErrNotEnabled {
+	offCheckout, offPortal := commands.NewStartCheckoutHandler(store, time.Now, nil), commands.NewOpenPortalHandler(store, nil)
+	if _, _, err := offCheckout.Handle(ctx, commands.StartCheckout{Actor: actor, Plan: "PRO"}); domain.ErrorCode(err) != domain.ErrNotEnabled {
 		t.Errorf("checkout without a provider: %v", err)
 	}
-	if _, err := off.Portal(ctx, commands.OpenPortal{Actor: actor}); domain.ErrorCode(err) != domain.ErrNotEnabled {
+	if _, err := offPortal.Handle(ctx, commands.OpenPortal{Actor: actor}); domain.ErrorCode(err) != domain.ErrNotEnabled {
 		t.Errorf("portal without a provider: %v", err)
 	}
-	if u, err := h.Portal(ctx, commands.OpenPortal{Actor: actor}); err != nil || u != "https://portal.test/cus_"+itoa(res.AccountID) {
+	if u, err := portal.Handle(ctx, commands.OpenPortal{Actor: actor}); err != nil || u != "https://portal.test/cus_"+itoa(res.AccountID) {
 		t.Errorf("portal: %q %v", u, err)
 	}
 }
@@ -133,7 +134,7 @@ func TestConcurrentRedeliveriesApplyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := commands.NewBillingHandler(store, time.Now, &fakePayments{}, noDirectory{})
+	h := commands.NewApplyProviderEventHandler(store, time.Now, noDirectory{})
 	end := time.Now().AddDate(0, 1, 0)
 	ev := domain.ProviderEvent{Provider: domain.ProviderStripe, ID: "evt_1", Type: "customer.subscription.created", Created: time.Now(),
 		Kind: domain.BillingSubscription, AccountID: res.AccountID, CustomerID: "cus_1", SubscriptionID: "sub_1", Status: "active",
@@ -143,7 +144,7 @@ func TestConcurrentRedeliveriesApplyOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := h.Apply(ctx, ev); err != nil {
+			if _, err := h.Handle(ctx, commands.ApplyProviderEvent{Event: ev}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -161,10 +162,10 @@ func TestConcurrentRedeliveriesApplyOnce(t *testing.T) {
 		t.Errorf("events written: %v", counts)
 	}
 	// An event naming no known account changes nothing.
-	if r, err := h.Apply(ctx, domain.ProviderEvent{Provider: "stripe", ID: "evt_2", Kind: domain.BillingSubscription, CustomerID: "cus_x"}); err != nil || r.Note == "" {
+	if r, err := h.Handle(ctx, commands.ApplyProviderEvent{Event: domain.ProviderEvent{Provider: "stripe", ID: "evt_2", Kind: domain.BillingSubscription, CustomerID: "cus_x"}}); err != nil || r.Note == "" {
 		t.Errorf("unknown account: %+v %v", r, err)
 	}
-	if r, err := h.Apply(ctx, domain.ProviderEvent{Provider: "stripe", ID: "evt_3", Kind: domain.BillingSubscription, AccountID: 999999, SubscriptionID: "s"}); err != nil || r.Note == "" {
+	if r, err := h.Handle(ctx, commands.ApplyProviderEvent{Event: domain.ProviderEvent{Provider: "stripe", ID: "evt_3", Kind: domain.BillingSubscription, AccountID: 999999, SubscriptionID: "s"}}); err != nil || r.Note == "" {
 		t.Errorf("missing account: %+v %v", r, err)
 	}
 }

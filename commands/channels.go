@@ -45,10 +45,6 @@ func (h *CreateChannelHandler) Handle(ctx context.Context, cmd CreateChannel) (i
 	if err := cfg.Validate(); err != nil {
 		return 0, "", domain.Position{}, err
 	}
-	id, err := h.ids.Next(ctx, "channel")
-	if err != nil {
-		return 0, "", domain.Position{}, err
-	}
 	secret := ""
 	if cfg.Type == domain.ChannelWebhook {
 		var b [32]byte
@@ -57,9 +53,10 @@ func (h *CreateChannelHandler) Handle(ctx context.Context, cmd CreateChannel) (i
 		}
 		secret = "whsec_" + hex.EncodeToString(b[:])
 	}
-	res, err := save(ctx, h.store, domain.ChannelStream(id), domain.NoStream, actor.metadata(h.now(), 0),
-		[]domain.Event{&domain.ChannelCreated{ChannelID: id, AccountID: actor.AccountID, Config: cfg, WebhookSecret: secret}})
-	return id, secret, res.Position, err
+	id, pos, err := createOwned(ctx, h.store, h.ids, h.now, actor, "channel", domain.ChannelStream, func(id int64) domain.Event {
+		return &domain.ChannelCreated{ChannelID: id, AccountID: actor.AccountID, Config: cfg, WebhookSecret: secret}
+	})
+	return id, secret, pos, err
 }
 
 // UpdateChannel changes a channel: Change maps its config, as loaded from
@@ -157,13 +154,9 @@ func (h *CreateRuleHandler) Handle(ctx context.Context, cmd CreateRule) (int64, 
 	if err := h.validateRule(ctx, actor.AccountID, &cfg); err != nil {
 		return 0, domain.Position{}, err
 	}
-	id, err := h.ids.Next(ctx, "rule")
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	res, err := save(ctx, h.store, domain.RuleStream(id), domain.NoStream, actor.metadata(h.now(), 0),
-		[]domain.Event{&domain.RuleCreated{RuleID: id, AccountID: actor.AccountID, Config: cfg}})
-	return id, res.Position, err
+	return createOwned(ctx, h.store, h.ids, h.now, actor, "rule", domain.RuleStream, func(id int64) domain.Event {
+		return &domain.RuleCreated{RuleID: id, AccountID: actor.AccountID, Config: cfg}
+	})
 }
 
 // UpdateRule changes a rule: Change maps its config, as loaded from its

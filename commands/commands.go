@@ -100,6 +100,18 @@ type owned interface {
 	Owner() int64
 }
 
+// createOwned records a new aggregate of the actor's account: a fresh id of
+// kind, and the event created returns for it as the first on stream(id).
+func createOwned(ctx context.Context, store domain.EventStore, ids IDs, now Clock, actor Actor, kind string, stream func(int64) string,
+	created func(id int64) domain.Event) (int64, domain.Position, error) {
+	id, err := ids.Next(ctx, kind)
+	if err != nil {
+		return 0, domain.Position{}, err
+	}
+	res, err := save(ctx, store, stream(id), domain.NoStream, actor.metadata(now(), 0), []domain.Event{created(id)})
+	return id, res.Position, err
+}
+
 // decideOwned runs load-decide-append on an aggregate of the actor's
 // account, deciding again when a concurrent change wins the race. Another
 // account's aggregate is "not found", exactly like a missing one.

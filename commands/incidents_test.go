@@ -18,16 +18,18 @@ import (
 func TestAcknowledgeRacingTheAutomaticResolve(t *testing.T) {
 	db := testdb.New(t)
 	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
-	h := commands.NewIncidentHandler(store, postgres.NewIDs(db.DB), time.Now)
+	openIncident := commands.NewOpenIncidentHandler(store, postgres.NewIDs(db.DB), time.Now)
+	acknowledge := commands.NewAcknowledgeIncidentHandler(store, time.Now)
+	resolve := commands.NewCloseIncidentHandler(store, time.Now)
 	ctx := context.Background()
 	user := commands.Actor{Type: domain.ActorUser, ID: 5, AccountID: 1}
 	for monitor := int64(1); monitor <= 20; monitor++ {
-		id, _, err := h.Open(ctx, 1, monitor, domain.IncidentDown, "down", time.Now())
+		id, _, err := openIncident.Handle(ctx, commands.OpenIncident{AccountID: 1, MonitorID: monitor, Type: domain.IncidentDown, Message: "down", StartedAt: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Opening again (a detector retry) finds the same incident.
-		if again, _, err := h.Open(ctx, 1, monitor, domain.IncidentDown, "down", time.Now()); err != nil || again != id {
+		if again, _, err := openIncident.Handle(ctx, commands.OpenIncident{AccountID: 1, MonitorID: monitor, Type: domain.IncidentDown, Message: "down", StartedAt: time.Now()}); err != nil || again != id {
 			t.Fatalf("second open: %d, %v; want %d", again, err, id)
 		}
 		var wg sync.WaitGroup
@@ -38,7 +40,7 @@ func TestAcknowledgeRacingTheAutomaticResolve(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, err := h.Acknowledge(ctx, user, id, "on it")
+				_, err := acknowledge.Handle(ctx, commands.AcknowledgeIncident{Actor: user, IncidentID: id, Message: "on it"})
 				if domain.ErrorCode(err) == domain.ErrConflict {
 					err = nil // resolved first: refused, as it should be
 				}
@@ -49,7 +51,7 @@ func TestAcknowledgeRacingTheAutomaticResolve(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := h.Close(ctx, 1, monitor, domain.IncidentDown, "recovered", "up again")
+			_, err := resolve.Handle(ctx, commands.CloseIncident{AccountID: 1, MonitorID: monitor, Type: domain.IncidentDown, Reason: "recovered", Message: "up again"})
 			errs <- err
 		}()
 		close(start)

@@ -55,13 +55,9 @@ func (h *ScheduleMaintenanceHandler) Handle(ctx context.Context, cmd ScheduleMai
 	if err := h.validate(ctx, actor.AccountID, &cfg); err != nil {
 		return 0, domain.Position{}, err
 	}
-	id, err := h.ids.Next(ctx, "maintenance")
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	res, err := save(ctx, h.store, domain.MaintenanceStream(id), domain.NoStream, actor.metadata(h.now(), 0),
-		[]domain.Event{&domain.MaintenanceScheduled{WindowID: id, AccountID: actor.AccountID, Config: cfg}})
-	return id, res.Position, err
+	return createOwned(ctx, h.store, h.ids, h.now, actor, "maintenance", domain.MaintenanceStream, func(id int64) domain.Event {
+		return &domain.MaintenanceScheduled{WindowID: id, AccountID: actor.AccountID, Config: cfg}
+	})
 }
 
 // UpdateMaintenance changes a window: Change maps its config, as loaded

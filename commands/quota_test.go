@@ -80,16 +80,16 @@ func TestLostReleasesAreRepaired(t *testing.T) {
 	})
 
 	t.Run("a deleted page's slot", func(t *testing.T) {
-		pages := commands.NewStatusPageHandler(store, ids, time.Now, noPages{})
-		id, _, err := pages.Create(ctx, actor, domain.PlanFree, domain.StatusPageConfig{Title: "A", Subdomain: "repair-a", IsPublic: true})
+		pages := commands.NewCreateStatusPageHandler(store, ids, time.Now, noPages{})
+		id, _, err := pages.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanFree, Config: domain.StatusPageConfig{Title: "A", Subdomain: "repair-a", IsPublic: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := pages.Create(ctx, actor, domain.PlanFree, domain.StatusPageConfig{Title: "B", Subdomain: "repair-b", IsPublic: true}); domain.ErrorCode(err) != domain.ErrLimit {
+		if _, _, err := pages.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanFree, Config: domain.StatusPageConfig{Title: "B", Subdomain: "repair-b", IsPublic: true}}); domain.ErrorCode(err) != domain.ErrLimit {
 			t.Fatalf("second page on FREE: %v", err)
 		}
 		appendRaw(t, store, domain.StatusPageStream(id), &domain.StatusPageDeleted{}) // no release
-		if _, _, err := pages.Create(ctx, actor, domain.PlanFree, domain.StatusPageConfig{Title: "B", Subdomain: "repair-b", IsPublic: true}); err != nil {
+		if _, _, err := pages.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanFree, Config: domain.StatusPageConfig{Title: "B", Subdomain: "repair-b", IsPublic: true}}); err != nil {
 			t.Fatalf("a deleted page still holds the only slot: %v", err)
 		}
 	})
@@ -99,13 +99,13 @@ func TestLostReleasesAreRepaired(t *testing.T) {
 		stream := domain.QuotaStream(other.AccountID, domain.QuotaStatusPages)
 		appendRaw(t, store, stream, &domain.QuotaSeeded{Kind: domain.QuotaStatusPages, Slots: []domain.Slot{}})
 		appendRaw(t, store, stream, &domain.QuotaSlotReserved{Kind: domain.QuotaStatusPages, Slot: domain.Slot{ID: 9001, ReservedAt: time.Now().UTC()}})
-		pages := commands.NewStatusPageHandler(store, ids, time.Now, noPages{})
+		pages := commands.NewCreateStatusPageHandler(store, ids, time.Now, noPages{})
 		cfg := domain.StatusPageConfig{Title: "C", Subdomain: "repair-c", IsPublic: true}
-		if _, _, err := pages.Create(ctx, other, domain.PlanFree, cfg); domain.ErrorCode(err) != domain.ErrLimit {
+		if _, _, err := pages.Handle(ctx, commands.CreateStatusPage{Actor: other, Plan: domain.PlanFree, Config: cfg}); domain.ErrorCode(err) != domain.ErrLimit {
 			t.Fatalf("a create in flight lost its slot: %v", err)
 		}
-		later := commands.NewStatusPageHandler(store, ids, func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
-		id, _, err := later.Create(ctx, other, domain.PlanFree, cfg)
+		later := commands.NewCreateStatusPageHandler(store, ids, func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
+		id, _, err := later.Handle(ctx, commands.CreateStatusPage{Actor: other, Plan: domain.PlanFree, Config: cfg})
 		if err != nil {
 			t.Fatalf("an abandoned reservation still holds the slot: %v", err)
 		}
@@ -141,7 +141,7 @@ func TestQuotaSeededOnceFromExistingResources(t *testing.T) {
 	actor := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 3}
 	old := domain.StatusPageConfig{Title: "Old", Subdomain: "old", IsPublic: true}
 	appendRaw(t, store, domain.StatusPageStream(500), &domain.StatusPageCreated{PageID: 500, AccountID: actor.AccountID, Config: old})
-	pages := commands.NewStatusPageHandler(store, ids, time.Now, seededPages{ids: []int64{500}})
+	pages := commands.NewCreateStatusPageHandler(store, ids, time.Now, seededPages{ids: []int64{500}})
 
 	const n = 6
 	errs := make(chan error, n)
@@ -149,7 +149,7 @@ func TestQuotaSeededOnceFromExistingResources(t *testing.T) {
 	for i := range n {
 		go func() {
 			<-start
-			_, _, err := pages.Create(ctx, actor, domain.PlanStarter, domain.StatusPageConfig{Title: "New", Subdomain: "new-" + string(rune('a'+i)), IsPublic: true})
+			_, _, err := pages.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanStarter, Config: domain.StatusPageConfig{Title: "New", Subdomain: "new-" + string(rune('a'+i)), IsPublic: true}})
 			errs <- err
 		}()
 	}

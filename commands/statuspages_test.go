@@ -43,7 +43,7 @@ func claimHolder(t *testing.T, store domain.EventStore, sub string) int64 {
 func TestConcurrentSubdomainClaimsHaveOneWinner(t *testing.T) {
 	db := testdb.New(t)
 	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
-	h := commands.NewStatusPageHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
+	h := commands.NewCreateStatusPageHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
 	ctx := context.Background()
 	for round := range 10 {
 		sub := "acme" + string(rune('a'+round))
@@ -61,7 +61,7 @@ func TestConcurrentSubdomainClaimsHaveOneWinner(t *testing.T) {
 				defer wg.Done()
 				<-start
 				actor := commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i + 1)}
-				id, _, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: "Status", Subdomain: sub, IsPublic: true})
+				id, _, err := h.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanEnterprise, Config: domain.StatusPageConfig{Title: "Status", Subdomain: sub, IsPublic: true}})
 				results <- result{id, err}
 			}()
 		}
@@ -98,12 +98,14 @@ func TestConcurrentSubdomainClaimsHaveOneWinner(t *testing.T) {
 func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	db := testdb.New(t)
 	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
-	h := commands.NewStatusPageHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
+	h := commands.NewCreateStatusPageHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
+	update := commands.NewUpdateStatusPageHandler(store, time.Now, noPages{})
+	del := commands.NewDeleteStatusPageHandler(store, time.Now)
 	ctx := context.Background()
 	a := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 1}
 	b := commands.Actor{Type: domain.ActorUser, ID: 2, AccountID: 2}
 	create := func(actor commands.Actor, sub string) (int64, error) {
-		id, _, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: "S", Subdomain: sub, IsPublic: true})
+		id, _, err := h.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanEnterprise, Config: domain.StatusPageConfig{Title: "S", Subdomain: sub, IsPublic: true}})
 		return id, err
 	}
 	p1, err := create(a, "one")
@@ -114,7 +116,7 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 		t.Fatalf("taken name (other case): %v, want conflict", err)
 	}
 	// Rename: the old name frees, the new one is held.
-	if _, err := h.Update(ctx, a, p1, setSubdomain("two")); err != nil {
+	if _, err := update.Handle(ctx, commands.UpdateStatusPage{Actor: a, StatusPageID: p1, Change: setSubdomain("two")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := claimHolder(t, store, "two"); got != p1 {
@@ -125,21 +127,21 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 		t.Fatalf("renamed-away name not free: %v", err)
 	}
 	// Renaming onto a taken name is a conflict and changes nothing.
-	if _, err := h.Update(ctx, a, p1, setSubdomain("one")); domain.ErrorCode(err) != domain.ErrConflict {
+	if _, err := update.Handle(ctx, commands.UpdateStatusPage{Actor: a, StatusPageID: p1, Change: setSubdomain("one")}); domain.ErrorCode(err) != domain.ErrConflict {
 		t.Fatalf("rename onto a taken name: %v", err)
 	}
 	if got := claimHolder(t, store, "one"); got != p2 {
 		t.Errorf("one held by %d, want %d", got, p2)
 	}
 	// Another account's page is not found.
-	if _, err := h.Update(ctx, b, p1, func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) { c.Title = "x"; return c, nil }); domain.ErrorCode(err) != domain.ErrNotFound {
+	if _, err := update.Handle(ctx, commands.UpdateStatusPage{Actor: b, StatusPageID: p1, Change: func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) { c.Title = "x"; return c, nil }}); domain.ErrorCode(err) != domain.ErrNotFound {
 		t.Errorf("update of another account's page: %v", err)
 	}
-	if _, err := h.Delete(ctx, b, p1); domain.ErrorCode(err) != domain.ErrNotFound {
+	if _, err := del.Handle(ctx, commands.DeleteStatusPage{Actor: b, StatusPageID: p1}); domain.ErrorCode(err) != domain.ErrNotFound {
 		t.Errorf("delete of another account's page: %v", err)
 	}
 	// Delete frees the name.
-	if _, err := h.Delete(ctx, b, p2); err != nil {
+	if _, err := del.Handle(ctx, commands.DeleteStatusPage{Actor: b, StatusPageID: p2}); err != nil {
 		t.Fatal(err)
 	}
 	if got := claimHolder(t, store, "one"); got != 0 {
@@ -147,7 +149,7 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	}
 
 	// A lost release: page p1 moves to "three" but "two" stays claimed by it.
-	if _, err := h.Update(ctx, a, p1, setSubdomain("three")); err != nil {
+	if _, err := update.Handle(ctx, commands.UpdateStatusPage{Actor: a, StatusPageID: p1, Change: setSubdomain("three")}); err != nil {
 		t.Fatal(err)
 	}
 	recs, _ := store.ReadStream(ctx, domain.SubdomainStream("two"))
@@ -160,8 +162,8 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 	if _, err := create(b, "two"); domain.ErrorCode(err) != domain.ErrConflict {
 		t.Fatalf("a fresh claim by a page under another name was taken over: %v", err)
 	}
-	inAMinute := commands.NewStatusPageHandler(store, postgres.NewIDs(db.DB), func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
-	p3, _, err := inAMinute.Create(ctx, b, domain.PlanEnterprise, domain.StatusPageConfig{Title: "S", Subdomain: "two", IsPublic: true})
+	inAMinute := commands.NewCreateStatusPageHandler(store, postgres.NewIDs(db.DB), func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
+	p3, _, err := inAMinute.Handle(ctx, commands.CreateStatusPage{Actor: b, Plan: domain.PlanEnterprise, Config: domain.StatusPageConfig{Title: "S", Subdomain: "two", IsPublic: true}})
 	if err != nil {
 		t.Fatalf("stale claim not taken over: %v", err)
 	}
@@ -177,8 +179,8 @@ func TestSubdomainIsReleasedAndStaleClaimsRepaired(t *testing.T) {
 		t.Errorf("claim of a page being created was taken over: %v", err)
 	}
 	// ...until it is over a minute old: that creation died midway.
-	later := commands.NewStatusPageHandler(store, postgres.NewIDs(db.DB), func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
-	p4, _, err := later.Create(ctx, b, domain.PlanEnterprise, domain.StatusPageConfig{Title: "S", Subdomain: "four", IsPublic: true})
+	later := commands.NewCreateStatusPageHandler(store, postgres.NewIDs(db.DB), func() time.Time { return time.Now().Add(2 * time.Minute) }, noPages{})
+	p4, _, err := later.Handle(ctx, commands.CreateStatusPage{Actor: b, Plan: domain.PlanEnterprise, Config: domain.StatusPageConfig{Title: "S", Subdomain: "four", IsPublic: true}})
 	if err != nil {
 		t.Fatalf("abandoned claim not taken over: %v", err)
 	}

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -44,8 +43,8 @@ func (h *UpdateMonitorHandler) Handle(ctx context.Context, cmd UpdateMonitor) (d
 		if err != nil {
 			return nil, err
 		}
-		if domain.MonitorType(strings.ToUpper(string(cfg.Type))) == domain.TypePUSH && m.Config.Type != domain.TypePUSH {
-			return nil, domain.Invalid("type", "value_error", "a monitor cannot become a PUSH monitor; create a new one")
+		if err := m.Config.CheckTypeChange(cfg.Type); err != nil {
+			return nil, err
 		}
 		rules.MonitorID = m.ID
 		// A dependency deleted since is dropped, not an error.

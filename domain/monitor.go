@@ -163,6 +163,17 @@ func (c MonitorConfig) Spec() CheckSpec {
 	return s
 }
 
+// CheckTypeChange reports (as ErrInvalid) whether an update may give a
+// monitor configured as c the type to, in any case. A monitor cannot
+// become a PUSH monitor: its push token, the URL the user's service calls,
+// is made only when the monitor is created.
+func (c MonitorConfig) CheckTypeChange(to MonitorType) error {
+	if MonitorType(strings.ToUpper(string(to))) == TypePUSH && c.Type != TypePUSH {
+		return Invalid("type", "value_error", "a monitor cannot become a PUSH monitor; create a new one")
+	}
+	return nil
+}
+
 // MonitorRules are the facts outside the monitor that validation needs.
 type MonitorRules struct {
 	Limits PlanLimits

@@ -71,3 +71,29 @@ func TestNewMonitorConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckTypeChange(t *testing.T) {
+	cases := []struct {
+		from, to domain.MonitorType
+		refused  bool
+	}{
+		{from: domain.TypeHTTP, to: domain.TypeHTTP},
+		{from: domain.TypeHTTP, to: domain.TypeTCP},
+		{from: domain.TypeHTTP, to: domain.TypePUSH, refused: true},
+		{from: domain.TypePING, to: "push", refused: true}, // the request's case does not matter
+		{from: domain.TypePUSH, to: domain.TypePUSH},
+		{from: domain.TypePUSH, to: "push"},
+		{from: domain.TypePUSH, to: domain.TypeHTTP}, // not refused here: Validate asks for what HTTP needs
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.from)+" to "+string(tc.to), func(t *testing.T) {
+			err := domain.MonitorConfig{Type: tc.from}.CheckTypeChange(tc.to)
+			if tc.refused != (err != nil) {
+				t.Fatalf("err = %v, want refused %v", err, tc.refused)
+			}
+			if err != nil && domain.ErrorCode(err) != domain.ErrInvalid {
+				t.Errorf("code %s, want ErrInvalid", domain.ErrorCode(err))
+			}
+		})
+	}
+}

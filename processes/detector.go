@@ -9,14 +9,21 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
 
-// IncidentCommands is what the detector asks of the write side.
-type IncidentCommands interface {
-	Open(ctx context.Context, accountID, monitorID int64, typ domain.IncidentType, message string, startedAt time.Time) (int64, domain.Position, error)
-	Close(ctx context.Context, accountID, monitorID int64, typ domain.IncidentType, reason, message string) (domain.Position, error)
+// IncidentOpener opens incidents (*commands.OpenIncidentHandler); opening
+// one already open returns it.
+type IncidentOpener interface {
+	Handle(ctx context.Context, cmd commands.OpenIncident) (int64, domain.Position, error)
+}
+
+// IncidentCloser resolves incidents (*commands.CloseIncidentHandler);
+// closing one that is not open does nothing.
+type IncidentCloser interface {
+	Handle(ctx context.Context, cmd commands.CloseIncident) (domain.Position, error)
 }
 
 // IncidentDetector is the process manager that turns check results into
@@ -27,23 +34,25 @@ type IncidentCommands interface {
 //
 // What to open or resolve is decided by domain.DetectorMonitor (Check,
 // Reconfigure, Stop, Resume); the detector loads that state from its
-// tables, asks, acts through IncidentCommands and saves the state.
+// tables, asks, acts through the open and close commands and saves the
+// state.
 //
-// It keeps its own fold of the log (its tables) and acts through
-// IncidentCommands, which are idempotent: the monitor's tracker stream
-// allows one open incident per type, so an event applied twice after a
-// crash opens nothing twice. Results older than StaleAfter only update
+// It keeps its own fold of the log (its tables) and acts through those
+// commands, which are idempotent: the monitor's tracker stream allows one
+// open incident per type, so an event applied twice after a crash opens
+// nothing twice. Results older than StaleAfter only update
 // its state: when it first starts, or is rebuilt, it replays history
 // without opening incidents for the past.
 type IncidentDetector struct {
-	commands   IncidentCommands
-	now        func() time.Time
-	staleAfter time.Duration
+	openIncident  IncidentOpener
+	closeIncident IncidentCloser
+	now           func() time.Time
+	staleAfter    time.Duration
 }
 
 // NewIncidentDetector returns the detector.
-func NewIncidentDetector(commands IncidentCommands, now func() time.Time) *IncidentDetector {
-	return &IncidentDetector{commands: commands, now: now, staleAfter: 10 * time.Minute}
+func NewIncidentDetector(open IncidentOpener, resolve IncidentCloser, now func() time.Time) *IncidentDetector {
+	return &IncidentDetector{openIncident: open, closeIncident: resolve, now: now, staleAfter: 10 * time.Minute}
 }
 
 func (*IncidentDetector) Name() string { return "incident_detector" }
@@ -122,9 +131,11 @@ func (d *IncidentDetector) act(ctx context.Context, m *domain.DetectorMonitor, d
 	for _, dec := range decisions {
 		var err error
 		if dec.Open {
-			_, _, err = d.commands.Open(ctx, m.AccountID, m.MonitorID, dec.Type, dec.Message, dec.StartedAt)
+			_, _, err = d.openIncident.Handle(ctx, commands.OpenIncident{AccountID: m.AccountID, MonitorID: m.MonitorID, Type: dec.Type,
+				Message: dec.Message, StartedAt: dec.StartedAt})
 		} else {
-			_, err = d.commands.Close(ctx, m.AccountID, m.MonitorID, dec.Type, dec.Reason, dec.Message)
+			_, err = d.closeIncident.Handle(ctx, commands.CloseIncident{AccountID: m.AccountID, MonitorID: m.MonitorID, Type: dec.Type,
+				Reason: dec.Reason, Message: dec.Message})
 		}
 		if err != nil {
 			return err

@@ -23,7 +23,7 @@ type detectorFixture struct {
 func newDetectorFixture(t *testing.T) *detectorFixture {
 	f := &detectorFixture{fixture: newFixture(t), now: time.Now().UTC().Truncate(time.Millisecond)}
 	clock := func() time.Time { return f.now }
-	f.run(t, processes.NewIncidentDetector(commands.NewIncidentHandler(f.store, f.ids, clock), clock))
+	f.run(t, processes.NewIncidentDetector(commands.NewOpenIncidentHandler(f.store, f.ids, clock), commands.NewCloseIncidentHandler(f.store, clock), clock))
 	return f
 }
 

@@ -6,7 +6,7 @@
 //
 //   - IncidentDetector (detector.go): check results and monitor changes →
 //     incidents opened and resolved (domain.DetectorMonitor, through
-//     commands.IncidentHandler);
+//     commands.OpenIncidentHandler and CloseIncidentHandler);
 //   - Notifier (notifier.go): incident events and the clock → who is
 //     notified and when, what is suppressed (domain.DecideNotifications,
 //     domain.DueNotifications, domain.LateStartEnd, through

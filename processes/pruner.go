@@ -13,8 +13,9 @@ type Pruning interface {
 	PruneRawResults(ctx context.Context, now time.Time) (int64, error)
 }
 
-// RateLimitPruning drops rate-limit windows that have ended.
-type RateLimitPruning interface {
+// ExpiryPruning drops rows whose time has passed: ended rate-limit
+// windows, expired dashboard sessions.
+type ExpiryPruning interface {
 	Prune(ctx context.Context) error
 }
 
@@ -23,9 +24,10 @@ type RateLimitPruning interface {
 const pruneBatch = 10000
 
 // Pruner keeps the tables that only grow in check: every minute it drops
-// ended rate-limit windows and raw check results past their retention.
+// expired rows (rate-limit windows, sessions) and raw check results past
+// their retention.
 type Pruner struct {
-	limits  RateLimitPruning
+	expired []ExpiryPruning
 	results Pruning
 	now     func() time.Time
 	log     *slog.Logger
@@ -33,8 +35,8 @@ type Pruner struct {
 }
 
 // NewPruner returns a pruner that runs every minute.
-func NewPruner(limits RateLimitPruning, results Pruning, now func() time.Time, log *slog.Logger) *Pruner {
-	return &Pruner{limits: limits, results: results, now: now, log: log, every: time.Minute}
+func NewPruner(results Pruning, now func() time.Time, log *slog.Logger, expired ...ExpiryPruning) *Pruner {
+	return &Pruner{expired: expired, results: results, now: now, log: log, every: time.Minute}
 }
 
 // Run prunes every minute until ctx ends.
@@ -57,8 +59,10 @@ func (p *Pruner) Run(ctx context.Context) {
 // without one long-held lock. Failures are logged; the next round tries
 // again.
 func (p *Pruner) Prune(ctx context.Context) {
-	if err := p.limits.Prune(ctx); err != nil && ctx.Err() == nil {
-		p.log.Warn("prune rate-limit windows", "err", err)
+	for _, e := range p.expired {
+		if err := e.Prune(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("prune expired rows", "err", err)
+		}
 	}
 	for range 100 {
 		n, err := p.results.PruneRawResults(ctx, p.now())

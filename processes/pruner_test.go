@@ -32,7 +32,7 @@ func TestPrunerCatchesUpInOneRound(t *testing.T) {
 		t.Fatal(err)
 	}
 	limiter := postgres.NewRateLimiter(f.db.DB, func() time.Time { return now })
-	processes.NewPruner(limiter, f.queries, func() time.Time { return now }, testdb.Logger(t)).Prune(context.Background())
+	processes.NewPruner(f.queries, func() time.Time { return now }, testdb.Logger(t), limiter).Prune(context.Background())
 	var raw, windows int
 	if err := f.db.Get(&raw, `SELECT count(*) FROM check_results`); err != nil {
 		t.Fatal(err)

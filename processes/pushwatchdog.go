@@ -5,13 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
 
-// Recorder records check results (*commands.RecordChecksHandler).
-type Recorder interface {
-	Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error)
+// CheckRecorder records check results (*commands.RecordChecksHandler).
+type CheckRecorder interface {
+	Handle(ctx context.Context, cmd commands.RecordChecks) (int, domain.Position, error)
 }
 
 // PushReader lists the push monitors to watch.
@@ -28,13 +29,13 @@ type PushReader interface {
 // watchdog together record it once.
 type PushWatchdog struct {
 	reader PushReader
-	rec    Recorder
+	rec    CheckRecorder
 	now    func() time.Time
 	log    *slog.Logger
 }
 
 // NewPushWatchdog returns a watchdog.
-func NewPushWatchdog(reader PushReader, rec Recorder, now func() time.Time, log *slog.Logger) *PushWatchdog {
+func NewPushWatchdog(reader PushReader, rec CheckRecorder, now func() time.Time, log *slog.Logger) *PushWatchdog {
 	return &PushWatchdog{reader: reader, rec: rec, now: now, log: log}
 }
 
@@ -72,6 +73,6 @@ func (w *PushWatchdog) Sweep(ctx context.Context) error {
 	if len(overdue) == 0 {
 		return nil
 	}
-	_, _, err = w.rec.Record(ctx, 0, overdue)
+	_, _, err = w.rec.Handle(ctx, commands.RecordChecks{Results: overdue})
 	return err
 }

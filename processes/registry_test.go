@@ -11,7 +11,7 @@ import (
 // The workers name the event types they follow through the registry: a
 // misspelt type would silently never reach them.
 func TestWorkersHandleRegisteredTypes(t *testing.T) {
-	registrytest.Handles(t, processes.NewIncidentDetector(nil, nil),
+	registrytest.Handles(t, processes.NewIncidentDetector(nil, nil, nil),
 		domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted, domain.EvCheckRecorded)
 	registrytest.Handles(t, processes.NewNotifier(nil, nil, nil, nil),
 		domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentResolved,

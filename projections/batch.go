@@ -13,6 +13,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/medialuna/medialuna/domain"
 )
 
 // Exec is what a projector writes through. Reads flush pending writes first,
@@ -171,4 +173,43 @@ func literal(v any) (string, error) {
 		return `'\x` + fmt.Sprintf("%x", x) + "'", nil
 	}
 	return "", fmt.Errorf("cannot inline %T", v)
+}
+
+// eachRun walks events in order, handing each maximal run of consecutive
+// CheckRecorded events to checks and every other event to other.
+func eachRun(recs []domain.RecordedEvent, evs []domain.Event,
+	checks func([]*domain.CheckRecorded) error, other func(domain.RecordedEvent, domain.Event) error) error {
+	var run []*domain.CheckRecorded
+	flush := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		err := checks(run)
+		run = run[:0]
+		return err
+	}
+	for i, ev := range evs {
+		if c, ok := ev.(*domain.CheckRecorded); ok {
+			run = append(run, c)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := other(recs[i], ev); err != nil {
+			return err
+		}
+	}
+	return flush()
+}
+
+// ts formats a time for a text[] parameter that SQL casts back.
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func times(ts []time.Time) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.UTC().Format(time.RFC3339Nano)
+	}
+	return out
 }

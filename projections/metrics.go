@@ -4,8 +4,11 @@ import (
 	"context"
 	"math"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -136,4 +139,103 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 		return err
 	}
 	return nil
+}
+
+// ApplyBatch implements BatchProjector: raw rows in one insert, rollups
+// pre-aggregated per monitor, region and hour in one upsert.
+func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.RecordedEvent, evs []domain.Event) error {
+	return eachRun(recs, evs, func(run []*domain.CheckRecorded) error {
+		n := len(run)
+		mon, reg := make([]int64, n), make([]int64, n)
+		at, certs, errs, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		up, maint := make([]bool, n), make([]bool, n)
+		rt := make([]float64, n)
+		codes := make([]string, n)
+		type key struct {
+			monitor, region int64
+			hour            time.Time
+		}
+		type agg struct {
+			checks, up     int64
+			maint, maintUp int64
+			sum, min, max  float64
+			hist           [HistogramBuckets]int64
+		}
+		rollups := map[key]*agg{}
+		var order []key
+		for i, c := range run {
+			mon[i], reg[i], at[i], up[i], rt[i], maint[i] = c.MonitorID, c.RegionID, ts(c.CheckedAt), c.Up, c.ResponseTimeMs, c.InMaintenance
+			errs[i], details[i] = c.Error, domain.TruncateBytes(c.Detail, maxDetail, "")
+			if c.StatusCode != 0 {
+				codes[i] = strconv.Itoa(c.StatusCode)
+			}
+			if c.CertExpiresAt != nil {
+				certs[i] = ts(*c.CertExpiresAt)
+			}
+			k := key{c.MonitorID, c.RegionID, c.CheckedAt.UTC().Truncate(time.Hour)}
+			a := rollups[k]
+			if a == nil {
+				a = &agg{min: c.ResponseTimeMs, max: c.ResponseTimeMs}
+				rollups[k] = a
+				order = append(order, k)
+			}
+			a.checks++
+			if c.Up {
+				a.up++
+			}
+			if c.InMaintenance {
+				a.maint++
+				if c.Up {
+					a.maintUp++
+				}
+			}
+			a.sum += c.ResponseTimeMs
+			a.min, a.max = min(a.min, c.ResponseTimeMs), max(a.max, c.ResponseTimeMs)
+			a.hist[bucketOf(c.ResponseTimeMs)-1]++
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms,
+				status_code, error, detail, cert_expires_at, in_maintenance)
+			SELECT m, r, t::timestamptz, up, rt, NULLIF(code, '')::int, e, d, NULLIF(cert, '')::timestamptz, mt
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bool[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])
+				AS u(m, r, t, up, rt, code, e, d, cert, mt)`,
+			pq.Array(mon), pq.Array(reg), pq.Array(at), pq.Array(up), pq.Array(rt), pq.Array(codes), pq.Array(errs),
+			pq.Array(details), pq.Array(certs), pq.Array(maint)); err != nil {
+			return err
+		}
+		k := len(order)
+		rm, rr := make([]int64, k), make([]int64, k)
+		rh, hists := make([]string, k), make([]string, k)
+		rc, ru, rmt, rmu := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
+		rs, rmin, rmax := make([]float64, k), make([]float64, k), make([]float64, k)
+		for i, key := range order {
+			a := rollups[key]
+			rm[i], rr[i], rh[i], rc[i], ru[i], rs[i], rmin[i], rmax[i] = key.monitor, key.region, ts(key.hour), a.checks, a.up, a.sum, a.min, a.max
+			rmt[i], rmu[i] = a.maint, a.maintUp
+			var b strings.Builder
+			b.WriteByte('{')
+			for j, n := range a.hist {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strconv.FormatInt(n, 10))
+			}
+			b.WriteByte('}')
+			hists[i] = b.String()
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
+				rt_sum, rt_min, rt_max, rt_histogram)
+			SELECT m, reg, h::timestamptz, c, u, mc, mu, s, mn, mx, hist::int[]
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::int[], $11::int[])
+				AS x(m, reg, h, c, u, s, mn, mx, hist, mc, mu)
+			ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + EXCLUDED.checks,
+				up_checks = r.up_checks + EXCLUDED.up_checks, rt_sum = r.rt_sum + EXCLUDED.rt_sum,
+				maint_checks = r.maint_checks + EXCLUDED.maint_checks, maint_up = r.maint_up + EXCLUDED.maint_up,
+				rt_min = least(r.rt_min, EXCLUDED.rt_min), rt_max = greatest(r.rt_max, EXCLUDED.rt_max),
+				rt_histogram = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.rt_histogram, EXCLUDED.rt_histogram) WITH ORDINALITY AS y(a, b, i))`,
+			pq.Array(rm), pq.Array(rr), pq.Array(rh), pq.Array(rc), pq.Array(ru), pq.Array(rs), pq.Array(rmin), pq.Array(rmax), pq.Array(hists),
+			pq.Array(rmt), pq.Array(rmu))
+		return err
+	}, func(rec domain.RecordedEvent, ev domain.Event) error {
+		return m.Apply(ctx, tx, rec, ev)
+	})
 }

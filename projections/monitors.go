@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -228,4 +229,75 @@ func streamID(rec domain.RecordedEvent, prefix string) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// ApplyBatch implements BatchProjector: a run of check results becomes
+// three statements whatever its length.
+func (m Monitors) ApplyBatch(ctx context.Context, tx Exec, recs []domain.RecordedEvent, evs []domain.Event) error {
+	return eachRun(recs, evs, func(run []*domain.CheckRecorded) error {
+		type key struct{ monitor, region int64 }
+		latest := map[key]*domain.CheckRecorded{}
+		perMonitor := map[int64]*domain.CheckRecorded{}
+		lastUp := map[int64]time.Time{}
+		lastCert := map[int64]*domain.CheckRecorded{} // the latest check that saw a certificate
+		for _, c := range run {
+			if c.CertExpiresAt != nil {
+				if l := lastCert[c.MonitorID]; l == nil || !c.CheckedAt.Before(l.CheckedAt) {
+					lastCert[c.MonitorID] = c
+				}
+			}
+			k := key{c.MonitorID, c.RegionID}
+			if l := latest[k]; l == nil || !c.CheckedAt.Before(l.CheckedAt) {
+				latest[k] = c
+			}
+			if l := perMonitor[c.MonitorID]; l == nil || !c.CheckedAt.Before(l.CheckedAt) {
+				perMonitor[c.MonitorID] = c
+			}
+			if c.Up && c.CheckedAt.After(lastUp[c.MonitorID]) {
+				lastUp[c.MonitorID] = c.CheckedAt
+			}
+		}
+		var lm, lr []int64
+		var lup []bool
+		var lat []time.Time
+		for k, c := range latest {
+			lm, lr, lup, lat = append(lm, k.monitor), append(lr, k.region), append(lup, c.Up), append(lat, c.CheckedAt)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_region_latest (monitor_id, region_id, up, checked_at)
+			SELECT u.m, u.r, u.up, u.t FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::timestamptz[]) AS u(m, r, up, t)
+			WHERE EXISTS (SELECT 1 FROM monitors WHERE id = u.m)
+			ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, checked_at = EXCLUDED.checked_at
+			WHERE monitor_region_latest.checked_at <= EXCLUDED.checked_at`,
+			pq.Array(lm), pq.Array(lr), pq.Array(lup), pq.Array(times(lat))); err != nil {
+			return err
+		}
+		var ids []int64
+		var at, ups, certs []string
+		var rts []float64
+		for id, c := range perMonitor {
+			ids, at, rts = append(ids, id), append(at, ts(c.CheckedAt)), append(rts, c.ResponseTimeMs)
+			up := ""
+			if t, ok := lastUp[id]; ok {
+				up = ts(t)
+			}
+			ups = append(ups, up)
+			cert := ""
+			if lc := lastCert[id]; lc != nil {
+				cert = ts(*lc.CertExpiresAt)
+			}
+			certs = append(certs, cert)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE monitor_state m SET last_checked_at = u.t::timestamptz, last_response_time_ms = u.rt,
+				last_up_at = greatest(m.last_up_at, NULLIF(u.up, '')::timestamptz),
+				cert_expires_at = coalesce(NULLIF(u.cert, '')::timestamptz, m.cert_expires_at)
+			FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::text[], $5::text[]) AS u(id, t, rt, up, cert)
+			WHERE m.monitor_id = u.id AND (m.last_checked_at IS NULL OR m.last_checked_at <= u.t::timestamptz)`,
+			pq.Array(ids), pq.Array(at), pq.Array(rts), pq.Array(ups), pq.Array(certs)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, statusSQL, pq.Array(ids))
+		return err
+	}, func(rec domain.RecordedEvent, ev domain.Event) error {
+		return m.Apply(ctx, tx, rec, ev)
+	})
 }

@@ -70,7 +70,7 @@ func populate(t *testing.T, f fixture, accounts int) domain.Position {
 	accept := commands.NewAcceptInviteHandler(f.store, f.ids, now, commands.NewInviteTokens([]byte("k")))
 	keys := commands.NewCreateAPIKeyHandler(f.store, f.ids, now, f.queries)
 	revoke := commands.NewRevokeAPIKeyHandler(f.store, now)
-	acct := commands.NewAccountHandler(f.store, now)
+	updateAccount, changePlan := commands.NewUpdateAccountHandler(f.store, now), commands.NewChangePlanHandler(f.store, now)
 	var last domain.Position
 	for i := range accounts {
 		res, err := signup.Handle(ctx, commands.Signup{Email: fmt.Sprintf("owner%d@example.com", i), Password: "correct horse", AccountName: fmt.Sprintf("Team %d", i)})
@@ -95,10 +95,10 @@ func populate(t *testing.T, f fixture, accounts int) domain.Position {
 			}
 		}
 		name := fmt.Sprintf("Renamed %d", i)
-		if _, err := acct.Update(ctx, commands.UpdateAccount{Actor: actor, Name: &name}); err != nil {
+		if _, err := updateAccount.Handle(ctx, commands.UpdateAccount{Actor: actor, Name: &name}); err != nil {
 			t.Fatal(err)
 		}
-		if last, err = acct.ChangePlan(ctx, commands.ChangePlan{Actor: actor, AccountID: res.AccountID, Plan: "PRO"}); err != nil {
+		if last, err = changePlan.Handle(ctx, commands.ChangePlan{Actor: actor, AccountID: res.AccountID, Plan: "PRO"}); err != nil {
 			t.Fatal(err)
 		}
 	}

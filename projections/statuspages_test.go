@@ -33,12 +33,13 @@ func TestStatusPagesModel(t *testing.T) {
 	f := newFixture(t)
 	f.run(t, projections.StatusPages{})
 	ctx := context.Background()
-	h := commands.NewStatusPageHandler(f.store, f.ids, func() time.Time { return time.Now().UTC() }, pageFacts{f.queries})
+	now := func() time.Time { return time.Now().UTC() }
+	create := commands.NewCreateStatusPageHandler(f.store, f.ids, now, pageFacts{f.queries})
 	var ids []int64
 	for i := range 6 {
 		actor := commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
-		id, _, err := h.Create(ctx, actor, domain.PlanEnterprise, domain.StatusPageConfig{Title: fmt.Sprint("Page ", i), Subdomain: fmt.Sprint("page-", i),
-			MonitorIDs: []int64{3, 2, 1}, IsPublic: true, CustomCSS: ptr("body{color:red}")})
+		id, _, err := create.Handle(ctx, commands.CreateStatusPage{Actor: actor, Plan: domain.PlanEnterprise, Config: domain.StatusPageConfig{
+			Title: fmt.Sprint("Page ", i), Subdomain: fmt.Sprint("page-", i), MonitorIDs: []int64{3, 2, 1}, IsPublic: true, CustomCSS: ptr("body{color:red}")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,14 +48,15 @@ func TestStatusPagesModel(t *testing.T) {
 	owner := func(i int) commands.Actor {
 		return commands.Actor{Type: domain.ActorUser, ID: int64(i + 1), AccountID: int64(i%3 + 1)}
 	}
-	if _, err := h.Update(ctx, owner(0), ids[0], func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) {
+	update := commands.NewUpdateStatusPageHandler(f.store, now, pageFacts{f.queries})
+	if _, err := update.Handle(ctx, commands.UpdateStatusPage{Actor: owner(0), StatusPageID: ids[0], Change: func(c domain.StatusPageConfig) (domain.StatusPageConfig, error) {
 		logo := "https://x.example/l.png"
 		c.Subdomain, c.Title, c.LogoURL = "renamed", "Renamed", &logo
 		return c, nil
-	}); err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Delete(ctx, owner(1), ids[1]); err != nil {
+	if _, err := commands.NewDeleteStatusPageHandler(f.store, now).Handle(ctx, commands.DeleteStatusPage{Actor: owner(1), StatusPageID: ids[1]}); err != nil {
 		t.Fatal(err)
 	}
 	// Monitor 2 is deleted.

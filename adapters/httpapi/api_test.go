@@ -71,13 +71,13 @@ func newAPI(t *testing.T, replicas int, opts ...func(*httpapi.Deps)) *api {
 		ids := postgres.NewIDs(db.DB)
 		deps := httpapi.Deps{
 			Log: log, Store: store, Queries: queries, ReadModels: []string{"accounts", "api_keys"}, Projectors: []string{"accounts", "api_keys"},
-			Signup:       commands.NewSignupHandler(store, ids, c.Now),
-			Invite:       commands.NewInviteMemberHandler(store, ids, c.Now),
-			AcceptInvite: commands.NewAcceptInviteHandler(store, ids, c.Now, commands.NewInviteTokens([]byte("secret"))),
-			CreateAPIKey: commands.NewCreateAPIKeyHandler(store, ids, c.Now, queries),
-			RevokeAPIKey: commands.NewRevokeAPIKeyHandler(store, c.Now),
-			Account:      commands.NewAccountHandler(store, c.Now),
-			RateLimiter:  postgres.NewRateLimiter(db.DB, c.Now), JWTSecret: []byte("jwt-secret"), Now: c.Now,
+			Signup:        commands.NewSignupHandler(store, ids, c.Now),
+			Invite:        commands.NewInviteMemberHandler(store, ids, c.Now),
+			AcceptInvite:  commands.NewAcceptInviteHandler(store, ids, c.Now, commands.NewInviteTokens([]byte("secret"))),
+			CreateAPIKey:  commands.NewCreateAPIKeyHandler(store, ids, c.Now, queries),
+			RevokeAPIKey:  commands.NewRevokeAPIKeyHandler(store, c.Now),
+			UpdateAccount: commands.NewUpdateAccountHandler(store, c.Now),
+			RateLimiter:   postgres.NewRateLimiter(db.DB, c.Now), JWTSecret: []byte("jwt-secret"), Now: c.Now,
 			AuthRequestsPerMinute: 1000,
 		}
 		for _, o := range opts {

@@ -42,7 +42,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *princi
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	pos, err := s.deps.Account.Update(r.Context(), commands.UpdateAccount{Actor: p.actor(r), Name: body.Name, Timezone: body.Timezone})
+	pos, err := s.deps.UpdateAccount.Handle(r.Context(), commands.UpdateAccount{Actor: p.actor(r), Name: body.Name, Timezone: body.Timezone})
 	if err != nil {
 		return err
 	}

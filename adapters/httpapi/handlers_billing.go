@@ -165,7 +165,7 @@ func (s *Server) billingCheckout(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	link, pos, err := s.deps.Billing.Checkout(r.Context(), commands.StartCheckout{Actor: p.actor(r), Email: u.Email, Plan: plan,
+	link, pos, err := s.deps.StartCheckout.Handle(r.Context(), commands.StartCheckout{Actor: p.actor(r), Email: u.Email, Plan: plan,
 		SuccessURL: success, CancelURL: cancel})
 	// A new customer's link is in the log even when the checkout failed:
 	// wait until the read models have it, so the customer's first webhook
@@ -198,7 +198,7 @@ func (s *Server) billingPortal(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	link, err := s.deps.Billing.Portal(r.Context(), commands.OpenPortal{Actor: p.actor(r), ReturnURL: ret})
+	link, err := s.deps.OpenPortal.Handle(r.Context(), commands.OpenPortal{Actor: p.actor(r), ReturnURL: ret})
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request, _ *princi
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false, "note": "event type " + ev.Type + " is not used"})
 		return nil
 	}
-	res, err := s.deps.Billing.Apply(r.Context(), ev)
+	res, err := s.deps.ApplyProviderEvent.Handle(r.Context(), commands.ApplyProviderEvent{Event: ev})
 	if err != nil {
 		s.deps.Log.Warn("Stripe event not applied", "event", ev.ID, "type", ev.Type, "err", err)
 		return err
@@ -247,6 +247,8 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request, _ *princi
 	return nil
 }
 
-// billingEnabled reports whether Checkout and the portal work: a billing
-// command handler with a payment provider behind it.
-func (s *Server) billingEnabled() bool { return s.deps.Billing != nil && s.deps.Billing.Enabled() }
+// billingEnabled reports whether Checkout and the portal work: main wires
+// their commands only when a payment provider is configured.
+func (s *Server) billingEnabled() bool {
+	return s.deps.StartCheckout != nil && s.deps.OpenPortal != nil
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -191,7 +192,7 @@ func (s *Server) acknowledgeIncident(w http.ResponseWriter, r *http.Request, p *
 		}
 	}
 	return s.incidentAction(w, r, p, http.StatusOK, func(id int64) (domain.Position, error) {
-		return s.deps.Incidents.Acknowledge(r.Context(), p.actor(r), id, body.Message)
+		return s.deps.AcknowledgeIncident.Handle(r.Context(), commands.AcknowledgeIncident{Actor: p.actor(r), IncidentID: id, Message: body.Message})
 	})
 }
 
@@ -207,7 +208,7 @@ func (s *Server) snoozeIncident(w http.ResponseWriter, r *http.Request, p *princ
 		return domain.Invalid("duration_minutes", "missing", "field required")
 	}
 	return s.incidentAction(w, r, p, http.StatusOK, func(id int64) (domain.Position, error) {
-		return s.deps.Incidents.Snooze(r.Context(), p.actor(r), id, *body.DurationMinutes, body.Reason)
+		return s.deps.SnoozeIncident.Handle(r.Context(), commands.SnoozeIncident{Actor: p.actor(r), IncidentID: id, Minutes: *body.DurationMinutes, Reason: body.Reason})
 	})
 }
 
@@ -223,6 +224,6 @@ func (s *Server) commentIncident(w http.ResponseWriter, r *http.Request, p *prin
 		return domain.Invalid("message", "missing", "field required")
 	}
 	return s.incidentAction(w, r, p, http.StatusCreated, func(id int64) (domain.Position, error) {
-		return s.deps.Incidents.Comment(r.Context(), p.actor(r), id, *body.Message, body.Public)
+		return s.deps.CommentIncident.Handle(r.Context(), commands.CommentIncident{Actor: p.actor(r), IncidentID: id, Message: *body.Message, Public: body.Public})
 	})
 }

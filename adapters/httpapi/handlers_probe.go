@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) probeRegister(w http.ResponseWriter, r *http.Request, _ *princi
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	id, pos, err := s.deps.Regions.Register(r.Context(), body.Code, body.Name, body.Lat, body.Lng)
+	id, pos, err := s.deps.RegisterRegion.Handle(r.Context(), commands.RegisterRegion{Code: body.Code, Name: body.Name, Lat: body.Lat, Lng: body.Lng})
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func (s *Server) probeResults(w http.ResponseWriter, r *http.Request, _ *princip
 	if !slices.Contains(regions, body.RegionID) {
 		return domain.Invalid("region_id", "value_error", "region %d is not registered or not active; register first", body.RegionID)
 	}
-	n, _, err := s.deps.RecordChecks.Record(r.Context(), body.RegionID, body.Results)
+	n, _, err := s.deps.RecordChecks.Handle(r.Context(), commands.RecordChecks{RegionID: body.RegionID, Results: body.Results})
 	if err != nil {
 		return err
 	}

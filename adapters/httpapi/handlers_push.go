@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -37,8 +38,8 @@ func (s *Server) pushPing(w http.ResponseWriter, r *http.Request, _ *principal) 
 		return err
 	}
 	now := s.deps.Now()
-	_, pos, err := s.deps.RecordChecks.Record(r.Context(), 0, []domain.CheckResult{{MonitorID: pm.ID,
-		ScheduledAt: now.Truncate(time.Second), CheckedAt: now, Outcome: domain.CheckOutcome{Up: true, Detail: "heartbeat"}}})
+	_, pos, err := s.deps.RecordChecks.Handle(r.Context(), commands.RecordChecks{Results: []domain.CheckResult{{MonitorID: pm.ID,
+		ScheduledAt: now.Truncate(time.Second), CheckedAt: now, Outcome: domain.CheckOutcome{Up: true, Detail: "heartbeat"}}}})
 	if err != nil {
 		return err
 	}

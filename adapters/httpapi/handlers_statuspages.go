@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -103,7 +104,7 @@ func (s *Server) createStatusPage(w http.ResponseWriter, r *http.Request, p *pri
 	if err := v.Err(); err != nil {
 		return err
 	}
-	id, pos, err := s.deps.StatusPages.Create(r.Context(), p.actor(r), p.Plan, cfg)
+	id, pos, err := s.deps.CreateStatusPage.Handle(r.Context(), commands.CreateStatusPage{Actor: p.actor(r), Plan: p.Plan, Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func (s *Server) updateStatusPage(w http.ResponseWriter, r *http.Request, p *pri
 		}
 	}
 	return s.patch(w, r, p, &domain.StatusPageConfig{}, func(id int64, patch json.RawMessage) (domain.Position, error) {
-		return s.deps.StatusPages.Update(r.Context(), p.actor(r), id, overlay[domain.StatusPageConfig](patch))
+		return s.deps.UpdateStatusPage.Handle(r.Context(), commands.UpdateStatusPage{Actor: p.actor(r), StatusPageID: id, Change: overlay[domain.StatusPageConfig](patch)})
 	}, func(w http.ResponseWriter, r *http.Request, p *principal) error {
 		id, _ := pathID(r, "id")
 		v, err := s.deps.Queries.StatusPage(r.Context(), p.AccountID, id)
@@ -149,7 +150,7 @@ func (s *Server) deleteStatusPage(w http.ResponseWriter, r *http.Request, p *pri
 	if err != nil {
 		return err
 	}
-	pos, err := s.deps.StatusPages.Delete(r.Context(), p.actor(r), id)
+	pos, err := s.deps.DeleteStatusPage.Handle(r.Context(), commands.DeleteStatusPage{Actor: p.actor(r), StatusPageID: id})
 	if err != nil {
 		return err
 	}

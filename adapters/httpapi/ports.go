@@ -58,6 +58,12 @@ type MonitorReads interface {
 	// MonitorNames returns the names of the account's monitors among ids.
 	MonitorNames(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error)
 	History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]projections.CheckRow, error)
+	// HistoryBefore pages back through a monitor's results: those older
+	// than the check at (before, beforeRegion), newest first; a zero
+	// before starts from the newest.
+	HistoryBefore(ctx context.Context, monitorID int64, before time.Time, beforeRegion int64, limit int) ([]projections.CheckRow, error)
+	// MonitorChoices lists the account's monitors' ids and names, by name.
+	MonitorChoices(ctx context.Context, accountID int64) ([]projections.MonitorChoice, error)
 	// DashboardMonitors is a page of the dashboard's list with its total.
 	DashboardMonitors(ctx context.Context, accountID int64, f projections.DashboardFilter, skip, limit int) (projections.DashboardPage, error)
 }
@@ -67,6 +73,9 @@ type MetricsReads interface {
 	Summary(ctx context.Context, monitorID int64, start, end, now time.Time) (projections.Summary, error)
 	Timeseries(ctx context.Context, monitorID int64, start, end, now time.Time, bucket time.Duration) ([]projections.Point, error)
 	RegionLatencies(ctx context.Context, monitorID int64, since, until time.Time) ([]projections.RegionLatency, error)
+	// LatencySeries is p50 and p95 per bucket and region on one x axis;
+	// ErrInvalid for an empty range or too many buckets.
+	LatencySeries(ctx context.Context, monitorID int64, start, end, now time.Time, bucket time.Duration) (projections.LatencySeries, error)
 	Overview(ctx context.Context, accountID int64, now time.Time) (projections.Overview, error)
 	Regions(ctx context.Context) ([]projections.RegionRow, error)
 }
@@ -86,6 +95,8 @@ type IncidentReads interface {
 	Incident(ctx context.Context, accountID, id int64) (projections.IncidentRow, []projections.TimelineRow, error)
 	IncidentsList(ctx context.Context, accountID int64, f projections.IncidentFilter, skip, limit int) ([]projections.IncidentRow, error)
 	CountIncidents(ctx context.Context, accountID int64) (projections.IncidentCounts, error)
+	// IncidentsPage is the dashboard's list: open incidents first, then newest.
+	IncidentsPage(ctx context.Context, accountID int64, f projections.IncidentPageFilter, skip, limit int) (projections.IncidentPage, error)
 }
 
 // MaintenanceReads are maintenance windows, as in effect at now.
@@ -121,7 +132,7 @@ type ProjectionReads interface {
 }
 
 // Commands the API runs, one interface per command (commands.NewXHandler
-// returns each), or per aggregate where its handler still groups them.
+// returns each).
 type (
 	Signup interface {
 		Handle(ctx context.Context, cmd commands.Signup) (commands.SignupResult, error)
@@ -153,22 +164,26 @@ type (
 	DeleteTag interface {
 		Handle(ctx context.Context, cmd commands.DeleteTag) (domain.Position, error)
 	}
-	AccountCommands interface {
-		Update(ctx context.Context, cmd commands.UpdateAccount) (domain.Position, error)
+	UpdateAccount interface {
+		Handle(ctx context.Context, cmd commands.UpdateAccount) (domain.Position, error)
 	}
-	RegionCommands interface {
-		// Register registers a probe's region, or returns the one of that code.
-		Register(ctx context.Context, code, name string, lat, lng float64) (int64, domain.Position, error)
+	RegisterRegion interface {
+		// Handle registers a probe's region, or returns the one of that code.
+		Handle(ctx context.Context, cmd commands.RegisterRegion) (int64, domain.Position, error)
 	}
 	RecordChecks interface {
-		// Record appends check results (regionID 0: push heartbeats) and
+		// Handle appends check results (region 0: push heartbeats) and
 		// returns how many were new.
-		Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error)
+		Handle(ctx context.Context, cmd commands.RecordChecks) (int, domain.Position, error)
 	}
-	IncidentCommands interface {
-		Acknowledge(ctx context.Context, actor commands.Actor, id int64, message string) (domain.Position, error)
-		Snooze(ctx context.Context, actor commands.Actor, id int64, minutes int, reason string) (domain.Position, error)
-		Comment(ctx context.Context, actor commands.Actor, id int64, message string, public bool) (domain.Position, error)
+	AcknowledgeIncident interface {
+		Handle(ctx context.Context, cmd commands.AcknowledgeIncident) (domain.Position, error)
+	}
+	SnoozeIncident interface {
+		Handle(ctx context.Context, cmd commands.SnoozeIncident) (domain.Position, error)
+	}
+	CommentIncident interface {
+		Handle(ctx context.Context, cmd commands.CommentIncident) (domain.Position, error)
 	}
 	ScheduleMaintenance interface {
 		Handle(ctx context.Context, cmd commands.ScheduleMaintenance) (int64, domain.Position, error)
@@ -201,16 +216,26 @@ type (
 	DeleteRule interface {
 		Handle(ctx context.Context, cmd commands.DeleteRule) (domain.Position, error)
 	}
-	BillingCommands interface {
-		// Enabled reports whether a payment provider is configured.
-		Enabled() bool
-		Checkout(ctx context.Context, cmd commands.StartCheckout) (string, domain.Position, error)
-		Portal(ctx context.Context, cmd commands.OpenPortal) (string, error)
-		Apply(ctx context.Context, ev domain.ProviderEvent) (commands.BillingResult, error)
+	StartCheckout interface {
+		// Handle returns the provider's checkout page; ErrNotEnabled
+		// without a payment provider.
+		Handle(ctx context.Context, cmd commands.StartCheckout) (string, domain.Position, error)
 	}
-	StatusPageCommands interface {
-		Create(ctx context.Context, actor commands.Actor, plan domain.Plan, cfg domain.StatusPageConfig) (int64, domain.Position, error)
-		Update(ctx context.Context, actor commands.Actor, id int64, change func(domain.StatusPageConfig) (domain.StatusPageConfig, error)) (domain.Position, error)
-		Delete(ctx context.Context, actor commands.Actor, id int64) (domain.Position, error)
+	OpenPortal interface {
+		// Handle returns the provider's billing portal page; ErrNotEnabled
+		// without a payment provider.
+		Handle(ctx context.Context, cmd commands.OpenPortal) (string, error)
+	}
+	ApplyProviderEvent interface {
+		Handle(ctx context.Context, cmd commands.ApplyProviderEvent) (commands.BillingResult, error)
+	}
+	CreateStatusPage interface {
+		Handle(ctx context.Context, cmd commands.CreateStatusPage) (int64, domain.Position, error)
+	}
+	UpdateStatusPage interface {
+		Handle(ctx context.Context, cmd commands.UpdateStatusPage) (domain.Position, error)
+	}
+	DeleteStatusPage interface {
+		Handle(ctx context.Context, cmd commands.DeleteStatusPage) (domain.Position, error)
 	}
 )

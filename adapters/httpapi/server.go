@@ -40,26 +40,29 @@ type LoginLimiter interface {
 
 // Deps is everything the API needs, passed in explicitly by main.
 type Deps struct {
-	Log          *slog.Logger
-	Store        domain.EventStore
-	Queries      Queries
-	ReadModels   []string // projectors a write waits for, so the next read sees it
-	Projectors   []string // every projector, for the admin status page
-	Signup       Signup
-	Invite       InviteMember
-	AcceptInvite AcceptInvite
-	CreateAPIKey CreateAPIKey
-	RevokeAPIKey RevokeAPIKey
-	Account      AccountCommands
+	Log           *slog.Logger
+	Store         domain.EventStore
+	Queries       Queries
+	ReadModels    []string // projectors a write waits for, so the next read sees it
+	Projectors    []string // every projector, for the admin status page
+	Signup        Signup
+	Invite        InviteMember
+	AcceptInvite  AcceptInvite
+	CreateAPIKey  CreateAPIKey
+	RevokeAPIKey  RevokeAPIKey
+	UpdateAccount UpdateAccount
 	// CreateMonitor, UpdateMonitor, SetMonitorState: commands.New...Handler.
 	CreateMonitor   CreateMonitor
 	UpdateMonitor   UpdateMonitor
 	SetMonitorState SetMonitorState
 	CreateTag       CreateTag
 	DeleteTag       DeleteTag
-	Regions         RegionCommands
+	RegisterRegion  RegisterRegion
 	RecordChecks    RecordChecks
-	Incidents       IncidentCommands
+	// What people do with incidents; the detector opens and resolves them.
+	AcknowledgeIncident AcknowledgeIncident
+	SnoozeIncident      SnoozeIncident
+	CommentIncident     CommentIncident
 	// The maintenance window, channel and rule commands.
 	ScheduleMaintenance ScheduleMaintenance
 	UpdateMaintenance   UpdateMaintenance
@@ -71,16 +74,21 @@ type Deps struct {
 	CreateRule          CreateRule
 	UpdateRule          UpdateRule
 	DeleteRule          DeleteRule
-	// Billing runs Checkout, the portal and provider events; nil when the
-	// server has no billing at all (tests).
-	Billing BillingCommands
+	// StartCheckout and OpenPortal are nil when the server has no payment
+	// provider: plans are then the operator's (commands.ErrBillingByOperator).
+	StartCheckout StartCheckout
+	OpenPortal    OpenPortal
+	// ApplyProviderEvent records the provider's verified webhooks.
+	ApplyProviderEvent ApplyProviderEvent
 	// StripeWebhook verifies Stripe's webhooks; nil when Stripe is not
 	// configured.
 	StripeWebhook BillingWebhook
 	// BillingReturnURL is where Checkout and the billing portal send users
 	// back to when the request names no URL.
 	BillingReturnURL string
-	StatusPages      StatusPageCommands
+	CreateStatusPage CreateStatusPage
+	UpdateStatusPage UpdateStatusPage
+	DeleteStatusPage DeleteStatusPage
 	// StatusSite serves the public status pages; nil serves none.
 	StatusSite PublicSite
 	// Senders deliver test notifications, by channel type.

@@ -312,16 +312,6 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	return nil
 }
 
-// formText reads a form field, checked like every JSON string (CheckText):
-// a hostile value is refused at the edge with its field named.
-func formText(r *http.Request, field string, kind domain.TextKind) (string, error) {
-	v := strings.TrimSpace(r.PostFormValue(field))
-	if problem, _ := domain.CheckText(v, kind); problem != "" {
-		return "", domain.Invalid(field, "value_error", "%s", problem)
-	}
-	return v, nil
-}
-
 // parseUIForm parses a posted form, refusing one over maxBody.
 func parseUIForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {

@@ -57,20 +57,21 @@ func (c *liveChange) empty() bool {
 }
 
 func (c *liveChange) merge(o *liveChange) {
-	if o.pos.Less(c.pos) {
-		// keep the later position
-	} else {
+	if c.pos.Less(o.pos) {
 		c.pos = o.pos
 	}
 	c.all = c.all || o.all
+	for t := range o.topics {
+		c.topics[t] = true
+	}
+	if c.all {
+		return // every fragment refetches: no id is worth holding
+	}
 	for id := range o.monitors {
 		c.monitors[id] = true
 	}
 	for id := range o.incidents {
 		c.incidents[id] = true
-	}
-	for t := range o.topics {
-		c.topics[t] = true
 	}
 	if len(c.monitors)+len(c.incidents) > liveMaxIDs {
 		c.all = true
@@ -81,8 +82,16 @@ func (c *liveChange) merge(o *liveChange) {
 
 // addEvent records what one event changes for the dashboards.
 func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
+	// streamID is the aggregate id of a stream named prefix + id, or 0.
 	streamID := func(prefix string) int64 {
-		id, _ := strconv.ParseInt(strings.TrimPrefix(rec.StreamID, prefix), 10, 64)
+		rest, ok := strings.CutPrefix(rec.StreamID, prefix)
+		if !ok {
+			return 0
+		}
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || id <= 0 {
+			return 0
+		}
 		return id
 	}
 	switch rec.Type {
@@ -96,18 +105,20 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
 		c.monitors[e.MonitorID] = true
 		c.topics["monitors"] = true
 	case domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted:
-		if !strings.HasPrefix(rec.StreamID, "monitor-") {
+		id := streamID("monitor-")
+		if id == 0 {
 			return false
 		}
-		c.monitors[streamID("monitor-")] = true
+		c.monitors[id] = true
 		c.topics["monitors"] = true
 	case domain.EvTagCreated, domain.EvTagDeleted:
 		c.topics["monitors"] = true
 	case domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentCommented, domain.EvIncidentResolved:
-		if !strings.HasPrefix(rec.StreamID, "incident-") {
+		id := streamID("incident-")
+		if id == 0 {
 			return false
 		}
-		c.incidents[streamID("incident-")] = true
+		c.incidents[id] = true
 		c.topics["incidents"] = true
 		var e struct {
 			MonitorID int64 `json:"monitor_id"`
@@ -160,7 +171,6 @@ type liveHub struct {
 	mu      sync.Mutex
 	clients map[int64]map[*liveClient]bool // by account
 	pos     domain.Position                // the last position delivered
-	running bool
 }
 
 func newLiveHub(s *Server) *liveHub {
@@ -183,7 +193,6 @@ func (h *liveHub) run(ctx context.Context) error {
 				h.pos = head
 			}
 			from := h.pos
-			h.running = true
 			h.mu.Unlock()
 			err = h.s.deps.Store.Follow(ctx, from, liveBatch, h.deliver)
 		}

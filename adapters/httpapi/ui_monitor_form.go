@@ -213,20 +213,22 @@ func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFiel
 		return d, err
 	}
 	// What it may depend on: the account's other monitors by name.
-	others, err := s.deps.Queries.Monitors(ctx, v.AccountID, projections.MonitorFilter{}, 0, 10000)
+	others, err := s.deps.Queries.MonitorChoices(ctx, v.AccountID)
 	if err != nil {
 		return d, err
 	}
 	for _, m := range others {
 		if m.ID != id {
 			d.Others = append(d.Others, uiNamedMonitor{m.ID, m.Name})
-		} else {
-			d.Paused = m.Status == "paused"
 		}
 	}
-	slices.SortStableFunc(d.Others, func(a, b uiNamedMonitor) int {
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
+	if id != 0 {
+		m, err := s.deps.Queries.Monitor(ctx, v.AccountID, id)
+		if err != nil {
+			return d, err
+		}
+		d.Paused = m.Status == "paused"
+	}
 	usage, err := s.deps.Queries.Usage(ctx, v.AccountID, s.deps.Now())
 	if err != nil {
 		return d, err
@@ -358,7 +360,7 @@ func (s *Server) uiUpdateMonitor(w http.ResponseWriter, r *http.Request, v *view
 	return redirect(w, r, "/monitors/"+strconv.FormatInt(m.ID, 10))
 }
 
-// uiMonitorState pauses or resumes one monitor, then goes back to the list.
+// uiMonitorState pauses or resumes one monitor.
 func (s *Server) uiMonitorState(action string) uiHandler {
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
 		if err := parseUIForm(r); err != nil {
@@ -374,7 +376,11 @@ func (s *Server) uiMonitorState(action string) uiHandler {
 		}
 		verb := map[string]string{"pause": "Paused", "resume": "Resumed"}[action]
 		s.settleUI(w, r, pos, verb+" "+m.Name+".")
-		return redirect(w, r, listBack(r))
+		// Back to the list it was paused from, or else to the monitor's page.
+		if r.PostForm.Has("back") {
+			return redirect(w, r, listBack(r))
+		}
+		return redirect(w, r, "/monitors/"+strconv.FormatInt(m.ID, 10))
 	}
 }
 

@@ -40,7 +40,7 @@ type uiMonitorsData struct {
 	Search   string
 	Status   string
 	Type     string
-	TagID    int64
+	Tag      string // the tag filtered by, as the account names it
 	Sort     string
 	Sorts    []struct{ Value, Label string }
 	Statuses []string
@@ -73,9 +73,6 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if !slices.ContainsFunc(uiSorts, func(o struct{ Value, Label string }) bool { return o.Value == d.Sort }) {
 		d.Sort = "status"
 	}
-	if n, err := strconv.ParseInt(q.Get("tag"), 10, 64); err == nil && n > 0 {
-		d.TagID = n
-	}
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n < 1_000_000 {
 		d.PageNum = n
 	}
@@ -86,16 +83,27 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 			d.Query.Set(k, val)
 		}
 	}
-	if d.TagID > 0 {
-		d.Query.Set("tag", strconv.FormatInt(d.TagID, 10))
+	if d.Tag != "" {
+		d.Query.Set("tag", d.Tag)
 	}
 	var err error
 	if d.Tags, err = s.deps.Queries.Tags(r.Context(), v.AccountID); err != nil {
 		return err
 	}
+	// A tag is named in the query, as in the API's list; a name the
+	// account has no tag of matches nothing.
+	filter := projections.DashboardFilter{Search: d.Search, Status: d.Status, Type: d.Type, Sort: d.Sort, Now: s.deps.Now()}
+	if name := strings.TrimSpace(q.Get("tag")); name != "" {
+		filter.TagID = -1
+		for _, tag := range d.Tags {
+			if strings.EqualFold(tag.Name, name) {
+				d.Tag, filter.TagID = tag.Name, tag.ID
+				break
+			}
+		}
+	}
 	skip := (d.PageNum - 1) * uiMonitorsPerPage
-	d.Page, err = s.deps.Queries.DashboardMonitors(r.Context(), v.AccountID,
-		projections.DashboardFilter{Search: d.Search, Status: d.Status, Type: d.Type, TagID: d.TagID, Sort: d.Sort, Now: s.deps.Now()}, skip, uiMonitorsPerPage)
+	d.Page, err = s.deps.Queries.DashboardMonitors(r.Context(), v.AccountID, filter, skip, uiMonitorsPerPage)
 	if err != nil {
 		return err
 	}
@@ -165,10 +173,7 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 		return err
 	}
 	back := listBack(r)
-	action, err := formText(r, "action", domain.SingleLine)
-	if err != nil {
-		return err
-	}
+	action := r.PostFormValue("action")
 	if !slices.Contains([]string{"delete", "pause", "resume", "add_tags", "remove_tags"}, action) {
 		return badRequest("choose an action: pause, resume, delete, add tag or remove tag")
 	}
@@ -190,7 +195,6 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 		return redirect(w, r, back)
 	}
 	var tagIDs []int64
-	var names map[int64]string
 	if strings.HasSuffix(action, "_tags") {
 		id, err := strconv.ParseInt(r.PostFormValue("tag_id"), 10, 64)
 		if err != nil || id <= 0 {
@@ -199,7 +203,7 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 		}
 		tagIDs = []int64{id}
 	}
-	names, err = s.deps.Queries.MonitorNames(r.Context(), v.AccountID, ids)
+	names, err := s.deps.Queries.MonitorNames(r.Context(), v.AccountID, ids)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 )
 
@@ -53,7 +54,7 @@ func (s *LocalSource) Assignments(ctx context.Context) ([]Assignment, bool, erro
 
 // Recorder is the command that records a region's results.
 type Recorder interface {
-	Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error)
+	Handle(ctx context.Context, cmd commands.RecordChecks) (int, domain.Position, error)
 }
 
 // LocalSink records results with the command handler, in-process.
@@ -69,7 +70,7 @@ func NewLocalSink(rec Recorder, regionID int64) *LocalSink {
 
 // Record implements Sink.
 func (s *LocalSink) Record(ctx context.Context, results []Result) error {
-	_, _, err := s.rec.Record(ctx, s.regionID, results)
+	_, _, err := s.rec.Handle(ctx, commands.RecordChecks{RegionID: s.regionID, Results: results})
 	return err
 }
 

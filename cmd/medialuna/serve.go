@@ -85,6 +85,7 @@ type serveMain struct {
 	senders   map[domain.ChannelType]processes.Sender
 	tokens    commands.InviteTokens
 	limiter   *postgres.RateLimiter
+	sessions  *postgres.Sessions
 	cmds      serveCommands
 
 	// Set by run.
@@ -96,11 +97,10 @@ type serveMain struct {
 
 // serveCommands are the command handlers the API and the workers share.
 type serveCommands struct {
-	incidents    *commands.IncidentHandler
-	regions      *commands.RegionHandler
-	recordChecks *commands.RecordChecksHandler
-	payments     commands.Payments
-	webhooks     httpapi.BillingWebhook
+	registerRegion *commands.RegisterRegionHandler
+	recordChecks   *commands.RecordChecksHandler
+	payments       commands.Payments
+	webhooks       httpapi.BillingWebhook
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -208,11 +208,11 @@ func (m *serveMain) open(ctx context.Context) error {
 	m.queries = projections.NewQueries(a.db)
 	m.senders = c.Notify.senders(m.mailer, c.BlockPrivateTargets)
 	m.limiter = postgres.NewRateLimiter(a.db, utcNow)
+	m.sessions = postgres.NewSessions(a.db, utcNow)
 	ids := postgres.NewIDs(a.db)
 	m.cmds = serveCommands{
-		incidents:    commands.NewIncidentHandler(a.store, ids, utcNow),
-		regions:      commands.NewRegionHandler(a.store, ids, utcNow),
-		recordChecks: commands.NewRecordChecksHandler(a.store, m.queries, m.queries),
+		registerRegion: commands.NewRegisterRegionHandler(a.store, ids, utcNow),
+		recordChecks:   commands.NewRecordChecksHandler(a.store, m.queries, m.queries),
 	}
 	if c.Billing.SecretKey != "" {
 		installation, err := postgres.Secret(ctx, a.db, "installation_id")
@@ -242,7 +242,7 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 	}
 	site := statushtml.New(statushtml.Config{Reader: queries, Log: m.log.With("component", "statuspages"), Now: utcNow,
 		BaseURL: m.baseURL, StatusDomain: c.StatusDomain, TTL: c.StatusCacheTTL})
-	return httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		// The log as stored: audit exports and replays show sealed
 		// envelopes, never the credentials in them.
 		Log: m.log.With("component", "http"), Store: a.raw, Queries: queries,
@@ -252,9 +252,11 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		SetMonitorState:     commands.NewSetMonitorStateHandler(a.store, utcNow, queries),
 		CreateTag:           commands.NewCreateTagHandler(a.store, ids, utcNow, queries),
 		DeleteTag:           commands.NewDeleteTagHandler(a.store, utcNow),
-		Regions:             m.cmds.regions,
+		RegisterRegion:      m.cmds.registerRegion,
 		RecordChecks:        m.cmds.recordChecks,
-		Incidents:           m.cmds.incidents,
+		AcknowledgeIncident: commands.NewAcknowledgeIncidentHandler(a.store, utcNow),
+		SnoozeIncident:      commands.NewSnoozeIncidentHandler(a.store, utcNow),
+		CommentIncident:     commands.NewCommentIncidentHandler(a.store, utcNow),
 		ScheduleMaintenance: commands.NewScheduleMaintenanceHandler(a.store, ids, utcNow, queries),
 		UpdateMaintenance:   commands.NewUpdateMaintenanceHandler(a.store, ids, utcNow, queries),
 		ToggleMaintenance:   commands.NewToggleMaintenanceHandler(a.store, ids, utcNow, queries),
@@ -265,23 +267,32 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		CreateRule:          commands.NewCreateRuleHandler(a.store, ids, utcNow, queries),
 		UpdateRule:          commands.NewUpdateRuleHandler(a.store, ids, utcNow, queries),
 		DeleteRule:          commands.NewDeleteRuleHandler(a.store, ids, utcNow, queries),
-		Billing:             commands.NewBillingHandler(a.store, utcNow, m.cmds.payments, queries),
+		ApplyProviderEvent:  commands.NewApplyProviderEventHandler(a.store, utcNow, queries),
 		StripeWebhook:       m.cmds.webhooks,
-		StatusPages:         commands.NewStatusPageHandler(a.store, ids, utcNow, queries),
+		CreateStatusPage:    commands.NewCreateStatusPageHandler(a.store, ids, utcNow, queries),
+		UpdateStatusPage:    commands.NewUpdateStatusPageHandler(a.store, utcNow, queries),
+		DeleteStatusPage:    commands.NewDeleteStatusPageHandler(a.store, utcNow),
 		StatusSite:          site,
 		Senders:             m.senders,
 		ProbeToken:          c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
-		Signup:       commands.NewSignupHandler(a.store, ids, utcNow),
-		Invite:       commands.NewInviteMemberHandler(a.store, ids, utcNow),
-		AcceptInvite: commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
-		CreateAPIKey: commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),
-		RevokeAPIKey: commands.NewRevokeAPIKeyHandler(a.store, utcNow),
-		Account:      commands.NewAccountHandler(a.store, utcNow),
-		RateLimiter:  m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
+		Signup:        commands.NewSignupHandler(a.store, ids, utcNow),
+		Invite:        commands.NewInviteMemberHandler(a.store, ids, utcNow),
+		AcceptInvite:  commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
+		CreateAPIKey:  commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),
+		RevokeAPIKey:  commands.NewRevokeAPIKeyHandler(a.store, utcNow),
+		UpdateAccount: commands.NewUpdateAccountHandler(a.store, utcNow),
+		RateLimiter:   m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
 		BillingReturnURL: billingReturn, LoginFailuresPerWindow: c.LoginFailures, LoginFailureWindow: c.LoginFailureWindow,
-		Sessions: postgres.NewSessions(a.db, utcNow), InviteTokens: m.tokens,
+		Sessions: m.sessions, InviteTokens: m.tokens,
 		SecureCookies: strings.HasPrefix(m.baseURL, "https://"), BaseURL: strings.TrimRight(m.baseURL, "/"),
-	})
+	}
+	// Without a payment provider the API answers checkouts and portals
+	// itself: plans are the operator's (accounts set-plan).
+	if m.cmds.payments != nil {
+		deps.StartCheckout = commands.NewStartCheckoutHandler(a.store, utcNow, m.cmds.payments)
+		deps.OpenPortal = commands.NewOpenPortalHandler(a.store, m.cmds.payments)
+	}
+	return httpapi.New(deps)
 }
 
 // startWorkers starts, in the background until close, the projection
@@ -295,15 +306,17 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 	goBackground := m.goBackground
 
 	notifier := processes.NewNotifier(a.db, queries, commands.NewQueueNotificationsHandler(a.store, utcNow), utcNow)
+	detector := processes.NewIncidentDetector(commands.NewOpenIncidentHandler(a.store, postgres.NewIDs(a.db), utcNow),
+		commands.NewCloseIncidentHandler(a.store, utcNow), utcNow)
 	all := append(projectors(readModels()), processes.NewInviteMailer(m.mailer, m.tokens.Sign, strings.TrimRight(m.baseURL, "/")),
-		processes.NewIncidentDetector(m.cmds.incidents, utcNow), notifier)
+		detector, notifier)
 	dispatcher := processes.NewDispatcher(a.db, a.store, queries, commands.NewRecordDeliveryHandler(a.store, utcNow), m.senders,
 		log.With("component", "dispatcher"), utcNow, c.Dispatch)
 	runner := projections.NewRunner(a.db, a.store, all, log.With("component", "projections"), projections.RunnerConfig{})
 	watchdog := processes.NewPushWatchdog(queries, m.cmds.recordChecks, utcNow, log.With("component", "push"))
 
 	if c.EmbeddedProbe {
-		regionID, _, err := m.cmds.regions.Register(ctx, c.Region.Code, c.Region.Name, c.Region.Lat, c.Region.Lng)
+		regionID, _, err := m.cmds.registerRegion.Handle(ctx, commands.RegisterRegion{Code: c.Region.Code, Name: c.Region.Name, Lat: c.Region.Lat, Lng: c.Region.Lng})
 		if err != nil {
 			return nil, fmt.Errorf("register the embedded probe's region %q: %w", c.Region.Code, err)
 		}
@@ -323,7 +336,7 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 			log.Error("projections stopped", "err", err)
 		}
 	})
-	goBackground(processes.NewPruner(m.limiter, m.queries, utcNow, log).Run)
+	goBackground(processes.NewPruner(m.queries, utcNow, log, m.limiter, m.sessions).Run)
 	return projectorNames(all), nil
 }
 

@@ -189,8 +189,8 @@ func runSetPlan(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer a.close()
-	h := commands.NewAccountHandler(a.store, utcNow)
-	_, err = h.ChangePlan(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem, AccountID: id, CorrelationID: "cli"},
+	h := commands.NewChangePlanHandler(a.store, utcNow)
+	_, err = h.Handle(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem, AccountID: id, CorrelationID: "cli"},
 		AccountID: id, Plan: fs.Arg(1), Reason: "set by operator"})
 	if err != nil {
 		return fmt.Errorf("%s", domain.ErrorMessage(err))

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -86,12 +85,12 @@ func checkPage(t *testing.T, p *browser.Page, name string) {
 // formClient is a plain HTTP client with a cookie jar, for requests a
 // browser page would not make: forged posts, missing CSRF tokens.
 type formClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 }
 
-func newFormClient(t *testing.T, s *server) *formClient {
+func newFormClient(t testing.TB, s *server) *formClient {
 	jar, _ := cookiejar.New(nil)
 	return &formClient{t: t, base: s.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -156,5 +155,3 @@ func (c *formClient) login(email, password string) {
 		c.t.Fatalf("login as %s: %d\n%s", email, status, body)
 	}
 }
-
-func itoa64(id int64) string { return fmt.Sprint(id) }

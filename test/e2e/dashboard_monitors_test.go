@@ -24,7 +24,7 @@ func apiLogin(t *testing.T, s *server, email string) string {
 }
 
 // rowSelector selects a monitor's row in the list.
-func rowSelector(id int64) string { return `tr[data-monitor="` + itoa64(id) + `"]` }
+func rowSelector(id int64) string { return `tr[data-monitor="` + itoa(id) + `"]` }
 
 // listNames returns the names in the list's rows, in order.
 func listNames(p *browser.Page) []string {
@@ -194,8 +194,12 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	// Pause and resume one.
 	p.Navigate(s.URL + "/monitors/" + itoa(webID) + "/edit")
 	p.ClickButton("Pause")
-	if !p.WaitText(".flash", "Paused Web renamed", 10*time.Second) || !p.WaitText(rowSelector(webID), "Paused", 10*time.Second) {
+	if !p.WaitText(".flash", "Paused Web renamed", 10*time.Second) {
 		t.Errorf("after pause: %s %s", p.URL(), p.Text("main"))
+	}
+	p.Navigate(s.URL + "/monitors")
+	if !p.WaitText(rowSelector(webID), "Paused", 10*time.Second) {
+		t.Errorf("the list after pause: %s", p.Text("main"))
 	}
 	p.Navigate(s.URL + "/monitors/" + itoa(webID) + "/edit")
 	p.ClickButton("Resume")
@@ -244,13 +248,20 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	p.Check("#sel-"+itoa(copyID), true)
 	p.SetValue("#bulk-action", "add_tags")
 	p.SetValue("#bulk-tag", itoa(tag.ID))
+	if p.Count(`#f-tag option[value="edge"]`) != 1 {
+		t.Error("the tag filter does not offer the new tag")
+	}
 	p.ClickButton("Apply to selected")
 	if !p.WaitText(".flash", "Tagged 1 monitor", 10*time.Second) {
 		t.Errorf("no flash after tagging: %s", p.Text("main"))
 	}
-	p.Navigate(s.URL + "/monitors?tag=" + itoa(tag.ID))
+	p.Navigate(s.URL + "/monitors?tag=edge")
 	if names := listNames(p); len(names) != 1 || names[0] != "Copy of Web" {
 		t.Errorf("tag filter: %q", names)
+	}
+	p.Navigate(s.URL + "/monitors?tag=no-such-tag")
+	if n := p.Count("#monitor-list tbody tr"); n != 0 {
+		t.Errorf("an unknown tag shows %d rows", n)
 	}
 	p.Navigate(s.URL + "/monitors?type=HEAD")
 	if n := p.Count("#monitor-list tbody tr"); n != 0 || !strings.Contains(p.Text("#monitor-list"), "No monitor matches") {

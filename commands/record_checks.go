@@ -34,6 +34,13 @@ type MaintenanceLookup interface {
 	ActiveWindows(ctx context.Context, accountIDs []int64) (map[int64][]domain.MaintenanceConfig, error)
 }
 
+// RecordChecks appends the results of one region's checks; RegionID 0 is
+// push heartbeats and the push watchdog's failures.
+type RecordChecks struct {
+	RegionID int64
+	Results  []domain.CheckResult
+}
+
 // RecordChecksHandler appends probe results in batches, marking those a
 // maintenance window covered.
 type RecordChecksHandler struct {
@@ -47,9 +54,10 @@ func NewRecordChecksHandler(store domain.EventStore, dir MonitorDirectory, windo
 	return &RecordChecksHandler{store: store, dir: dir, windows: windows}
 }
 
-// Record appends the results of one region; results for monitors that no
+// Handle appends the results, in one batch; results for monitors that no
 // longer exist are dropped. It returns how many were kept.
-func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, results []domain.CheckResult) (int, domain.Position, error) {
+func (h *RecordChecksHandler) Handle(ctx context.Context, cmd RecordChecks) (int, domain.Position, error) {
+	regionID, results := cmd.RegionID, cmd.Results
 	ids := make([]int64, len(results))
 	for i, r := range results {
 		ids[i] = r.MonitorID
@@ -101,55 +109,4 @@ func (h *RecordChecksHandler) Record(ctx context.Context, regionID int64, result
 	}
 	pos, err := h.store.AppendBatch(ctx, batch)
 	return len(batch), pos, err
-}
-
-// RegionHandler registers probe regions.
-type RegionHandler struct {
-	store domain.EventStore
-	ids   IDs
-	now   Clock
-}
-
-// NewRegionHandler returns a handler.
-func NewRegionHandler(store domain.EventStore, ids IDs, now Clock) *RegionHandler {
-	return &RegionHandler{store: store, ids: ids, now: now}
-}
-
-// Register returns the id of the region with code, creating it the first
-// time a probe of that code starts. Later registrations keep the region.
-func (h *RegionHandler) Register(ctx context.Context, code, name string, lat, lng float64) (int64, domain.Position, error) {
-	if _, err := domain.NewRegion(1, code, name, lat, lng); err != nil {
-		return 0, domain.Position{}, err
-	}
-	events, _ := domain.NewRegion(1, code, name, lat, lng)
-	code = events[0].(*domain.RegionRegistered).Code
-	meta := domain.Metadata{ActorType: domain.ActorProbe, OccurredAt: h.now().UTC()}
-	claim, err := h.store.ReadStream(ctx, domain.RegionCodeStream(code))
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	if len(claim) > 0 {
-		ev, err := domain.DecodeRecorded(claim[0])
-		if err != nil {
-			return 0, domain.Position{}, err
-		}
-		return ev.(*domain.RegionRegistered).RegionID, domain.Position{}, nil
-	}
-	id, err := h.ids.Next(ctx, "region")
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	events, err = domain.NewRegion(id, code, name, lat, lng)
-	if err != nil {
-		return 0, domain.Position{}, err
-	}
-	// The code claim decides races between probes starting together.
-	if _, err := save(ctx, h.store, domain.RegionCodeStream(code), domain.NoStream, meta, events); err != nil {
-		if domain.ErrorCode(err) == domain.ErrConflict {
-			return h.Register(ctx, code, name, lat, lng)
-		}
-		return 0, domain.Position{}, err
-	}
-	res, err := save(ctx, h.store, domain.RegionStream(id), domain.NoStream, meta, events)
-	return id, res.Position, err
 }
