@@ -61,8 +61,10 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 	q := r.URL.Query()
 	d := uiMonitorsData{Search: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Type: strings.ToUpper(q.Get("type")), Sort: q.Get("sort"),
 		Sorts: uiSorts, Statuses: uiMonitorStatuses, Types: domain.MonitorTypes(), PageNum: 1}
-	if problem, _ := domain.CheckText(d.Search, domain.SingleLine); problem != "" {
-		return badRequest("the search %s", problem)
+	for _, field := range []string{"q", "tag"} {
+		if problem, _ := domain.CheckText(q.Get(field), domain.SingleLine); problem != "" {
+			return badRequest("query parameter %s %s", field, problem)
+		}
 	}
 	if d.Status != "" && !slices.Contains(uiMonitorStatuses, d.Status) {
 		d.Status = ""
@@ -76,16 +78,6 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n < 1_000_000 {
 		d.PageNum = n
 	}
-	// The query as understood, without what it had wrong.
-	d.Query = url.Values{}
-	for k, val := range map[string]string{"q": d.Search, "status": d.Status, "type": d.Type, "sort": d.Sort} {
-		if val != "" && !(k == "sort" && val == "status") {
-			d.Query.Set(k, val)
-		}
-	}
-	if d.Tag != "" {
-		d.Query.Set("tag", d.Tag)
-	}
 	var err error
 	if d.Tags, err = s.deps.Queries.Tags(r.Context(), v.AccountID); err != nil {
 		return err
@@ -94,12 +86,20 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 	// account has no tag of matches nothing.
 	filter := projections.DashboardFilter{Search: d.Search, Status: d.Status, Type: d.Type, Sort: d.Sort, Now: s.deps.Now()}
 	if name := strings.TrimSpace(q.Get("tag")); name != "" {
-		filter.TagID = -1
+		d.Tag, filter.TagID = name, -1
 		for _, tag := range d.Tags {
 			if strings.EqualFold(tag.Name, name) {
 				d.Tag, filter.TagID = tag.Name, tag.ID
 				break
 			}
+		}
+	}
+	// The query as understood, without what it had wrong: what the live
+	// refresh, the pager and a bulk action's return keep.
+	d.Query = url.Values{}
+	for k, val := range map[string]string{"q": d.Search, "status": d.Status, "type": d.Type, "sort": d.Sort, "tag": d.Tag} {
+		if val != "" && !(k == "sort" && val == "status") {
+			d.Query.Set(k, val)
 		}
 	}
 	skip := (d.PageNum - 1) * uiMonitorsPerPage

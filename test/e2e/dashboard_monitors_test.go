@@ -259,6 +259,10 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	if names := listNames(p); len(names) != 1 || names[0] != "Copy of Web" {
 		t.Errorf("tag filter: %q", names)
 	}
+	// The live refresh and a bulk action's return keep the filter.
+	if got := p.Eval(`document.querySelector("#monitor-list").getAttribute("hx-get") + " " + document.querySelector("input[name=back]").value`); got != "/monitors?tag=edge /monitors?tag=edge" {
+		t.Errorf("the filtered list refreshes and returns to %v", got)
+	}
 	p.Navigate(s.URL + "/monitors?tag=no-such-tag")
 	if n := p.Count("#monitor-list tbody tr"); n != 0 {
 		t.Errorf("an unknown tag shows %d rows", n)
