@@ -392,7 +392,9 @@ func (s *Server) uiDeleteMonitorPage(w http.ResponseWriter, r *http.Request, v *
 	if err != nil {
 		return err
 	}
-	d := uiDeleteData{Monitors: []uiNamedMonitor{{m.ID, m.Name}}, Action: "/monitors/" + strconv.FormatInt(m.ID, 10) + "/delete", Back: "/monitors"}
+	// Cancel goes back to the monitor's page, where Delete is offered.
+	page := "/monitors/" + strconv.FormatInt(m.ID, 10)
+	d := uiDeleteData{Monitors: []uiNamedMonitor{{m.ID, m.Name}}, Action: page + "/delete", Back: page}
 	return s.render(w, r, http.StatusOK, "monitor_delete", uiPage{Title: "Delete " + m.Name, Nav: "monitors", Viewer: v, Data: d})
 }
 
