@@ -143,9 +143,23 @@ func TestBatchPathEqualsOneByOne(t *testing.T) {
 			dumpQuery(t, db, `SELECT json_agg(l ORDER BY monitor_id, region_id) FROM monitor_region_latest l`),
 			dumpQuery(t, db, `SELECT json_agg(c ORDER BY monitor_id, checked_at, region_id) FROM check_results c`),
 			dumpQuery(t, db, `SELECT json_agg(r ORDER BY monitor_id, hour, region_id) FROM check_rollups r`),
+			dumpQuery(t, db, `SELECT json_agg(u ORDER BY monitor_id) FROM monitor_uptime u`),
+		}
+		// Each monitor's 24-hour uptime is its raw results' (every check of
+		// this log falls in the window), maintenance left out.
+		var wrong []string
+		if err := db.Select(&wrong, `SELECT u.monitor_id || ': ' || coalesce(u.uptime_24h::text, 'null') || ' vs ' || coalesce(c.uptime::text, 'null')
+			FROM monitor_uptime u JOIN (SELECT monitor_id, max(checked_at) AS latest,
+				round(100.0 * count(*) FILTER (WHERE up AND NOT in_maintenance) / nullif(count(*) FILTER (WHERE NOT in_maintenance), 0), 2)::float8 AS uptime
+				FROM check_results GROUP BY monitor_id) c USING (monitor_id)
+			WHERE u.uptime_24h IS DISTINCT FROM c.uptime OR u.window_end <> c.latest`); err != nil {
+			t.Fatal(err)
+		}
+		if len(wrong) > 0 {
+			t.Errorf("%s: monitor_uptime differs from the raw results: %v", mode, wrong)
 		}
 	}
-	for i, name := range []string{"monitors", "latest", "raw", "rollups"} {
+	for i, name := range []string{"monitors", "latest", "raw", "rollups", "uptime"} {
 		if diff := cmp.Diff(dumps["one_by_one"][i], dumps["batched"][i]); diff != "" {
 			t.Errorf("%s differ (-one by one +batched):\n%s", name, diff)
 		}

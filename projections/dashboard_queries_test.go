@@ -44,6 +44,10 @@ func TestDashboardMonitorsQuery(t *testing.T) {
 		(3, 1, '2026-05-09 13:00Z', 10, 9, 0, 0, 1, 1, 1, ` + hist + `),
 		(3, 1, '2026-05-08 12:00Z', 10, 0, 0, 0, 1, 1, 1, ` + hist + `),
 		(50, 1, '2026-05-10 12:00Z', 10, 0, 0, 0, 1, 1, 1, ` + hist + `)`)
+	// The 24-hour uptimes the metrics projection keeps from those rollups
+	// (TestBatchPathEqualsOneByOne checks how), each as of its last check.
+	exec(`INSERT INTO monitor_uptime (monitor_id, window_end, uptime_24h) VALUES
+		(1, '2026-05-10 12:20Z', 100), (2, '2026-05-10 12:20Z', 50), (3, '2026-05-09 13:20Z', 90), (50, '2026-05-10 12:20Z', 0)`)
 	// 35 results for Web: the 5 oldest fall off its bar; then 28 up, one
 	// down, one in maintenance.
 	for i := range 35 {
@@ -123,6 +127,13 @@ func TestDashboardMonitorsQuery(t *testing.T) {
 		t.Errorf("figures (-want +got):\n%s", diff)
 	}
 
+	// A monitor whose last check is more than a day old has no 24-hour
+	// uptime to sort by: it goes last, with those that have none.
+	exec(`UPDATE monitor_uptime SET window_end = '2026-05-09 11:00Z' WHERE monitor_id = 3`)
+	if names, _ := list(projections.DashboardFilter{Sort: "uptime", Now: now}, 0, 100); !cmp.Equal(names, []string{"api", "Web", "Beacon", "Db"}) {
+		t.Errorf("uptime order with a stale uptime: %v", names)
+	}
+
 	other, err := f.queries.DashboardMonitors(ctx, 8, projections.DashboardFilter{Search: "api", Now: now}, 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +160,8 @@ func BenchmarkDashboardMonitors(b *testing.B) {
 		`INSERT INTO check_rollups (monitor_id, region_id, hour, checks, up_checks, rt_sum, rt_min, rt_max, rt_histogram)
 			SELECT i, 1, date_trunc('hour', $1::timestamptz) - h * interval '1 hour', 60, 60 - (i % 7), 600, 1, 20, array_fill(0, ARRAY[72])
 			FROM generate_series(0, 24*30-1) h, generate_series(1, 10000) i`,
+		`INSERT INTO monitor_uptime (monitor_id, window_end, uptime_24h)
+			SELECT i, $1, round(100.0 * (60 - (i % 7)) / 60, 2) FROM generate_series(1, 10000) i`,
 		`INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms)
 			SELECT i, 1, $1::timestamptz - c * interval '1 minute', c % 13 <> 0, 10 FROM generate_series(1, 10000) i, generate_series(0, 59) c`,
 		`ANALYZE`,

@@ -38,7 +38,7 @@ const maxDetail = 500
 func (Metrics) SettlesWrites() bool { return false }
 
 func (Metrics) Name() string { return "metrics" }
-func (Metrics) Version() int { return 1 }
+func (Metrics) Version() int { return 2 }
 
 // Handles implements EventFilter.
 func (Metrics) Handles(t string) bool {
@@ -49,7 +49,19 @@ func (Metrics) Handles(t string) bool {
 	return false
 }
 
-func (Metrics) Tables() []string { return []string{"check_results", "check_rollups"} }
+func (Metrics) Tables() []string { return []string{"check_results", "check_rollups", "monitor_uptime"} }
+
+// uptimeSQL recomputes the 24-hour uptime of the monitors in $1 from their
+// rollups, each monitor's window ending at its latest check applied ($2):
+// a fold of the log, not of the clock, so a rebuild gives the same values.
+// The dashboard sorts 10,000 monitors by it with one index lookup each,
+// where summing their rollups at read time takes 150 ms or more.
+const uptimeSQL = `INSERT INTO monitor_uptime AS u (monitor_id, window_end, uptime_24h)
+	SELECT x.id, x.t, (SELECT round(100.0 * sum(r.up_checks - r.maint_up) / nullif(sum(r.checks - r.maint_checks), 0), 2)::float8
+		FROM check_rollups r WHERE r.monitor_id = x.id AND r.hour >= date_trunc('hour', x.t - interval '24 hours'))
+	FROM unnest($1::bigint[], $2::timestamptz[]) AS x(id, t)
+	ON CONFLICT (monitor_id) DO UPDATE SET window_end = EXCLUDED.window_end, uptime_24h = EXCLUDED.uptime_24h
+	WHERE u.window_end <= EXCLUDED.window_end`
 
 // HistogramBuckets is the number of latency buckets in a rollup. Bucket i
 // (0-based) holds response times up to BucketUpperMs(i); each bucket is
@@ -96,7 +108,11 @@ func (Metrics) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			rt_min       DOUBLE PRECISION NOT NULL,
 			rt_max       DOUBLE PRECISION NOT NULL,
 			rt_histogram INT[] NOT NULL,
-			PRIMARY KEY (monitor_id, hour, region_id));`)
+			PRIMARY KEY (monitor_id, hour, region_id));
+		CREATE TABLE monitor_uptime (
+			monitor_id BIGINT PRIMARY KEY,
+			window_end TIMESTAMPTZ NOT NULL, -- the latest check counted
+			uptime_24h DOUBLE PRECISION);    -- NULL when every check ran in maintenance`)
 	return err
 }
 
@@ -129,13 +145,20 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 				rt_sum = r.rt_sum + $5, rt_min = least(r.rt_min, $5), rt_max = greatest(r.rt_max, $5),
 				rt_histogram[$6] = r.rt_histogram[$6] + 1`,
 			e.MonitorID, e.RegionID, e.CheckedAt, up, e.ResponseTimeMs, b, maint, maintUp)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, uptimeSQL, pq.Array([]int64{e.MonitorID}), pq.Array([]string{ts(e.CheckedAt)}))
 		return err
 	case *domain.MonitorDeleted:
 		id := monitorID(rec)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM check_results WHERE monitor_id = $1`, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM check_rollups WHERE monitor_id = $1`, id)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM check_rollups WHERE monitor_id = $1`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM monitor_uptime WHERE monitor_id = $1`, id)
 		return err
 	}
 	return nil
@@ -234,6 +257,20 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 				rt_histogram = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.rt_histogram, EXCLUDED.rt_histogram) WITH ORDINALITY AS y(a, b, i))`,
 			pq.Array(rm), pq.Array(rr), pq.Array(rh), pq.Array(rc), pq.Array(ru), pq.Array(rs), pq.Array(rmin), pq.Array(rmax), pq.Array(hists),
 			pq.Array(rmt), pq.Array(rmu))
+		if err != nil {
+			return err
+		}
+		latest := map[int64]time.Time{}
+		for _, c := range run {
+			if c.CheckedAt.After(latest[c.MonitorID]) {
+				latest[c.MonitorID] = c.CheckedAt
+			}
+		}
+		ids, at := make([]int64, 0, len(latest)), make([]string, 0, len(latest))
+		for id, t := range latest {
+			ids, at = append(ids, id), append(at, ts(t))
+		}
+		_, err = tx.ExecContext(ctx, uptimeSQL, pq.Array(ids), pq.Array(at))
 		return err
 	}, func(rec domain.RecordedEvent, ev domain.Event) error {
 		return m.Apply(ctx, tx, rec, ev)

@@ -257,6 +257,11 @@ func seedResults(b *testing.B, s *server) {
 		`INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms, status_code)
 		 SELECT m.id, 1, now() - g * interval '1 minute', NOT (m.id % 33 = 0 AND g < 5), 20 + random() * 80, 200
 		 FROM monitors m, generate_series(0, 29) AS g`,
+		// What the metrics projection keeps from those rollups for the
+		// uptime order (the rollups were written around it).
+		`INSERT INTO monitor_uptime (monitor_id, window_end, uptime_24h)
+		 SELECT monitor_id, now(), round(100.0 * sum(up_checks) / sum(checks), 2)::float8
+		 FROM check_rollups WHERE hour >= date_trunc('hour', now() - interval '24 hours') GROUP BY monitor_id`,
 		`UPDATE monitor_state SET status = CASE WHEN monitor_id % 33 = 0 THEN 'down' ELSE 'up' END,
 			last_checked_at = now(), last_response_time_ms = 20 + random() * 80`,
 		`ANALYZE`,
