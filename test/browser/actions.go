@@ -62,7 +62,13 @@ func (p *Page) Fill(selector, value string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Clear(chromedp.CSS(selector)), chromedp.SendKeys(chromedp.CSS(selector), value)); err != nil {
+	// Empty it first from script: chromedp's Clear fails on an empty
+	// textarea (it has no text node to clear).
+	ok, _ := p.Eval(fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.value = ""; return true })()`, jsString(selector))).(bool)
+	if !ok {
+		p.t.Fatalf("browser: fill %q: no element matches on %s", selector, p.URL())
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(selector), value)); err != nil {
 		p.t.Fatalf("browser: fill %q on %s: %v", selector, p.URL(), err)
 	}
 }
