@@ -372,7 +372,7 @@ func (m *serveMain) run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.srv.Serve(m.ln) }()
 	m.log.Info("Media Luna is serving", "addr", m.ln.Addr().String(), "event_store", m.config.EventStore)
-	fmt.Fprintf(m.stdout, "Media Luna is listening on %s\nSign up: curl -X POST %s/api/auth/signup -H 'Content-Type: application/json' -d '{\"email\":\"you@example.com\",\"password\":\"a long password\",\"account_name\":\"My team\"}'\n", m.baseURL, m.baseURL)
+	fmt.Fprintf(m.stdout, "Media Luna is listening on %s\nOpen %s/ in a browser to sign up, or with curl: curl -X POST %s/api/auth/signup -H 'Content-Type: application/json' -d '{\"email\":\"you@example.com\",\"password\":\"a long password\",\"account_name\":\"My team\"}'\n", m.baseURL, m.baseURL, m.baseURL)
 
 	select {
 	case err := <-serveErr:

@@ -564,6 +564,18 @@ func (p *Page) EmulatePhone() {
 	p.waitQuiet()
 }
 
+// EmulateDesktop undoes EmulatePhone: the viewport the browser started
+// with (1280×800), and waits for the layout to settle.
+func (p *Page) EmulateDesktop() {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateReset()); err != nil {
+		p.t.Fatalf("browser: reset the viewport of %s: %v", p.url, err)
+	}
+	p.waitQuiet()
+}
+
 // Close closes the tab. Pages still open are closed when the Browser stops.
 func (p *Page) Close() { p.cancel() }
 

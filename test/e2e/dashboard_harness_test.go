@@ -80,6 +80,7 @@ func checkPage(t *testing.T, p *browser.Page, name string) {
 		t.Errorf("%s: %d px of horizontal overflow at 390 px wide", name, over)
 	}
 	p.Screenshot("dashboard/" + name + "-phone.png")
+	p.EmulateDesktop()
 }
 
 // formClient is a plain HTTP client with a cookie jar, for requests a

@@ -61,6 +61,8 @@ func TestDashboardDailyJourney(t *testing.T) {
 			t.Errorf("the %s reloaded to show the outage", name)
 		}
 	}
+	checkPage(t, overview, "journey-overview")
+	checkPage(t, list, "journey-monitors")
 
 	// The incident, on the monitor's page and in the incidents list.
 	p.Navigate(monitorPage)
@@ -71,6 +73,7 @@ func TestDashboardDailyJourney(t *testing.T) {
 	if !incidents.WaitText("main", "Checkout", 10*time.Second) {
 		t.Fatalf("the incident is not in the list: %q", incidents.Text("main"))
 	}
+	checkPage(t, p, "journey-monitor")
 	p.Click("#m-incidents [data-incident] a")
 	if !p.WaitTrue(`/^\/incidents\/\d+$/.test(location.pathname)`, 10*time.Second) {
 		t.Fatalf("the incident link went to %s", p.URL())
@@ -112,6 +115,7 @@ func TestDashboardDailyJourney(t *testing.T) {
 	if !list.WaitText(row, "Up", 20*time.Second) {
 		t.Errorf("the list did not show the recovery: %q", list.Text("main"))
 	}
+	checkPage(t, p, "journey-incident")
 
 	// The replay: from the first event to the last with the buttons.
 	p.Navigate(incidentPage + "/replay")
