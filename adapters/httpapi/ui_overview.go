@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
@@ -24,15 +26,24 @@ func usageBar(label string, used, limit int) uiUsageBar {
 	return b
 }
 
+type uiMonitorName struct {
+	ID   int64
+	Name string
+}
+
 type uiOverviewData struct {
 	Counts        projections.Overview
 	OpenIncidents []projections.IncidentRow
 	Incidents     projections.IncidentCounts
-	InMaintenance []projections.MonitorView
-	Windows       []projections.WindowView
-	Plan          domain.PlanLimits
-	Usage         []uiUsageBar
-	MonitorNames  map[int64]string
+	// InMaintenance are the monitors a window in effect names; when one
+	// covers every monitor, AllInMaintenance is set instead.
+	InMaintenance    []uiMonitorName
+	AllInMaintenance bool
+	MaintenanceCount int
+	Windows          []projections.WindowView
+	Plan             domain.PlanLimits
+	Usage            []uiUsageBar
+	MonitorNames     map[int64]string
 }
 
 // uiOverview is the landing page: how the account's monitors stand now.
@@ -64,23 +75,32 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request, v *viewer) e
 			continue
 		}
 		d.Windows = append(d.Windows, win)
-		if len(win.MonitorIDs) == 0 {
+		if win.AppliesToAllMonitors {
 			all = true
 		}
 		for _, id := range win.MonitorIDs {
 			covered[id] = true
 		}
 	}
-	if all || len(covered) > 0 {
-		mons, err := s.deps.Queries.Monitors(ctx, v.AccountID, projections.MonitorFilter{}, 0, 100000)
+	// A window over every monitor is said as such, not listed: the
+	// account may have thousands.
+	d.AllInMaintenance = all
+	if all {
+		d.MaintenanceCount = d.Counts.TotalMonitors
+	} else if len(covered) > 0 {
+		ids := make([]int64, 0, len(covered))
+		for id := range covered {
+			ids = append(ids, id)
+		}
+		names, err := s.deps.Queries.MonitorNames(ctx, v.AccountID, ids)
 		if err != nil {
 			return err
 		}
-		for _, m := range mons {
-			if all || covered[m.ID] {
-				d.InMaintenance = append(d.InMaintenance, m)
-			}
+		for id, name := range names {
+			d.InMaintenance = append(d.InMaintenance, uiMonitorName{ID: id, Name: name})
 		}
+		slices.SortFunc(d.InMaintenance, func(a, b uiMonitorName) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+		d.MaintenanceCount = len(d.InMaintenance)
 	}
 	d.MonitorNames = map[int64]string{}
 	if len(d.OpenIncidents) > 0 {
