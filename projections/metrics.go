@@ -38,7 +38,7 @@ const maxDetail = 500
 func (Metrics) SettlesWrites() bool { return false }
 
 func (Metrics) Name() string { return "metrics" }
-func (Metrics) Version() int { return 2 }
+func (Metrics) Version() int { return 1 }
 
 // Handles implements EventFilter.
 func (Metrics) Handles(t string) bool {
@@ -55,7 +55,9 @@ func (Metrics) Tables() []string { return []string{"check_results", "check_rollu
 // rollups, each monitor's window ending at its latest check applied ($2):
 // a fold of the log, not of the clock, so a rebuild gives the same values.
 // The dashboard sorts 10,000 monitors by it with one index lookup each,
-// where summing their rollups at read time takes 150 ms or more.
+// where summing their rollups at read time takes 150 ms or more. (Added
+// without a version change: schema/0011 creates and fills the table in an
+// existing database.)
 const uptimeSQL = `INSERT INTO monitor_uptime AS u (monitor_id, window_end, uptime_24h)
 	SELECT x.id, x.t, (SELECT round(100.0 * sum(r.up_checks - r.maint_up) / nullif(sum(r.checks - r.maint_checks), 0), 2)::float8
 		FROM check_rollups r WHERE r.monitor_id = x.id AND r.hour >= date_trunc('hour', x.t - interval '24 hours'))

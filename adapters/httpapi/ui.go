@@ -135,6 +135,9 @@ type uiPage struct {
 	// the key "" is for the form as a whole.
 	Errors map[string]string
 	Data   any
+	// LivePos is the live hub's position when the page was rendered: its
+	// event stream catches up from there (uiLive's since).
+	LivePos string
 }
 
 // uiHandler is a dashboard page: it returns an error instead of writing one.
@@ -153,20 +156,29 @@ func (s *Server) uiRoute(method, path string, role domain.Role, h uiHandler) {
 			return
 		}
 		if v == nil && role != "" {
-			if method != http.MethodGet {
-				s.uiError(w, r, nil, domain.Errorf(domain.ErrUnauthorized, "your session has ended; sign in again"))
-				return
-			}
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			s.uiSignInAgain(w, r)
 			return
 		}
 		if method != http.MethodGet {
+			// The token first: a forged request is refused as forged,
+			// whatever it carries; then every value's text, once.
 			if err := s.checkCSRF(r, v); err != nil {
 				s.uiError(w, r, v, err)
 				return
 			}
-			if v != nil && role != "" && !v.Role.Includes(role) {
-				s.uiError(w, r, v, domain.Errorf(domain.ErrForbidden, "this needs role %s or higher; you are %s", role, v.Role))
+			if err := parseUIForm(r); err != nil {
+				s.uiError(w, r, v, err)
+				return
+			}
+		}
+		if v != nil && role != "" && !v.Role.Includes(role) {
+			s.uiError(w, r, v, domain.Errorf(domain.ErrForbidden, "this needs role %s or higher; you are %s", role, v.Role))
+			return
+		}
+		if v != nil && method != http.MethodGet {
+			// Writes count against the account's plan as the API's do.
+			if err := s.uiRateLimit(r, v); err != nil {
+				s.uiError(w, r, v, err)
 				return
 			}
 		}
@@ -174,6 +186,46 @@ func (s *Server) uiRoute(method, path string, role domain.Role, h uiHandler) {
 			s.uiError(w, r, v, err)
 		}
 	}).Methods(method)
+}
+
+// uiSignInAgain sends a request without a session to the login page: a
+// page load by redirect; an htmx request (a live refresh, a filter) by
+// telling htmx to load the login page in full, since swapping the login
+// form into a fragment would break the page; a form post with a 401 page.
+func (s *Server) uiSignInAgain(w http.ResponseWriter, r *http.Request) {
+	login := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	switch {
+	case r.Header.Get("HX-Request") == "true":
+		if ref, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && ref.Path != "" {
+			login = "/login?next=" + url.QueryEscape(ref.RequestURI())
+		}
+		w.Header().Set("HX-Redirect", login)
+		w.WriteHeader(http.StatusUnauthorized)
+	case r.Method == http.MethodGet:
+		http.Redirect(w, r, login, http.StatusSeeOther)
+	default:
+		s.uiError(w, r, nil, domain.Errorf(domain.ErrUnauthorized, "your session has ended; sign in again"))
+	}
+}
+
+// uiRateLimit counts a dashboard write against the account's requests per
+// minute, in the same windows as the API's requests.
+func (s *Server) uiRateLimit(r *http.Request, v *viewer) error {
+	limits, _ := domain.LimitsOf(v.Plan)
+	if limits.RequestsPerMinute == domain.Unlimited {
+		return nil
+	}
+	count, reset, err := s.deps.RateLimiter.Take(r.Context(), v.AccountID)
+	if err != nil {
+		s.deps.Log.Warn("rate limiter unavailable", "err", err)
+		return nil
+	}
+	if count > limits.RequestsPerMinute {
+		retry := max(int(reset.Sub(s.deps.Now()).Seconds()+0.999), 1)
+		return &requestError{status: http.StatusTooManyRequests, detail: "Your account has made more than " +
+			strconv.Itoa(limits.RequestsPerMinute) + " requests this minute, its plan's limit; try again in " + strconv.Itoa(retry) + " s."}
+	}
+	return nil
 }
 
 func uiSecurityHeaders(w http.ResponseWriter) {
@@ -193,6 +245,11 @@ func (s *Server) uiRoutes() {
 		h.Set("X-Content-Type-Options", "nosniff")
 		// Vendored files carry their version in their name; ours change
 		// with the binary, so they are revalidated.
+		// Files only: no directory listings.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/static/vendor/") {
 			h.Set("Cache-Control", "public, max-age=86400")
 		} else {
@@ -217,14 +274,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.CSRF == "" {
 		p.CSRF = s.csrfToken(w, r, p.Viewer)
 	}
-	if p.Flash == "" {
-		p.Flash = takeFlash(w, r)
-	}
 	// A fragment for htmx (the part a live update or a filter swaps), or
-	// the whole page.
+	// the whole page; htmx restoring a page from history (the Back button)
+	// needs the whole page.
 	root := "base"
-	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" && t.Lookup("fragment") != nil {
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" &&
+		r.Header.Get("HX-History-Restore-Request") != "true" && t.Lookup("fragment") != nil {
 		root = "fragment"
+	}
+	if root == "base" {
+		// Only a whole page shows the flash: a fragment refreshed in
+		// another tab must not take it.
+		if p.Flash == "" {
+			p.Flash = takeFlash(w, r)
+		}
+		p.LivePos = formatLivePos(s.ui.live.current())
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, root, p); err != nil {
@@ -312,7 +376,8 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	return nil
 }
 
-// parseUIForm parses a posted form, refusing one over maxBody.
+// parseUIForm parses a posted form (the middleware bounds its size) and
+// checks every field name and value with domain.CheckText.
 func parseUIForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return &requestError{status: http.StatusBadRequest, detail: "the form could not be read: " + err.Error()}

@@ -18,7 +18,10 @@ import (
 // server starts, waits until the read models have applied each batch, and
 // tells every dashboard of the batch's account what changed, as
 // Server-Sent Events. A page does not get data over the stream, only names
-// of what changed ("monitors", "monitor-42", "incidents", "incident-7");
+// of what changed: "monitors" (a status may have changed), "checks" (new
+// results that repeat their region's last one: times and response times
+// only), "monitor-42", "incidents", "incident-7", "maintenance",
+// "account", and "everything" when a change is too big to name;
 // htmx refetches the fragments listening for them (hx-trigger="sse:..."),
 // so what a page shows always comes from the read models through the same
 // handlers as a reload. Each replica runs its own hub over the shared log
@@ -37,6 +40,8 @@ const (
 	liveMaxIDs     = 200                    // named ids a client holds before "everything changed"
 	liveCatchUpMax = 5000                   // events read from the log for a resume, at most
 	liveBatch      = 500
+	liveSettle     = 2 * time.Second // the longest a batch waits for the read models
+	liveRecheck    = time.Minute     // how often a stream checks its session is still valid
 )
 
 // liveChange is what changed for one account, up to a log position.
@@ -80,8 +85,9 @@ func (c *liveChange) merge(o *liveChange) {
 	}
 }
 
-// addEvent records what one event changes for the dashboards.
-func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
+// addEvent records what one event changes for the dashboards; seen (nil
+// for none) tells a check result that repeats its region's last one.
+func (c *liveChange) addEvent(rec domain.RecordedEvent, seen *lastResults) bool {
 	// streamID is the aggregate id of a stream named prefix + id, or 0.
 	streamID := func(prefix string) int64 {
 		rest, ok := strings.CutPrefix(rec.StreamID, prefix)
@@ -98,12 +104,21 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
 	case domain.EvCheckRecorded:
 		var e struct {
 			MonitorID int64 `json:"monitor_id"`
+			RegionID  int64 `json:"region_id"`
+			Up        bool  `json:"up"`
 		}
 		if json.Unmarshal(rec.Data, &e) != nil || e.MonitorID == 0 {
 			return false
 		}
 		c.monitors[e.MonitorID] = true
-		c.topics["monitors"] = true
+		// A result like the region's last one changes times and response
+		// times only: lists refresh on it now and then ("checks"), not at
+		// once ("monitors", which a status change needs).
+		if seen.repeats(rec.Metadata.AccountID, e.MonitorID, e.RegionID, e.Up) {
+			c.topics["checks"] = true
+		} else {
+			c.topics["monitors"] = true
+		}
 	case domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused, domain.EvMonitorResumed, domain.EvMonitorDeleted:
 		id := streamID("monitor-")
 		if id == 0 {
@@ -111,6 +126,9 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
 		}
 		c.monitors[id] = true
 		c.topics["monitors"] = true
+		if rec.Type == domain.EvMonitorDeleted {
+			seen.forget(rec.Metadata.AccountID, id)
+		}
 	case domain.EvTagCreated, domain.EvTagDeleted:
 		c.topics["monitors"] = true
 	case domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentCommented, domain.EvIncidentResolved:
@@ -135,6 +153,56 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent) bool {
 		return false
 	}
 	return true
+}
+
+// lastResults remembers, for the accounts with dashboards connected, each
+// monitor's and region's last result (up or not), so a check that changes
+// nothing but times is told apart from one that may change a status.
+// Only the hub's follower touches it.
+type lastResults struct {
+	byAccount map[int64]map[[2]int64]bool
+}
+
+// repeats records up as the region's last result and reports whether it
+// was the last one already. Unknown (a nil receiver, an account not
+// tracked, a first result) is "changed".
+func (l *lastResults) repeats(account, monitor, region int64, up bool) bool {
+	if l == nil {
+		return false
+	}
+	results, ok := l.byAccount[account]
+	if !ok {
+		return false
+	}
+	key := [2]int64{monitor, region}
+	last, known := results[key]
+	results[key] = up
+	return known && last == up
+}
+
+func (l *lastResults) forget(account, monitor int64) {
+	if l == nil {
+		return
+	}
+	for key := range l.byAccount[account] {
+		if key[0] == monitor {
+			delete(l.byAccount[account], key)
+		}
+	}
+}
+
+// track keeps the accounts that have dashboards and drops the others'.
+func (l *lastResults) track(accounts map[int64]bool) {
+	for acc := range l.byAccount {
+		if !accounts[acc] {
+			delete(l.byAccount, acc)
+		}
+	}
+	for acc := range accounts {
+		if l.byAccount[acc] == nil {
+			l.byAccount[acc] = map[[2]int64]bool{}
+		}
+	}
 }
 
 // liveClient is one connected dashboard.
@@ -168,13 +236,27 @@ func (c *liveClient) take() *liveChange {
 type liveHub struct {
 	s *Server
 
+	seen    *lastResults    // the follower's own
+	ctx     context.Context // the follower's, while it runs
+	closing chan struct{}   // closed when the server shuts down (CloseLive)
+	once    sync.Once
+
 	mu      sync.Mutex
 	clients map[int64]map[*liveClient]bool // by account
 	pos     domain.Position                // the last position delivered
 }
 
 func newLiveHub(s *Server) *liveHub {
-	return &liveHub{s: s, clients: map[int64]map[*liveClient]bool{}}
+	return &liveHub{s: s, clients: map[int64]map[*liveClient]bool{}, closing: make(chan struct{}),
+		seen: &lastResults{byAccount: map[int64]map[[2]int64]bool{}}, ctx: context.Background()}
+}
+
+// CloseLive ends every dashboard's event stream, for a graceful shutdown:
+// http.Server.Shutdown waits for open requests but does not cancel them,
+// and a stream never ends by itself. Browsers reconnect to another replica
+// (or to this one once it is back) and catch up from their last event.
+func (s *Server) CloseLive() {
+	s.ui.live.once.Do(func() { close(s.ui.live.closing) })
 }
 
 // RunLive follows the log for the dashboards' live updates until ctx ends;
@@ -186,14 +268,21 @@ func (s *Server) RunLive(ctx context.Context) error {
 
 func (h *liveHub) run(ctx context.Context) error {
 	for ctx.Err() == nil {
-		head, err := h.s.deps.Store.Head(ctx)
-		if err == nil {
+		h.ctx = ctx
+		// The first start begins at the head (clients catch up from their
+		// own positions); a restart after a failure goes on from the last
+		// batch delivered, so connected pages miss nothing of the outage.
+		h.mu.Lock()
+		from := h.pos
+		h.mu.Unlock()
+		var err error
+		if from == (domain.Position{}) {
+			from, err = h.s.deps.Store.Head(ctx)
 			h.mu.Lock()
-			if h.pos.Less(head) {
-				h.pos = head
-			}
-			from := h.pos
+			h.pos = from
 			h.mu.Unlock()
+		}
+		if err == nil {
 			err = h.s.deps.Store.Follow(ctx, from, liveBatch, h.deliver)
 		}
 		if ctx.Err() != nil {
@@ -210,16 +299,24 @@ func (h *liveHub) run(ctx context.Context) error {
 
 // deliver hands one batch of the log to its accounts' clients, once the
 // read models have applied it, so a fragment refetched on the news shows it.
+// What changed is worked out for every account, outside the lock: a client
+// that connects while the read models catch up still hears of the batch.
 func (h *liveHub) deliver(batch []domain.RecordedEvent) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	last := batch[len(batch)-1].Position
-	byAccount := map[int64]*liveChange{}
 	h.mu.Lock()
+	watched := make(map[int64]bool, len(h.clients))
+	for acc := range h.clients {
+		watched[acc] = true
+	}
+	h.mu.Unlock()
+	h.seen.track(watched)
+	byAccount := map[int64]*liveChange{}
 	for _, rec := range batch {
 		acc := rec.Metadata.AccountID
-		if acc == 0 || len(h.clients[acc]) == 0 {
+		if acc == 0 {
 			continue
 		}
 		ch := byAccount[acc]
@@ -227,12 +324,13 @@ func (h *liveHub) deliver(batch []domain.RecordedEvent) error {
 			ch = newLiveChange()
 			byAccount[acc] = ch
 		}
-		ch.addEvent(rec)
+		ch.addEvent(rec, h.seen)
 	}
-	h.mu.Unlock()
 	if len(byAccount) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := h.s.deps.Queries.WaitFor(ctx, h.s.deps.ReadModels, last); err != nil {
+		// Bounded: a read model that is stuck delays the news by at most
+		// this much a batch; the pages then read what is there.
+		ctx, cancel := context.WithTimeout(h.ctx, liveSettle)
+		if err := h.s.deps.Queries.WaitFor(ctx, h.s.deps.ReadModels, last); err != nil && h.ctx.Err() == nil {
 			h.s.deps.Log.Debug("live updates: read models behind; telling clients anyway", "err", err)
 		}
 		cancel()
@@ -250,6 +348,13 @@ func (h *liveHub) deliver(batch []domain.RecordedEvent) error {
 		}
 	}
 	return nil
+}
+
+// current is the position of the last batch handed to clients.
+func (h *liveHub) current() domain.Position {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pos
 }
 
 func (h *liveHub) subscribe(accountID int64) (*liveClient, domain.Position) {
@@ -290,7 +395,7 @@ func (h *liveHub) catchUp(ctx context.Context, accountID int64, from, to domain.
 				return ch
 			}
 			if rec.Metadata.AccountID == accountID {
-				ch.addEvent(rec)
+				ch.addEvent(rec, nil)
 			}
 		}
 		from = recs[len(recs)-1].Position
@@ -314,7 +419,10 @@ func parseLivePos(s string) (domain.Position, bool) {
 	return domain.Position{Commit: c, Prepare: p}, err1 == nil && err2 == nil
 }
 
-// uiLive is the event stream a signed-in page listens to.
+// uiLive is the event stream a signed-in page listens to. A page renders
+// the hub's position into its stream's address (since), so what happens
+// between rendering and connecting is caught up from the log; a browser
+// reconnecting sends the last event's id (Last-Event-ID), which wins.
 func (s *Server) uiLive(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
@@ -328,8 +436,12 @@ func (s *Server) uiLive(w http.ResponseWriter, r *http.Request, v *viewer) error
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\nid: %s\nevent: hello\ndata: %s\n\n", formatLivePos(now), formatLivePos(now))
-	if last, ok := parseLivePos(r.Header.Get("Last-Event-ID")); ok && last.Less(now) {
-		if ch := s.ui.live.catchUp(r.Context(), v.AccountID, last, now); !ch.empty() {
+	from, ok := parseLivePos(r.Header.Get("Last-Event-ID"))
+	if !ok {
+		from, ok = parseLivePos(r.URL.Query().Get("since"))
+	}
+	if ok && from.Less(now) {
+		if ch := s.ui.live.catchUp(r.Context(), v.AccountID, from, now); !ch.empty() {
 			c.offer(ch)
 		}
 	}
@@ -337,10 +449,20 @@ func (s *Server) uiLive(w http.ResponseWriter, r *http.Request, v *viewer) error
 
 	heartbeat := time.NewTicker(liveHeartbeat)
 	defer heartbeat.Stop()
+	recheck := time.NewTicker(liveRecheck)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-s.ui.live.closing:
+			return nil
+		case <-recheck.C:
+			// Logging out (or being removed) ends the session; its
+			// streams end within a minute.
+			if again, err := s.uiViewer(r); err != nil || again.AccountID != v.AccountID {
+				return nil
+			}
 		case <-heartbeat.C:
 			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
 				return nil
@@ -354,6 +476,8 @@ func (s *Server) uiLive(w http.ResponseWriter, r *http.Request, v *viewer) error
 			// Coalesce: what arrives in the next moment goes out together.
 			select {
 			case <-r.Context().Done():
+				return nil
+			case <-s.ui.live.closing:
 				return nil
 			case <-time.After(liveMinGap):
 			}
@@ -373,7 +497,7 @@ func writeLiveChange(w http.ResponseWriter, ch *liveChange) error {
 		fmt.Fprintf(&b, "id: %s\nevent: %s\ndata: %s\n\n", id, name, data)
 	}
 	if ch.all {
-		for _, t := range []string{"monitors", "incidents", "maintenance", "account", "everything"} {
+		for _, t := range []string{"monitors", "checks", "incidents", "maintenance", "account", "everything"} {
 			event(t, "*")
 		}
 	} else {

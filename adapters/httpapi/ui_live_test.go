@@ -37,7 +37,7 @@ func TestLiveChangeNamesWhatAnEventChanges(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := newLiveChange()
-			ch.addEvent(tc.rec)
+			ch.addEvent(tc.rec, nil)
 			if diff := cmp.Diff(tc.want, liveNames(ch)); diff != "" {
 				t.Errorf("names (-want +got):\n%s", diff)
 			}
@@ -65,7 +65,7 @@ func TestLiveChangeIsBounded(t *testing.T) {
 	pending := newLiveChange()
 	for i := range 3 * liveMaxIDs {
 		ch := newLiveChange()
-		ch.addEvent(liveRec(domain.EvCheckRecorded, "checks-region-1", map[string]any{"monitor_id": i%50 + 1}))
+		ch.addEvent(liveRec(domain.EvCheckRecorded, "checks-region-1", map[string]any{"monitor_id": i%50 + 1}), nil)
 		ch.pos = domain.Position{Commit: uint64(i + 1)}
 		pending.merge(ch)
 	}
@@ -77,13 +77,13 @@ func TestLiveChangeIsBounded(t *testing.T) {
 	}
 	for i := range liveMaxIDs + 1 {
 		ch := newLiveChange()
-		ch.addEvent(liveRec(domain.EvMonitorUpdated, "monitor-"+strconv.Itoa(1000+i), map[string]any{}))
+		ch.addEvent(liveRec(domain.EvMonitorUpdated, "monitor-"+strconv.Itoa(1000+i), map[string]any{}), nil)
 		pending.merge(ch)
 	}
 	if !pending.all || len(pending.monitors) != 0 {
 		t.Errorf("past %d names: all=%v, %d held", liveMaxIDs, pending.all, len(pending.monitors))
 	}
-	if got := liveNames(pending); got != "monitors incidents maintenance account everything" {
+	if got := liveNames(pending); got != "monitors checks incidents maintenance account everything" {
 		t.Errorf("everything changed is written as %q", got)
 	}
 }
@@ -98,5 +98,47 @@ func TestLivePositionRoundTrips(t *testing.T) {
 		if _, ok := parseLivePos(bad); ok {
 			t.Errorf("%q parsed as a position", bad)
 		}
+	}
+}
+
+// TestLiveChecksThatChangeNothingAreToldApart: a result like its region's
+// last one is "checks" (lists refresh on it now and then); a first result,
+// a flip, or another region's first is "monitors" (a status may change at
+// once). Accounts without dashboards are not tracked.
+func TestLiveChecksThatChangeNothingAreToldApart(t *testing.T) {
+	seen := &lastResults{byAccount: map[int64]map[[2]int64]bool{}}
+	seen.track(map[int64]bool{1: true})
+	check := func(account, monitor, region int64, up bool) string {
+		rec := liveRec(domain.EvCheckRecorded, "checks-region-1", map[string]any{"monitor_id": monitor, "region_id": region, "up": up})
+		rec.Metadata.AccountID = account
+		ch := newLiveChange()
+		ch.addEvent(rec, seen)
+		return liveNames(ch)
+	}
+	for i, tc := range []struct {
+		account, monitor, region int64
+		up                       bool
+		want                     string
+	}{
+		{1, 5, 1, true, "monitors monitor-5"},  // first seen
+		{1, 5, 1, true, "checks monitor-5"},    // the same again
+		{1, 5, 2, false, "monitors monitor-5"}, // another region's first
+		{1, 5, 1, true, "checks monitor-5"},
+		{1, 5, 2, false, "checks monitor-5"},
+		{1, 5, 1, false, "monitors monitor-5"}, // a flip
+		{2, 9, 1, true, "monitors monitor-9"},  // an account nobody watches
+		{2, 9, 1, true, "monitors monitor-9"},
+	} {
+		if got := check(tc.account, tc.monitor, tc.region, tc.up); got != tc.want {
+			t.Errorf("check %d: %q, want %q", i, got, tc.want)
+		}
+	}
+	seen.forget(1, 5)
+	if got := check(1, 5, 1, false); got != "monitors monitor-5" {
+		t.Errorf("after the monitor is forgotten: %q", got)
+	}
+	seen.track(map[int64]bool{})
+	if len(seen.byAccount) != 0 {
+		t.Errorf("accounts without dashboards still tracked: %v", seen.byAccount)
 	}
 }

@@ -159,8 +159,8 @@ func (s *Server) checkCSRF(r *http.Request, v *viewer) error {
 	}
 	got := r.Header.Get(csrfHeader)
 	if got == "" {
-		if err := parseUIForm(r); err != nil {
-			return err
+		if err := r.ParseForm(); err != nil {
+			return &requestError{status: http.StatusBadRequest, detail: "the form could not be read: " + err.Error()}
 		}
 		got = r.PostFormValue(csrfField)
 	}
@@ -180,7 +180,9 @@ func (s *Server) checkCSRF(r *http.Request, v *viewer) error {
 	return nil
 }
 
-// setFlash leaves a one-line message for the next page.
+// setFlash leaves a one-line message for the next page. It holds no
+// secret ("Monitor created."), so it is not Secure-only: it reads the same
+// behind a proxy that terminates TLS.
 func setFlash(w http.ResponseWriter, msg string) {
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: 60})

@@ -158,3 +158,38 @@ func TestReadAccountSeesPastAnOpenTransaction(t *testing.T) {
 		t.Errorf("account 3 with another transaction open: %d events, want 1", len(got))
 	}
 }
+
+// TestMigrationFillsMonitorUptime: a database whose metrics read model
+// predates monitor_uptime gets the table from migration 0011, filled from
+// its rollups, without a rebuild; a database without the read model yet
+// is left to the projector.
+func TestMigrationFillsMonitorUptime(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version = 11`,
+		`CREATE TABLE check_rollups (monitor_id BIGINT NOT NULL, region_id BIGINT NOT NULL, hour TIMESTAMPTZ NOT NULL,
+			checks INT NOT NULL, up_checks INT NOT NULL, maint_checks INT NOT NULL DEFAULT 0, maint_up INT NOT NULL DEFAULT 0,
+			PRIMARY KEY (monitor_id, hour, region_id))`,
+		`INSERT INTO check_rollups VALUES
+			(1, 1, '2026-05-10 12:00Z', 60, 30, 0, 0), (1, 2, '2026-05-10 11:00Z', 60, 60, 20, 20),
+			(1, 1, '2026-05-09 10:00Z', 60, 0, 0, 0), -- before the window
+			(2, 1, '2026-05-01 08:00Z', 10, 10, 10, 10)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := postgres.Migrate(ctx, db.DB, testdb.Logger(t)); err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		ID     int64     `db:"monitor_id"`
+		End    time.Time `db:"window_end"`
+		Uptime *float64  `db:"uptime_24h"`
+	}
+	if err := db.Select(&got, `SELECT monitor_id, window_end, uptime_24h FROM monitor_uptime ORDER BY monitor_id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Uptime == nil || *got[0].Uptime != 70 || !got[0].End.Equal(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)) || got[1].Uptime != nil {
+		t.Errorf("monitor_uptime after 0011: %+v (want monitor 1 at 70%%: (30 + 40) of (60 + 40) outside maintenance; monitor 2 none)", got)
+	}
+}

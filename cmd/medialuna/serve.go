@@ -369,6 +369,9 @@ func (m *serveMain) run(ctx context.Context) error {
 		}
 	})
 	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Shutdown waits for open requests; the dashboards' event streams
+	// never end by themselves.
+	m.srv.RegisterOnShutdown(api.CloseLive)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.srv.Serve(m.ln) }()
 	m.log.Info("Media Luna is serving", "addr", m.ln.Addr().String(), "event_store", m.config.EventStore)
