@@ -142,7 +142,8 @@ func processCPU(tb testing.TB, pid int) time.Duration {
 // 10,000 monitors in one account, each with 90 days of hourly rollups
 // (21.6 million rows) and its last 30 raw results: the monitors list (100
 // rows a page, default order and filtered and sorted ways), a monitor's
-// page, and its chart data for 24 hours and 90 days. Each case is 200
+// page, its chart data for 24 hours and 90 days, its edit form, the
+// overview and the incidents list. Each case is 200
 // sequential requests from one signed-in client on loopback to the real
 // binary; the figures are round-trip times, p50 and p99.
 //
@@ -179,6 +180,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 	var some int64
 	s.DB.Get(&some, `SELECT id FROM monitors WHERE account_id = $1 ORDER BY id LIMIT 1 OFFSET 4321`, su.Account.ID)
 	cases := []struct{ name, path string }{
+		{"overview", "/"},
 		{"list-default", "/monitors"},
 		{"list-search-uptime", "/monitors?q=svc-12&sort=uptime"},
 		{"list-down-response", "/monitors?status=down&sort=response"},
@@ -187,6 +189,8 @@ func BenchmarkDashboardPages(b *testing.B) {
 		{"detail", "/monitors/" + itoa(some)},
 		{"chart-24h", "/monitors/" + itoa(some) + "/chart.json?range=24h"},
 		{"chart-90d", "/monitors/" + itoa(some) + "/chart.json?range=90d"},
+		{"form-edit", "/monitors/" + itoa(some) + "/edit"},
+		{"incidents", "/incidents"},
 	}
 	for _, tc := range cases {
 		if status, body, _ := c.get(tc.path); status != 200 {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -107,21 +108,12 @@ func (c *formClient) get(path string) (int, string, string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
+	body := readBody(c.t, resp)
 	token := ""
-	if m := csrfInput.FindStringSubmatch(sb.String()); m != nil {
+	if m := csrfInput.FindStringSubmatch(body); m != nil {
 		token = m[1]
 	}
-	return resp.StatusCode, sb.String(), token
+	return resp.StatusCode, body, token
 }
 
 // post sends a form as a same-origin browser would (Origin set).
@@ -134,17 +126,17 @@ func (c *formClient) post(path string, form url.Values) (int, string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return resp.StatusCode, readBody(c.t, resp)
+}
+
+func readBody(t testing.TB, resp *http.Response) string {
+	t.Helper()
 	defer resp.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return resp.StatusCode, sb.String()
+	return string(b)
 }
 
 // login signs the client in through the login form.
