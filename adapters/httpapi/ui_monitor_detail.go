@@ -86,10 +86,10 @@ type uiMonitorDetailData struct {
 	Incidents []projections.IncidentRow
 	// MoreIncidents is set when the monitor has more incidents than listed.
 	MoreIncidents bool
-	ShowCert  bool
-	Cert      *uiCert
-	PushURL   string
-	PushCurl  string
+	ShowCert      bool
+	Cert          *uiCert
+	PushURL       string
+	PushCurl      string
 	// LiveURL is this page's own address, which its live parts refetch.
 	LiveURL string
 }
