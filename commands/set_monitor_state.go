@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/medialuna/medialuna/domain"
 )
@@ -10,8 +12,25 @@ import (
 type SetMonitorState struct {
 	Actor     Actor
 	MonitorID int64
-	Action    string // pause, resume, delete, add_tags, remove_tags
+	Action    string // one of MonitorStateActions
 	TagIDs    []int64
+}
+
+// MonitorStateActions are the actions SetMonitorState takes, in the
+// order a list of them offers them; the API's bulk endpoint and the
+// dashboard's bulk form accept these and no others.
+func MonitorStateActions() []string {
+	return []string{"pause", "resume", "add_tags", "remove_tags", "delete"}
+}
+
+// IsMonitorStateAction says whether SetMonitorState takes action.
+func IsMonitorStateAction(action string) bool {
+	return slices.Contains(MonitorStateActions(), action)
+}
+
+// invalidMonitorStateAction is the refusal of any other action.
+func invalidMonitorStateAction() error {
+	return domain.Invalid("action", "enum", "action must be one of %s", strings.Join(MonitorStateActions(), ", "))
 }
 
 // SetMonitorStateHandler handles SetMonitorState.
@@ -63,7 +82,7 @@ func (h *SetMonitorStateHandler) Handle(ctx context.Context, cmd SetMonitorState
 			}
 			return []domain.Event{&domain.MonitorUpdated{Config: cfg}}, nil
 		}
-		return nil, domain.Invalid("action", "enum", "action must be one of delete, pause, resume, add_tags, remove_tags")
+		return nil, invalidMonitorStateAction()
 	})
 	if err == nil && cmd.Action == "delete" {
 		// After the deletion is recorded, so the count never drops below

@@ -170,7 +170,7 @@ func (m *DetectorMonitor) Check(c *CheckRecorded, live bool) []IncidentDecision 
 		return out
 	}
 	left := c.CertExpiresAt.Sub(c.CheckedAt)
-	expiring := left < time.Duration(m.SSLReminder)*24*time.Hour
+	expiring := CertExpiresSoon(*c.CertExpiresAt, c.CheckedAt, m.SSLReminder)
 	if expiring == m.SSLExpiring || (expiring && c.InMaintenance) {
 		return out
 	}
@@ -227,4 +227,12 @@ func uniqueStrings(in []string) []string {
 		}
 	}
 	return out
+}
+
+// CertExpiresSoon says whether a certificate expiring at expiry is, at now,
+// inside a reminder of reminderDays days (an expired one is too); a
+// reminder of 0 or less never warns. The detector opens SSL_EXPIRY
+// incidents by it and the dashboard warns by it, so they agree.
+func CertExpiresSoon(expiry, now time.Time, reminderDays int) bool {
+	return reminderDays > 0 && expiry.Sub(now) < time.Duration(reminderDays)*24*time.Hour
 }

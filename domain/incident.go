@@ -209,6 +209,21 @@ func validText(field, s string, min, max int) error {
 	return nil
 }
 
+// CanAcknowledge says whether acknowledging changes anything: only an
+// open incident nobody is on yet (acknowledging twice changes nothing, a
+// resolved one refuses).
+func (s IncidentStatus) CanAcknowledge() bool { return s == StatusTriggered }
+
+// CanSnooze says whether an incident in this status takes a snooze: any
+// but a resolved one.
+func (s IncidentStatus) CanSnooze() bool { return s != StatusResolved }
+
+// CanAcknowledge says whether Acknowledge would record anything.
+func (i *Incident) CanAcknowledge() bool { return i.Status.CanAcknowledge() }
+
+// CanSnooze says whether Snooze would accept a valid duration.
+func (i *Incident) CanSnooze() bool { return i.Status.CanSnooze() }
+
 // Acknowledge decides an acknowledgement. Acknowledging an acknowledged
 // incident changes nothing, so two people acknowledging at once end with
 // one ACKNOWLEDGED event.
@@ -216,10 +231,10 @@ func (i *Incident) Acknowledge(userID int64, message string) ([]Event, error) {
 	if err := validText("message", message, 0, 5000); err != nil {
 		return nil, err
 	}
-	switch i.Status {
-	case StatusResolved:
+	switch {
+	case i.Status == StatusResolved:
 		return nil, Errorf(ErrConflict, "incident %d is already resolved", i.ID)
-	case StatusAcknowledged:
+	case !i.CanAcknowledge():
 		return nil, nil
 	}
 	return []Event{&IncidentAcknowledged{UserID: userID, Message: strings.TrimSpace(message)}}, nil
@@ -239,7 +254,7 @@ func (i *Incident) Snooze(userID int64, minutes int, reason string, now time.Tim
 	if err := validText("reason", reason, 0, 1000); err != nil {
 		return nil, err
 	}
-	if i.Status == StatusResolved {
+	if !i.CanSnooze() {
 		return nil, Errorf(ErrConflict, "incident %d is already resolved", i.ID)
 	}
 	return []Event{&IncidentSnoozed{UserID: userID, DurationMinutes: minutes, Until: now.UTC().Add(time.Duration(minutes) * time.Minute), Reason: strings.TrimSpace(reason)}}, nil

@@ -139,8 +139,8 @@ func (s *Server) bulkMonitors(w http.ResponseWriter, r *http.Request, p *princip
 	var v domain.Validation
 	if body.Action == nil {
 		v.Add("action", "missing", "field required")
-	} else if !slices.Contains([]string{"delete", "pause", "resume", "add_tags", "remove_tags"}, *body.Action) {
-		v.Add("action", "enum", "action must be one of delete, pause, resume, add_tags, remove_tags")
+	} else if !commands.IsMonitorStateAction(*body.Action) {
+		v.Add("action", "enum", "action must be one of %s", strings.Join(commands.MonitorStateActions(), ", "))
 	}
 	if body.MonitorIDs == nil {
 		v.Add("monitor_ids", "missing", "field required")

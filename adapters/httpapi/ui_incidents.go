@@ -41,12 +41,17 @@ func (s *Server) uiComment(r *http.Request, v *viewer, id int64, message string,
 
 const uiIncidentsPerPage = 50
 
-// uiIncidentStatuses are the list's status filter: its value, its words,
-// and the statuses it stands for (none: all).
-var uiIncidentStatuses = []struct {
+// uiIncidentStatusChoice is one of the list's status filters: its value,
+// its words, and the statuses it stands for (none: all).
+type uiIncidentStatusChoice struct {
 	Value, Label string
 	Statuses     []string
-}{
+}
+
+// uiIncidentTypeChoice is one of the list's type filters.
+type uiIncidentTypeChoice struct{ Value, Label string }
+
+var uiIncidentStatuses = []uiIncidentStatusChoice{
 	{"all", "All", nil},
 	{"open", "Open (triggered or acknowledged)", []string{string(domain.StatusTriggered), string(domain.StatusAcknowledged)}},
 	{"triggered", "Open, not acknowledged", []string{string(domain.StatusTriggered)}},
@@ -54,7 +59,7 @@ var uiIncidentStatuses = []struct {
 	{"resolved", "Resolved", []string{string(domain.StatusResolved)}},
 }
 
-var uiIncidentTypes = []struct{ Value, Label string }{
+var uiIncidentTypes = []uiIncidentTypeChoice{
 	{string(domain.IncidentDown), "Down"},
 	{string(domain.IncidentSSLExpiry), "Certificate expiry"},
 	{string(domain.IncidentPerformance), "Slow (performance)"},
@@ -79,8 +84,8 @@ type uiIncidentsData struct {
 	Filter    uiIncidentFilterForm
 	Query     url.Values
 	Monitors  []projections.MonitorChoice
-	Statuses  any
-	Types     any
+	Statuses  []uiIncidentStatusChoice
+	Types     []uiIncidentTypeChoice
 	Rows      []uiIncidentListRow
 	Total     int
 	Page      int
@@ -196,14 +201,39 @@ func (s *Server) uiIncidents(w http.ResponseWriter, r *http.Request, v *viewer) 
 
 // The incident page.
 
-// uiSnoozeChoices are the snooze durations offered, in minutes: 5 min to
-// 7 days, the command's range (it refuses anything else itself).
-var uiSnoozeChoices = []struct {
+// uiSnoozeChoice is a snooze duration the form offers.
+type uiSnoozeChoice struct {
 	Minutes int
 	Label   string
-}{
-	{5, "5 minutes"}, {15, "15 minutes"}, {30, "30 minutes"}, {60, "1 hour"}, {120, "2 hours"}, {240, "4 hours"},
-	{480, "8 hours"}, {720, "12 hours"}, {1440, "24 hours"}, {2880, "2 days"}, {4320, "3 days"}, {10080, "7 days"},
+}
+
+// uiSnoozeChoices are the snooze durations offered: the domain's shortest
+// and longest and a few between (the command refuses anything outside
+// them itself).
+func uiSnoozeChoices() []uiSnoozeChoice {
+	minutes := []int{domain.MinSnoozeMinutes}
+	for _, m := range []int{15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320} {
+		if m > domain.MinSnoozeMinutes && m < domain.MaxSnoozeMinutes {
+			minutes = append(minutes, m)
+		}
+	}
+	minutes = append(minutes, domain.MaxSnoozeMinutes)
+	out := make([]uiSnoozeChoice, len(minutes))
+	for i, m := range minutes {
+		out[i] = uiSnoozeChoice{m, uiSnoozeLabel(m)}
+	}
+	return out
+}
+
+// uiSnoozeLabel says a whole number of minutes: "5 minutes", "7 days".
+func uiSnoozeLabel(minutes int) string {
+	switch {
+	case minutes%1440 == 0:
+		return plural(minutes/1440, "day")
+	case minutes%60 == 0:
+		return plural(minutes/60, "hour")
+	}
+	return plural(minutes, "minute")
 }
 
 type uiTimelineEntry struct {
@@ -230,7 +260,7 @@ type uiIncidentData struct {
 	StartedISO  string
 	Duration    string
 	Timeline    []uiTimelineEntry
-	Snooze      any
+	Snooze      []uiSnoozeChoice
 	Form        uiIncidentForm
 	CanAck      bool
 	CanSnooze   bool
@@ -261,9 +291,9 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	now := s.deps.Now()
 	d := uiIncidentData{Incident: inc, MonitorName: names[inc.MonitorID], StartedISO: inc.StartedAt.UTC().Format(time.RFC3339),
-		Snooze: uiSnoozeChoices, Form: form,
-		CanAck:    inc.Status == string(domain.StatusTriggered),
-		CanSnooze: inc.Status != string(domain.StatusResolved),
+		Snooze: uiSnoozeChoices(), Form: form,
+		CanAck:    domain.IncidentStatus(inc.Status).CanAcknowledge(),
+		CanSnooze: domain.IncidentStatus(inc.Status).CanSnooze(),
 		Snoozed:   inc.SnoozedUntil != nil && inc.SnoozedUntil.After(now)}
 	if inc.ResolvedAt != nil {
 		d.Duration = uiSpan(inc.ResolvedAt.Sub(inc.StartedAt))

@@ -48,6 +48,10 @@ func chartRange(r *http.Request) (uiChartRange, error) {
 	return uiChartRange{}, badRequest("range must be one of 24h, 7d, 30d, 90d")
 }
 
+// uiMonitorIncidents is how many of its latest incidents the page lists;
+// past that it links to the incidents list filtered by the monitor.
+const uiMonitorIncidents = 20
+
 // uiHistoryPage is how many checks the history shows at a time.
 const uiHistoryPage = 50
 
@@ -80,10 +84,12 @@ type uiMonitorDetailData struct {
 	Older     string
 	Newer     string
 	Incidents []projections.IncidentRow
-	ShowCert  bool
-	Cert      *uiCert
-	PushURL   string
-	PushCurl  string
+	// MoreIncidents is set when the monitor has more incidents than listed.
+	MoreIncidents bool
+	ShowCert      bool
+	Cert          *uiCert
+	PushURL       string
+	PushCurl      string
 	// LiveURL is this page's own address, which its live parts refetch.
 	LiveURL string
 }
@@ -141,8 +147,12 @@ func (s *Server) uiMonitorDetail(w http.ResponseWriter, r *http.Request, v *view
 		d.Newer = uiQuery(r.URL.Query(), "before", "", "before_region", "")
 	}
 	d.History = rows
-	if d.Incidents, err = s.deps.Queries.IncidentsList(ctx, v.AccountID, projections.IncidentFilter{MonitorID: id}, 0, 20); err != nil {
+	// One more than listed says whether there are more.
+	if d.Incidents, err = s.deps.Queries.IncidentsList(ctx, v.AccountID, projections.IncidentFilter{MonitorID: id}, 0, uiMonitorIncidents+1); err != nil {
 		return err
+	}
+	if len(d.Incidents) > uiMonitorIncidents {
+		d.Incidents, d.MoreIncidents = d.Incidents[:uiMonitorIncidents], true
 	}
 	switch m.Type {
 	case domain.TypeHTTP, domain.TypeHEAD:
@@ -151,7 +161,7 @@ func (s *Server) uiMonitorDetail(w http.ResponseWriter, r *http.Request, v *view
 	if m.CertExpiresAt != nil {
 		left := m.CertExpiresAt.Sub(now)
 		c := &uiCert{ExpiresAt: *m.CertExpiresAt, Days: int(left / (24 * time.Hour)), Expired: left <= 0}
-		c.Warn = c.Expired || (m.SSLExpiryReminder > 0 && left < time.Duration(m.SSLExpiryReminder)*24*time.Hour)
+		c.Warn = c.Expired || domain.CertExpiresSoon(*m.CertExpiresAt, now, m.SSLExpiryReminder)
 		d.Cert = c
 	}
 	if m.Type == domain.TypePUSH && m.PushToken != "" {

@@ -55,6 +55,24 @@ type uiMonitorsData struct {
 	Bulk     []struct{ Value, Label string }
 }
 
+// uiBulkWords are what the bulk form calls an action of
+// commands.MonitorStateActions and what its flash says once done.
+func uiBulkWords(action string) (label, done string) {
+	switch action {
+	case "pause":
+		return "Pause", "Paused"
+	case "resume":
+		return "Resume", "Resumed"
+	case "add_tags":
+		return "Add tag", "Tagged"
+	case "remove_tags":
+		return "Remove tag", "Untagged"
+	case "delete":
+		return "Delete…", "Deleted"
+	}
+	return action, action
+}
+
 // uiMonitors is the monitors list: filtered, ordered and paged by the
 // query, so a page of 100 reads the same with 10,000 monitors as with 10.
 func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -108,6 +126,17 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 		return err
 	}
 	d.Pages = max(1, (d.Page.Total+uiMonitorsPerPage-1)/uiMonitorsPerPage)
+	// A page past the end (an old link, or monitors deleted since) shows
+	// the last page rather than saying that nothing matches.
+	if d.PageNum > d.Pages {
+		d.PageNum = d.Pages
+		skip = (d.PageNum - 1) * uiMonitorsPerPage
+		if d.Page, err = s.deps.Queries.DashboardMonitors(r.Context(), v.AccountID, filter, skip, uiMonitorsPerPage); err != nil {
+			return err
+		}
+		d.Pages = max(1, (d.Page.Total+uiMonitorsPerPage-1)/uiMonitorsPerPage)
+		d.PageNum = min(d.PageNum, d.Pages)
+	}
 	if len(d.Page.Rows) > 0 {
 		d.First, d.Last = skip+1, skip+len(d.Page.Rows)
 	}
@@ -124,7 +153,10 @@ func (s *Server) uiMonitors(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if len(d.Query) > 0 {
 		d.Back += "?" + d.Query.Encode()
 	}
-	d.Bulk = []struct{ Value, Label string }{{"pause", "Pause"}, {"resume", "Resume"}, {"add_tags", "Add tag"}, {"remove_tags", "Remove tag"}, {"delete", "Delete…"}}
+	for _, action := range commands.MonitorStateActions() {
+		label, _ := uiBulkWords(action)
+		d.Bulk = append(d.Bulk, struct{ Value, Label string }{action, label})
+	}
 	return s.render(w, r, http.StatusOK, "monitors", uiPage{Title: "Monitors", Nav: "monitors", Viewer: v, Data: d})
 }
 
@@ -174,7 +206,7 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	back := listBack(r)
 	action := r.PostFormValue("action")
-	if !slices.Contains([]string{"delete", "pause", "resume", "add_tags", "remove_tags"}, action) {
+	if !commands.IsMonitorStateAction(action) {
 		return badRequest("choose an action: pause, resume, delete, add tag or remove tag")
 	}
 	var ids []int64
@@ -258,7 +290,7 @@ func (s *Server) uiBulkMonitors(w http.ResponseWriter, r *http.Request, v *viewe
 
 // bulkDone says what a bulk action did, as the flash shows it.
 func bulkDone(action string, n int) string {
-	verb := map[string]string{"pause": "Paused", "resume": "Resumed", "delete": "Deleted", "add_tags": "Tagged", "remove_tags": "Untagged"}[action]
+	_, verb := uiBulkWords(action)
 	return fmt.Sprintf("%s %s.", verb, plural(n, "monitor"))
 }
 

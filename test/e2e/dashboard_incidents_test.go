@@ -222,6 +222,10 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 	if got := rp.Text("[data-replay-label]"); got != "Step 1 of 6" {
 		t.Errorf("label %q", got)
 	}
+	// The slider tells a screen reader which event it is on.
+	if got := rp.Eval(`document.querySelector("#replay-range").getAttribute("aria-valuetext") + "|" + document.querySelector('[data-step="1"]').dataset.stepLabel`); got != "Step 1 of 6: Opened|Opened" {
+		t.Errorf("the slider's value text at step 1: %v", got)
+	}
 	rp.ClickButton("Next event")
 	if got := shown(); got != "2 ACKNOWLEDGED" {
 		t.Errorf("next event shows %q", got)
@@ -234,6 +238,13 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 	}
 	if n := rp.Count(`[data-step="2"] .timeline li.future`); n != 4 {
 		t.Errorf("step 2 dims %d later entries, want 4", n)
+	}
+	// Dimmed, not hidden from screen readers: they hear "Later:" first.
+	if n := rp.Count(`[data-step="2"] .timeline li[aria-hidden]`); n != 0 {
+		t.Errorf("step 2 hides %d entries from screen readers", n)
+	}
+	if got := rp.Text(`[data-step="2"] .timeline li.future`); !strings.HasPrefix(strings.TrimSpace(got), "Later:") {
+		t.Errorf("a later entry does not say so: %q", got)
 	}
 	rp.SetValue("#replay-range", "5")
 	if got := shown(); got != "6 RESOLVED" {
@@ -263,6 +274,9 @@ func TestDashboardIncidentsJourney(t *testing.T) {
 	}
 	if !strings.Contains(html, `href="?step=2"`) {
 		t.Error("step 1 has no link to step 2")
+	}
+	if !strings.Contains(html, `aria-valuetext="Step 1 of 6: Opened"`) {
+		t.Error("the slider's value text is not rendered for the first step shown")
 	}
 	var got incident
 	s.expect(200, "GET", "/api/v1/incidents/"+id, jwt, nil).json(t, &got)

@@ -98,6 +98,11 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	if !strings.Contains(p.Text(".form-error"), "not saved") {
 		t.Errorf("no summary at the top: %q", p.Text("main"))
 	}
+	// The summary is announced and leads to each field in error.
+	if got, _ := p.Eval(`(() => { const s = document.querySelector("#error-summary"); const a = s && s.querySelector('a[href="#url"]');
+		return s && a ? s.getAttribute("role") + "|" + a.textContent + "|" + !!document.querySelector(a.getAttribute("href")) : "no link" })()`).(string); !strings.HasPrefix(got, "alert|URL or host: ") || !strings.HasSuffix(got, "|true") {
+		t.Errorf("the error summary's link to url: %v", got)
+	}
 
 	// Created against a target that fails at first, so the list shows it
 	// down, then up, then down again, each without a reload.
@@ -270,6 +275,21 @@ func TestDashboardMonitorsJourney(t *testing.T) {
 	p.Navigate(s.URL + "/monitors?type=HEAD")
 	if n := p.Count("#monitor-list tbody tr"); n != 0 || !strings.Contains(p.Text("#monitor-list"), "No monitor matches") {
 		t.Errorf("HEAD filter shows %d rows", n)
+	}
+	// A page past the end shows the last page, not "nothing matches".
+	p.Navigate(s.URL + "/monitors?sort=name&page=7")
+	if n := p.Count("#monitor-list tbody tr"); n == 0 || strings.Contains(p.Text("#monitor-list"), "No monitor matches") {
+		t.Errorf("a page past the end shows %d rows: %s", n, p.Text("#monitor-list"))
+	}
+	if got := p.Eval(`document.querySelector("#monitor-list").getAttribute("hx-get")`); got != "/monitors?sort=name" {
+		t.Errorf("the clamped page refreshes from %v", got)
+	}
+	// Controls inside the live list keep their ids from one refresh to the
+	// next, so htmx gives focus back to the one that had it.
+	for _, id := range hostileIDs {
+		if n := p.Count("#m-" + itoa(id) + "-name"); n != 1 {
+			t.Errorf("monitor %d's name link: %d with its id", id, n)
+		}
 	}
 
 	// Bulk delete asks first, on a page of its own.

@@ -113,6 +113,8 @@
       range.value = i;
       steps.forEach(function (s, j) { s.hidden = j !== i; });
       if (label) label.textContent = "Step " + (i + 1) + " of " + steps.length;
+      // Said by screen readers instead of the bare number: which event.
+      range.setAttribute("aria-valuetext", "Step " + (i + 1) + " of " + steps.length + ": " + (steps[i].getAttribute("data-step-label") || ""));
       if (prev) prev.disabled = i === 0;
       if (next) next.disabled = i === steps.length - 1;
     }
