@@ -134,6 +134,18 @@ func TestDashboardMonitorsQuery(t *testing.T) {
 		t.Errorf("uptime order with a stale uptime: %v", names)
 	}
 
+	// The overview counts the same rows: statuses, and the last 24 hours of
+	// rollups of this account's monitors only (3's 2026-05-08 hour is out).
+	o, err := f.queries.Overview(ctx, 7, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOverview := projections.Overview{TotalMonitors: 4, Up: 1, Down: 1, Paused: 1, Pending: 1, Checks24h: 230,
+		Uptime24h: ptr(75.71), AvgResponseTime: ptr(0.02)} // (100 + 30 + 20 + 9) up of (100 + 60 + 40 + 10); rt 4 / 230 checks
+	if diff := cmp.Diff(wantOverview, o); diff != "" {
+		t.Errorf("overview (-want +got):\n%s", diff)
+	}
+
 	other, err := f.queries.DashboardMonitors(ctx, 8, projections.DashboardFilter{Search: "api", Now: now}, 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -194,4 +206,14 @@ func BenchmarkDashboardMonitors(b *testing.B) {
 			}
 		})
 	}
+	// The overview's figures over the same account (the dashboard's
+	// landing page and GET /api/metrics/overview).
+	b.Run("overview", func(b *testing.B) {
+		for b.Loop() {
+			o, err := f.queries.Overview(context.Background(), 1, now)
+			if err != nil || o.TotalMonitors != 10000 || o.Checks24h == 0 {
+				b.Fatalf("%+v: %v", o, err)
+			}
+		}
+	})
 }

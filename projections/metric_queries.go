@@ -220,16 +220,22 @@ type Overview struct {
 // Overview summarises an account's monitors over the last 24 hours.
 func (q *Queries) Overview(ctx context.Context, accountID int64, now time.Time) (Overview, error) {
 	var o Overview
-	err := q.db.GetContext(ctx, &o, `SELECT count(*) AS total,
-			count(*) FILTER (WHERE st.status = 'up') AS up, count(*) FILTER (WHERE st.status = 'down') AS down,
-			count(*) FILTER (WHERE st.status = 'paused') AS paused, count(*) FILTER (WHERE coalesce(st.status, 'pending') = 'pending') AS pending,
-			coalesce((SELECT sum(r.checks) FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
-				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)), 0) AS checks,
-			(SELECT round(100.0 * sum(r.up_checks - r.maint_up) / nullif(sum(r.checks - r.maint_checks), 0), 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
-				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS uptime,
-			(SELECT round((sum(r.rt_sum) / nullif(sum(r.checks), 0))::numeric, 2)::float8 FROM check_rollups r JOIN monitors m2 ON m2.id = r.monitor_id
-				WHERE m2.account_id = $1 AND r.hour >= date_trunc('hour', $2::timestamptz)) AS avg
-		FROM monitors m LEFT JOIN monitor_state st ON st.monitor_id = m.id WHERE m.account_id = $1`, accountID, now.Add(-24*time.Hour))
+	// The rollups of the last 24 hours are read once, over the account's
+	// monitor ids (a bitmap scan of the primary key): joining them to
+	// monitors let the planner scan every rollup of every account.
+	err := q.db.GetContext(ctx, &o, `WITH mine AS (
+			SELECT m.id, coalesce(st.status, 'pending') AS status FROM monitors m
+			LEFT JOIN monitor_state st ON st.monitor_id = m.id WHERE m.account_id = $1),
+		day AS (
+			SELECT sum(r.checks) AS checks, sum(r.up_checks - r.maint_up) AS up, sum(r.checks - r.maint_checks) AS counted, sum(r.rt_sum) AS rt
+			FROM check_rollups r WHERE r.monitor_id = ANY(ARRAY(SELECT id FROM mine)) AND r.hour >= date_trunc('hour', $2::timestamptz))
+		SELECT (SELECT count(*) FROM mine) AS total,
+			(SELECT count(*) FROM mine WHERE status = 'up') AS up, (SELECT count(*) FROM mine WHERE status = 'down') AS down,
+			(SELECT count(*) FROM mine WHERE status = 'paused') AS paused, (SELECT count(*) FROM mine WHERE status = 'pending') AS pending,
+			coalesce(day.checks, 0) AS checks,
+			round(100.0 * day.up / nullif(day.counted, 0), 2)::float8 AS uptime,
+			round((day.rt / nullif(day.checks, 0))::numeric, 2)::float8 AS avg
+		FROM day`, accountID, now.Add(-24*time.Hour))
 	return o, err
 }
 
