@@ -16,11 +16,15 @@ type AuditFilter struct {
 	Type      string
 	Since     time.Time
 	Until     time.Time
+	// UserID, when set, keeps the events that member did (not their API
+	// keys', nor the system's).
+	UserID int64
 }
 
 func (f AuditFilter) match(e domain.RecordedEvent) bool {
 	at := e.RecordedAt
 	return (f.AccountID == 0 || e.Metadata.AccountID == f.AccountID) &&
+		(f.UserID == 0 || (e.Metadata.ActorType == domain.ActorUser && e.Metadata.ActorID == f.UserID)) &&
 		(f.Stream == "" || e.StreamID == f.Stream) &&
 		(f.Type == "" || e.Type == f.Type) &&
 		(f.Since.IsZero() || !at.Before(f.Since)) &&
@@ -36,6 +40,57 @@ type AccountLog interface {
 	// that commit while the caller pages may be missed; it is for exports,
 	// not followers.
 	ReadAccount(ctx context.Context, accountID int64, from domain.Position, limit int) ([]domain.RecordedEvent, error)
+}
+
+// AccountLogBackward reads one account's events newest first (the
+// PostgreSQL store).
+type AccountLogBackward interface {
+	// ReadAccountBackward returns up to limit committed events of the
+	// account before before (zero: from the newest), newest first.
+	ReadAccountBackward(ctx context.Context, accountID int64, before domain.Position, limit int) ([]domain.RecordedEvent, error)
+}
+
+// auditScanMax bounds how many of an account's events one AuditPage reads
+// looking for matches, so a filter that matches little costs one bounded
+// read; the page then says where to go on from.
+const auditScanMax = 5000
+
+// AuditPage returns up to limit of the account's events matching f, newest
+// first, before before (zero: from the newest), with secrets removed, and
+// the position to pass as before for the next page (zero when the log has
+// no more). It reads at most auditScanMax events, so a page may hold fewer
+// than limit with more to come. Errors: ErrNotEnabled when the store cannot
+// read an account newest first (EventStoreDB; the export still works).
+func AuditPage(ctx context.Context, store domain.EventStore, f AuditFilter, before domain.Position, limit int) ([]domain.RecordedEvent, domain.Position, error) {
+	back, ok := store.(AccountLogBackward)
+	if !ok || f.AccountID == 0 {
+		return nil, domain.Position{}, domain.Errorf(domain.ErrNotEnabled, "the audit log's newest-first view needs the PostgreSQL event store; download the export instead")
+	}
+	var out []domain.RecordedEvent
+	for scanned := 0; scanned < auditScanMax; {
+		batch, err := back.ReadAccountBackward(ctx, f.AccountID, before, min(500, auditScanMax-scanned))
+		if err != nil {
+			return nil, domain.Position{}, err
+		}
+		for i, e := range batch {
+			if f.match(e) {
+				e.Data = redact(e.Data)
+				out = append(out, e)
+				if len(out) == limit {
+					if i == len(batch)-1 && len(batch) < 500 {
+						return out, domain.Position{}, nil
+					}
+					return out, e.Position, nil
+				}
+			}
+		}
+		scanned += len(batch)
+		if len(batch) < 500 {
+			return out, domain.Position{}, nil
+		}
+		before = batch[len(batch)-1].Position
+	}
+	return out, before, nil
 }
 
 // auditPage is how many events an export reads at a time.

@@ -63,24 +63,9 @@ func (s *Server) projectionStatus(w http.ResponseWriter, r *http.Request, p *pri
 
 // auditEvents streams the account's events as NDJSON or CSV. Rows are
 // written as they are read, so memory stays flat whatever the size.
-func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, p *principal) error {
-	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "ndjson"
-	}
-	if format != "ndjson" && format != "csv" {
-		return badRequest("query parameter format must be ndjson or csv")
-	}
-	since, err := timeParam(r, "since")
-	if err != nil {
-		return err
-	}
-	until, err := timeParam(r, "until")
-	if err != nil {
-		return err
-	}
-	f := projections.AuditFilter{AccountID: p.AccountID, Stream: q.Get("stream"), Type: q.Get("type"), Since: since, Until: until}
+// streamAudit writes the account's matching events as CSV or NDJSON (the
+// API's export and the dashboard's download), flushing as it goes.
+func (s *Server) streamAudit(w http.ResponseWriter, r *http.Request, format string, f projections.AuditFilter) {
 	flusher, _ := w.(http.Flusher)
 	n := 0
 	flush := func() {
@@ -89,6 +74,7 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, p *principa
 			flusher.Flush()
 		}
 	}
+	var err error
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="medialuna-audit.csv"`)
@@ -111,5 +97,26 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, p *principa
 		// Headers are gone; all we can do is log and cut the stream short.
 		s.deps.Log.Error("audit export failed midway", "err", err)
 	}
+}
+
+func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "ndjson"
+	}
+	if format != "ndjson" && format != "csv" {
+		return badRequest("query parameter format must be ndjson or csv")
+	}
+	since, err := timeParam(r, "since")
+	if err != nil {
+		return err
+	}
+	until, err := timeParam(r, "until")
+	if err != nil {
+		return err
+	}
+	f := projections.AuditFilter{AccountID: p.AccountID, Stream: q.Get("stream"), Type: q.Get("type"), Since: since, Until: until}
+	s.streamAudit(w, r, format, f)
 	return nil
 }

@@ -96,7 +96,7 @@ func newUI(s *Server) (*ui, error) {
 // uiPaths are the dashboard's first path segments; everything else is the
 // API's (Owns).
 var uiPaths = map[string]bool{"": true, "login": true, "signup": true, "logout": true, "invite": true,
-	"monitors": true, "incidents": true, "static": true, "live": true}
+	"monitors": true, "incidents": true, "static": true, "live": true, "settings": true, "maintenance": true, "notifications": true}
 
 // ownsUI reports whether a request is the dashboard's.
 func ownsUI(r *http.Request) bool {
@@ -263,6 +263,7 @@ func (s *Server) uiRoutes() {
 	s.uiMonitorRoutes()
 	s.uiMonitorDetailRoutes()
 	s.uiIncidentRoutes()
+	s.uiAuditRoutes()
 }
 
 // render writes a page with status.

@@ -346,6 +346,30 @@ const readAccountSQL = selectEvents + `
 	ORDER BY events.transaction_id, events.position
 	LIMIT $4`
 
+// ReadAccountBackward returns up to limit committed events of one account
+// before before (the zero Position: from the newest), newest first, for the
+// dashboard's audit log. It reads the events_account index backwards.
+func (s *EventStore) ReadAccountBackward(ctx context.Context, accountID int64, before domain.Position, limit int) ([]domain.RecordedEvent, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	if before == (domain.Position{}) {
+		return s.query(ctx, readAccountNewestSQL, accountID, limit)
+	}
+	return s.query(ctx, readAccountBackwardSQL, accountID, strconv.FormatUint(before.Commit, 10), before.Prepare, limit)
+}
+
+const readAccountNewestSQL = selectEvents + `
+	WHERE events.account_id = $1
+	ORDER BY events.transaction_id DESC, events.position DESC
+	LIMIT $2`
+
+const readAccountBackwardSQL = selectEvents + `
+	WHERE events.account_id = $1
+	  AND (events.transaction_id, events.position) < ($2::text::xid8, $3)
+	ORDER BY events.transaction_id DESC, events.position DESC
+	LIMIT $4`
+
 // heldBack reports whether committed events after from exist that ReadAll
 // does not return yet because an older transaction is still open.
 func (s *EventStore) heldBack(ctx context.Context, from domain.Position) (bool, error) {

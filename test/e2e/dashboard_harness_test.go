@@ -148,3 +148,15 @@ func (c *formClient) login(email, password string) {
 		c.t.Fatalf("login as %s: %d\n%s", email, status, body)
 	}
 }
+
+var invitationToken = regexp.MustCompile(`Token: (\S+)`)
+
+// inviteToken is the token in an invitation email.
+func inviteToken(t testing.TB, mail string) string {
+	t.Helper()
+	m := invitationToken.FindStringSubmatch(mail)
+	if m == nil {
+		t.Fatalf("no token in the invitation:\n%s", mail)
+	}
+	return m[1]
+}
