@@ -96,7 +96,8 @@ func newUI(s *Server) (*ui, error) {
 // uiPaths are the dashboard's first path segments; everything else is the
 // API's (Owns).
 var uiPaths = map[string]bool{"": true, "login": true, "signup": true, "logout": true, "invite": true,
-	"monitors": true, "incidents": true, "static": true, "live": true, "settings": true, "maintenance": true, "notifications": true}
+	"monitors": true, "incidents": true, "static": true, "live": true, "settings": true, "maintenance": true, "notifications": true,
+	"status-pages": true, "operator": true}
 
 // ownsUI reports whether a request is the dashboard's.
 func ownsUI(r *http.Request) bool {
@@ -128,6 +129,7 @@ func (v *viewer) Name() string {
 type uiPage struct {
 	Title  string
 	Nav    string // the section the page belongs to, for the menu
+	Sub    string // the page within the settings section, for its menu
 	Viewer *viewer
 	CSRF   string
 	Flash  string
@@ -264,6 +266,18 @@ func (s *Server) uiRoutes() {
 	s.uiMonitorDetailRoutes()
 	s.uiIncidentRoutes()
 	s.uiAuditRoutes()
+	s.uiMaintenanceRoutes()
+	s.uiNotificationRoutes()
+	s.uiStatusPageRoutes()
+	s.uiAccountRoutes()
+	s.uiTeamRoutes()
+	s.uiAPIKeyRoutes()
+	s.uiProfileRoutes()
+	s.uiOperatorRoutes()
+	s.uiRoute("GET", "/settings", domain.RoleViewer, func(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+		http.Redirect(w, r, "/settings/profile", http.StatusSeeOther)
+		return nil
+	})
 }
 
 // render writes a page with status.
@@ -401,7 +415,8 @@ func parseUIForm(r *http.Request) error {
 }
 
 // uiProseFields may hold line breaks.
-var uiProseFields = map[string]bool{"message": true, "request_body": true, "request_headers": true, "description": true, "reason": true}
+var uiProseFields = map[string]bool{"message": true, "request_body": true, "request_headers": true, "description": true, "reason": true,
+	"custom_css": true, "headers": true, "template": true}
 
 // Template helpers.
 

@@ -104,7 +104,7 @@ func (s *Server) uiAudit(w http.ResponseWriter, r *http.Request, v *viewer) erro
 	if next != (domain.Position{}) {
 		d.Older = uiQuery(q, "before", formatLivePos(next))
 	}
-	return s.render(w, r, http.StatusOK, "audit", uiPage{Title: "Audit log", Nav: "audit", Viewer: v, Data: d})
+	return s.render(w, r, http.StatusOK, "audit", uiPage{Title: "Audit log", Nav: "settings", Sub: "audit", Viewer: v, Data: d})
 }
 
 // auditActor names who did it, for people.

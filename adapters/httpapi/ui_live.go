@@ -21,7 +21,9 @@ import (
 // of what changed: "monitors" (a status may have changed), "checks" (new
 // results that repeat their region's last one: times and response times
 // only), "monitor-42", "incidents", "incident-7", "maintenance",
-// "account", and "everything" when a change is too big to name;
+// "account", "notifications" (channels, rules, deliveries), "status-pages",
+// "team" (members, invitations, API keys), and "everything" when a change
+// is too big to name;
 // htmx refetches the fragments listening for them (hx-trigger="sse:..."),
 // so what a page shows always comes from the read models through the same
 // handlers as a reload. Each replica runs its own hub over the shared log
@@ -50,7 +52,7 @@ type liveChange struct {
 	all       bool // too much to name: every live fragment refetches
 	monitors  map[int64]bool
 	incidents map[int64]bool
-	topics    map[string]bool // "monitors", "incidents", "account", "maintenance"
+	topics    map[string]bool // "monitors", "checks", "incidents", "account", "maintenance", "notifications", "status-pages", "team"
 }
 
 func newLiveChange() *liveChange {
@@ -149,6 +151,14 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent, seen *lastResults) bool 
 		c.topics["monitors"] = true
 	case domain.EvAccountUpdated, domain.EvPlanChanged, domain.EvSubscriptionChanged:
 		c.topics["account"] = true
+	case domain.EvNotificationChannelCreated, domain.EvNotificationChannelUpdated, domain.EvNotificationChannelDeleted,
+		domain.EvNotificationRuleCreated, domain.EvNotificationRuleUpdated, domain.EvNotificationRuleDeleted,
+		domain.EvNotificationQueued, domain.EvNotificationAttempted, domain.EvNotificationRetrying, domain.EvNotificationSuppressed:
+		c.topics["notifications"] = true
+	case domain.EvStatusPageCreated, domain.EvStatusPageUpdated, domain.EvStatusPageDeleted:
+		c.topics["status-pages"] = true
+	case domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered, domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked:
+		c.topics["team"] = true
 	default:
 		return false
 	}
@@ -497,7 +507,7 @@ func writeLiveChange(w http.ResponseWriter, ch *liveChange) error {
 		fmt.Fprintf(&b, "id: %s\nevent: %s\ndata: %s\n\n", id, name, data)
 	}
 	if ch.all {
-		for _, t := range []string{"monitors", "checks", "incidents", "maintenance", "account", "everything"} {
+		for _, t := range []string{"monitors", "checks", "incidents", "maintenance", "account", "notifications", "status-pages", "team", "everything"} {
 			event(t, "*")
 		}
 	} else {
