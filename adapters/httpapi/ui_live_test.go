@@ -33,7 +33,10 @@ func TestLiveChangeNamesWhatAnEventChanges(t *testing.T) {
 		{"an incident acknowledged", liveRec(domain.EvIncidentAcknowledged, "incident-3", map[string]any{}), "incidents incident-3"},
 		{"a maintenance window", liveRec(domain.EvMaintenanceToggled, "maintenance-1", map[string]any{}), "maintenance monitors"},
 		{"a plan change", liveRec(domain.EvPlanChanged, "account-1", map[string]any{}), "account"},
-		{"a notification attempt", liveRec(domain.EvNotificationAttempted, "deliveries-1", map[string]any{}), ""},
+		{"a notification attempt", liveRec(domain.EvNotificationAttempted, "deliveries-1", map[string]any{}), "notifications"},
+		{"a status page edited", liveRec(domain.EvStatusPageUpdated, "statuspage-2", map[string]any{}), "status-pages"},
+		{"a member invited", liveRec(domain.EvMemberInvited, "account-1", map[string]any{}), "team"},
+		{"a quota slot reserved", liveRec(domain.EvQuotaSlotReserved, "quota-1", map[string]any{}), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := newLiveChange()
@@ -83,7 +86,7 @@ func TestLiveChangeIsBounded(t *testing.T) {
 	if !pending.all || len(pending.monitors) != 0 {
 		t.Errorf("past %d names: all=%v, %d held", liveMaxIDs, pending.all, len(pending.monitors))
 	}
-	if got := liveNames(pending); got != "monitors checks incidents maintenance account everything" {
+	if got := liveNames(pending); got != "monitors checks incidents maintenance account notifications status-pages team everything" {
 		t.Errorf("everything changed is written as %q", got)
 	}
 }
