@@ -129,6 +129,7 @@ type ProjectionReads interface {
 	// pos, or ctx's error.
 	WaitFor(ctx context.Context, names []string, pos domain.Position) error
 	ProjectorStatuses(ctx context.Context, names []string) ([]projections.ProjectorStatus, error)
+	RegionActivity(ctx context.Context, now time.Time) ([]projections.RegionActivity, error)
 }
 
 // Commands the API runs, one interface per command (commands.NewXHandler
