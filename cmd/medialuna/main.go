@@ -1,6 +1,6 @@
 // Command medialuna is the Media Luna server and its operator tools: serve,
-// migrate, projections rebuild|status, events export, accounts set-plan,
-// secrets seal-log|rotate-key.
+// migrate, probe, projections rebuild|status, events export, accounts
+// set-plan, secrets seal-log|rotate-key, version.
 // main only wires: configuration comes from flags with environment
 // fallbacks, and every part gets its dependencies passed in.
 package main
@@ -22,23 +22,53 @@ import (
 const usage = `medialuna — self-hosted uptime monitoring that speaks the Media Luna API.
 
 Usage:
-  medialuna serve                 run the API, projectors and mailer (applies migrations first)
+  medialuna serve                 run the API, dashboard, projectors and workers (applies migrations first)
   medialuna migrate               apply pending database migrations and exit
-  medialuna probe --region CODE --server URL --token TOKEN
+  medialuna probe --region CODE --server URL
                                   run a probe agent for a region, checking what the server assigns
-  medialuna projections rebuild [NAME...]
-                                  rebuild read models from the event log while the API serves
-  medialuna projections status    show each projector's position and lag
-  medialuna events export         write the event log as NDJSON or CSV to stdout
-  medialuna accounts set-plan ACCOUNT_ID PLAN
-                                  move an account to FREE, STARTER, PRO or ENTERPRISE
-  medialuna secrets seal-log      seal credentials that older versions wrote into the log in plaintext (once)
-  medialuna secrets rotate-key --new-key KEY
-                                  rewrap every data key with a new master key (--secret-key)
+` + projectionsUsage + eventsUsage + accountsUsage + secretsUsage + `  medialuna version                print the version, commit and Go version (also --version)
 
 Run 'medialuna COMMAND --help' for a command's flags. Every flag has an
 environment variable fallback, named in its help.
 `
+
+// The commands that group subcommands; 'medialuna GROUP --help' prints its
+// part of the usage.
+const (
+	projectionsUsage = `  medialuna projections rebuild [NAME...]
+                                  rebuild read models from the event log while the API serves
+  medialuna projections status    show each projector's position and lag
+`
+	eventsUsage = `  medialuna events export         write the event log as NDJSON or CSV to stdout
+`
+	accountsUsage = `  medialuna accounts set-plan ACCOUNT_ID PLAN
+                                  move an account to FREE, STARTER, PRO or ENTERPRISE
+`
+	secretsUsage = `  medialuna secrets seal-log      seal credentials that older versions wrote into the log in plaintext (once)
+  medialuna secrets rotate-key --new-key KEY
+                                  rewrap every data key with a new master key (--secret-key)
+`
+)
+
+// subcommand runs the subcommand of a group that args name, or prints the
+// group's usage: to stdout and success for --help, as an error otherwise.
+func subcommand(group, usage string, args []string, stdout io.Writer, subs map[string]func([]string) error) error {
+	if len(args) > 0 {
+		if run, ok := subs[args[0]]; ok {
+			return run(args[1:])
+		}
+		if isHelp(args[0]) {
+			fmt.Fprintf(stdout, "Usage:\n%s\nRun 'medialuna %s SUBCOMMAND --help' for its flags.\n", usage, group)
+			return nil
+		}
+		return fmt.Errorf("unknown subcommand %q of %s; usage:\n%s", args[0], group, usage)
+	}
+	return fmt.Errorf("%s needs a subcommand; usage:\n%s", group, usage)
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -54,7 +84,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
 			return errors.New("no command given")
@@ -67,34 +97,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stderr)
+	case "version", "--version", "-version":
+		return runVersion(rest, stdout, stderr)
 	case "projections":
-		if len(rest) > 0 && rest[0] == "rebuild" {
-			return runRebuild(ctx, rest[1:], stderr)
-		}
-		if len(rest) > 0 && rest[0] == "status" {
-			return runProjectionStatus(ctx, rest[1:], stdout, stderr)
-		}
-		return fmt.Errorf("usage: medialuna projections rebuild [NAME...] | projections status")
+		return subcommand(cmd, projectionsUsage, rest, stdout, map[string]func([]string) error{
+			"rebuild": func(a []string) error { return runRebuild(ctx, a, stderr) },
+			"status":  func(a []string) error { return runProjectionStatus(ctx, a, stdout, stderr) },
+		})
 	case "events":
-		if len(rest) > 0 && rest[0] == "export" {
-			return runExport(ctx, rest[1:], stdout, stderr)
-		}
-		return fmt.Errorf("usage: medialuna events export [--format ndjson|csv] [--account ID] [--stream S] [--type T] [--since T] [--until T]")
+		return subcommand(cmd, eventsUsage, rest, stdout, map[string]func([]string) error{
+			"export": func(a []string) error { return runExport(ctx, a, stdout, stderr) },
+		})
 	case "secrets":
-		if len(rest) > 0 && rest[0] == "seal-log" {
-			return runSealLog(ctx, rest[1:], stderr)
-		}
-		if len(rest) > 0 && rest[0] == "rotate-key" {
-			return runRotateKey(ctx, rest[1:], stderr)
-		}
-		return fmt.Errorf("usage: medialuna secrets seal-log | secrets rotate-key --new-key KEY")
+		return subcommand(cmd, secretsUsage, rest, stdout, map[string]func([]string) error{
+			"seal-log":   func(a []string) error { return runSealLog(ctx, a, stderr) },
+			"rotate-key": func(a []string) error { return runRotateKey(ctx, a, stderr) },
+		})
 	case "probe":
 		return runProbe(ctx, rest, stderr)
 	case "accounts":
-		if len(rest) > 0 && rest[0] == "set-plan" {
-			return runSetPlan(ctx, rest[1:], stdout, stderr)
-		}
-		return fmt.Errorf("usage: medialuna accounts set-plan ACCOUNT_ID PLAN")
+		return subcommand(cmd, accountsUsage, rest, stdout, map[string]func([]string) error{
+			"set-plan": func(a []string) error { return runSetPlan(ctx, a, stdout, stderr) },
+		})
 	}
 	return fmt.Errorf("unknown command %q; run 'medialuna --help'", cmd)
 }

@@ -17,13 +17,14 @@ func runProbe(ctx context.Context, args []string, stderr io.Writer) error {
 	var server, token string
 	var maxInFlight, accountMaxInFlight, workers int
 	var blockPrivate bool
-	fs := newFlagSet("probe --region CODE --server URL --token TOKEN",
+	fs := newFlagSet("probe --region CODE --server URL",
 		"Runs a probe agent: registers its region with the server on start, then runs the checks the server\nassigns to that region and reports the results. Results held during a network fault are sent again\nand recorded once.", stderr)
 	fs.StringVar(&c.LogLevel, "log-level", env("MEDIALUNA_LOG_LEVEL", "info"), "debug, info, warn or error (env MEDIALUNA_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("MEDIALUNA_LOG_FORMAT", "text"), "text or json (env MEDIALUNA_LOG_FORMAT)")
 	region.register(fs, "", "")
+	fs.Lookup("region").Usage = "required: " + fs.Lookup("region").Usage
 	fs.StringVar(&server, "server", env("MEDIALUNA_SERVER", "http://127.0.0.1:8080"), "the Media Luna server's URL (env MEDIALUNA_SERVER)")
-	fs.StringVar(&token, "token", env("MEDIALUNA_PROBE_TOKEN", ""), "the server's probe token, as given to serve --probe-token (env MEDIALUNA_PROBE_TOKEN)")
+	fs.StringVar(&token, "token", env("MEDIALUNA_PROBE_TOKEN", ""), "required: the server's probe token, as given to serve --probe-token; prefer the environment variable, which other users cannot read in the process list (env MEDIALUNA_PROBE_TOKEN)")
 	fs.IntVar(&maxInFlight, "max-in-flight", max(envInt("MEDIALUNA_PROBE_MAX_IN_FLIGHT"), 0),
 		fmt.Sprintf("checks in flight at once, over all accounts; each is a goroutine, so a hanging target holds only its own (env MEDIALUNA_PROBE_MAX_IN_FLIGHT; default %d)", probeagent.DefaultMaxInFlight))
 	fs.IntVar(&accountMaxInFlight, "account-max-in-flight", max(envInt("MEDIALUNA_PROBE_ACCOUNT_MAX_IN_FLIGHT"), 0),
@@ -35,7 +36,7 @@ func runProbe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if region.Code == "" || token == "" {
 		fs.Usage()
-		return fmt.Errorf("--region and --token are required")
+		return fmt.Errorf("--region and the probe token (MEDIALUNA_PROBE_TOKEN or --token) are required")
 	}
 	log := c.logger(stderr).With("component", "probe", "region", region.Code)
 	maxInFlight = deprecatedWorkers(log, maxInFlight, workers, "--workers", "--max-in-flight")

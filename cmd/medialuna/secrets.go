@@ -73,7 +73,7 @@ func runRotateKey(ctx context.Context, args []string, stderr io.Writer) error {
 			"Stop every server first, then start them with --secret-key KEY (MEDIALUNA_SECRET_KEY). When the\n"+
 			"current key was generated in the database (no --secret-key), the new key replaces it there.", stderr)
 	c.register(fs)
-	fs.StringVar(&newKey, "new-key", env("MEDIALUNA_NEW_SECRET_KEY", ""), "the new master key, at least 32 characters (env MEDIALUNA_NEW_SECRET_KEY)")
+	fs.StringVar(&newKey, "new-key", env("MEDIALUNA_NEW_SECRET_KEY", ""), "required: the new master key, at least 32 characters (env MEDIALUNA_NEW_SECRET_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 func runRebuild(ctx context.Context, args []string, stderr io.Writer) error {
 	var c commonConfig
 	fs := newFlagSet("projections rebuild [NAME...]",
-		"Rebuilds read models from the event log into fresh tables while the API keeps serving the old ones,\nthen swaps them in atomically. With no NAME, rebuilds every read model.", stderr)
+		"Rebuilds read models from the event log into fresh tables while the API keeps serving the old ones,\nthen swaps them in atomically. With no NAME, rebuilds every read model.\n\nRead models: "+
+			strings.Join(projectorNames(projectors(readModels())), ", "), stderr)
 	c.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -26,7 +26,8 @@ func medialuna(t testing.TB, db *testdb.DB, args ...string) (string, string, err
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projections", "rebuild", "--help"},
 		{"projections", "status", "--help"}, {"events", "export", "--help"}, {"accounts", "set-plan", "--help"},
-		{"secrets", "seal-log", "--help"}, {"secrets", "rotate-key", "--help"}} {
+		{"secrets", "seal-log", "--help"}, {"secrets", "rotate-key", "--help"}, {"probe", "--help"}, {"version", "--help"},
+		{"projections", "--help"}, {"events", "--help"}, {"accounts", "--help"}, {"secrets", "--help"}, {"help"}} {
 		cmd := exec.Command(binary, args...)
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "Usage") {
@@ -35,6 +36,26 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 	if out, err := exec.Command(binary, "frobnicate").CombinedOutput(); err == nil || !strings.Contains(string(out), "unknown command") {
 		t.Errorf("unknown command: %v %s", err, out)
+	}
+	// A group without its subcommand is an error that shows the group's usage.
+	if out, err := exec.Command(binary, "projections").CombinedOutput(); err == nil || !strings.Contains(string(out), "projections rebuild") {
+		t.Errorf("projections alone: %v %s", err, out)
+	}
+	if out, err := exec.Command(binary, "projections", "frobnicate").CombinedOutput(); err == nil || !strings.Contains(string(out), "unknown subcommand") {
+		t.Errorf("an unknown subcommand: %v %s", err, out)
+	}
+	// Help says which read models can be rebuilt and which flags are required.
+	if out, _ := exec.Command(binary, "projections", "rebuild", "--help").CombinedOutput(); !strings.Contains(string(out), "status_pages") {
+		t.Errorf("rebuild --help does not list the read models:\n%s", out)
+	}
+	if out, _ := exec.Command(binary, "probe", "--help").CombinedOutput(); strings.Count(string(out), "required") < 2 {
+		t.Errorf("probe --help does not mark --region and --token required:\n%s", out)
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(binary, args...).Output()
+		if err != nil || !strings.HasPrefix(string(out), "medialuna ") || !strings.Contains(string(out), "go1.") {
+			t.Errorf("medialuna %v: %v %q", args, err, out)
+		}
 	}
 }
 
