@@ -80,7 +80,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, watermill.NewSlogLogger(r.log.With("component", "watermill")))
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, watermillLogger(r.log.With("component", "watermill")))
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		retry := middleware.Retry{
 			MaxRetries: r.cfg.MaxRetries, InitialInterval: r.cfg.RetryInitial, MaxInterval: r.cfg.RetryMax,
 			Multiplier: 2, RandomizationFactor: 0.2,
-			Logger: watermill.NewSlogLogger(r.log.With("projector", p.Name())),
+			Logger: watermillLogger(r.log.With("projector", p.Name())),
 		}
 		apply := func(msg *message.Message) ([]*message.Message, error) {
 			b, err := decodeBatch(msg)
@@ -342,4 +342,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// watermillLogger passes Watermill's own lines to log with its info lines
+// ("Adding handler", "Starting handler", "Subscriber stopped": one per
+// projector on every start and stop) demoted to debug, so that a server
+// at the info level says what it does, not how its router is wired.
+func watermillLogger(log *slog.Logger) watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }

@@ -406,9 +406,24 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeJSON(rec, http.StatusInternalServerError, map[string]string{"detail": "Internal error."})
 				}
 			}
-			s.deps.Log.Info("request", "method", r.Method, "path", logPath(r), "status", rec.status,
+			s.deps.Log.Log(r.Context(), requestLogLevel(rec.status), "request", "method", r.Method, "path", logPath(r), "status", rec.status,
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", id)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// requestLogLevel is the level of a request's log line. Requests that
+// succeed are debug: a server at info would otherwise write a line for
+// every probe report, push ping and dashboard refresh. A refused request
+// is info (what a client got wrong is worth a line); a failure is warn
+// (its cause is logged at error where it happened).
+func requestLogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelWarn
+	case status >= 400:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }

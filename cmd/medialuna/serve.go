@@ -325,7 +325,15 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID,
 				MaxInFlight:        deprecatedWorkers(log, c.ProbeMaxInFlight, c.ProbeWorkers, "--probe-workers", "--probe-max-in-flight"),
 				AccountMaxInFlight: c.ProbeAccountMax})
-		goBackground(func(ctx context.Context) { agent.Run(ctx) })
+		goBackground(func(ctx context.Context) {
+			// Its assignments come from the monitors read model: on a
+			// fresh database, wait until it exists instead of warning
+			// that it does not.
+			if err := queries.WaitUntilBuilt(ctx, []string{projections.Monitors{}.Name()}); err != nil {
+				return
+			}
+			agent.Run(ctx)
+		})
 		log.Info("embedded probe running", "region", c.Region.Code, "region_id", regionID)
 	}
 	goBackground(func(ctx context.Context) { notifier.RunTicks(ctx, 5*time.Second, log.With("component", "notifier")) })
