@@ -553,6 +553,21 @@ func TestDashboardNotificationRules(t *testing.T) {
 		t.Errorf("a VIEWER's forged edit renamed the rule to %q", edited.Name)
 	}
 
+	// Another account's session finds neither the channel nor the rule.
+	signup(t, s, "stranger@example.com", "Strangers")
+	sc := newFormClient(t, s)
+	sc.login("stranger@example.com", dashboardPassword)
+	for _, path := range []string{"/notifications/channels/" + itoa(hook.ID), "/notifications/channels/" + itoa(hook.ID) + "/edit",
+		"/notifications/rules/" + itoa(ruleID) + "/edit"} {
+		if status, body, _ := sc.get(path); status != http.StatusNotFound || strings.Contains(body, "Everything down") {
+			t.Errorf("another account's %s: %d", path, status)
+		}
+	}
+	_, _, strangerCSRF := sc.get("/notifications")
+	if status, _ := sc.post("/notifications/channels/"+itoa(hook.ID)+"/test", url.Values{"csrf": {strangerCSRF}}); status != http.StatusNotFound {
+		t.Errorf("another account's Send test: %d", status)
+	}
+
 	// Delete, after a confirmation.
 	p.Navigate(s.URL + "/notifications/rules/" + itoa(ruleID) + "/edit")
 	p.ClickButton("Delete…")
