@@ -202,10 +202,22 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	if _, err := s.deps.Queries.Channels(r.Context(), p.AccountID, id); err != nil {
+	if err := s.sendTestNotification(r.Context(), p.AccountID, id, "test-"+requestID(r)); err != nil {
 		return err
 	}
-	ch, secret, _, err := s.deps.Queries.ChannelForDelivery(r.Context(), id)
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "Test notification sent", "channel_id": id, "delivered": true})
+	return nil
+}
+
+// sendTestNotification sends a test notification through channel id of
+// the account now, for the API and the dashboard alike. Errors:
+// ErrNotFound for another account's or a missing channel; ErrInvalid,
+// saying why, when the channel's service refused or could not be reached.
+func (s *Server) sendTestNotification(ctx context.Context, accountID, id int64, deliveryID string) error {
+	if _, err := s.deps.Queries.Channels(ctx, accountID, id); err != nil {
+		return err
+	}
+	ch, secret, _, err := s.deps.Queries.ChannelForDelivery(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -213,14 +225,12 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, p *principa
 	if sender == nil {
 		return domain.Errorf(domain.ErrInvalid, "no sender for %s channels", ch.Type)
 	}
-	now := s.deps.Now()
-	n := domain.Notification{DeliveryID: "test-" + requestID(r), Event: domain.EventTest, OccurredAt: now, AccountID: p.AccountID,
+	n := domain.Notification{DeliveryID: deliveryID, Event: domain.EventTest, OccurredAt: s.deps.Now(), AccountID: accountID,
 		Monitor: domain.NotificationMonitor{Name: "Media Luna test notification"}}
-	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := sender.Send(ctx, ch, secret, n); err != nil {
 		return domain.Errorf(domain.ErrInvalid, "the test notification through %q failed: %v", ch.Name, err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"detail": "Test notification sent", "channel_id": id, "delivered": true})
 	return nil
 }
