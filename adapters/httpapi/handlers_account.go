@@ -61,6 +61,15 @@ func (s *Server) projectionStatus(w http.ResponseWriter, r *http.Request, p *pri
 	return nil
 }
 
+// metrics serves the Prometheus metrics (adapters/metrics) to the operator.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if s.deps.Metrics == nil {
+		return domain.Errorf(domain.ErrNotFound, "metrics are off on this server")
+	}
+	s.deps.Metrics.ServeHTTP(w, r)
+	return nil
+}
+
 // auditEvents streams the account's events as NDJSON or CSV. Rows are
 // written as they are read, so memory stays flat whatever the size.
 // streamAudit writes the account's matching events as CSV or NDJSON (the

@@ -116,5 +116,6 @@ func (s *Server) routes() {
 
 	// Server-wide figures are the operator's, not any account's ADMIN's.
 	s.handle("GET", "/api/admin/projections", operatorOnly, s.projectionStatus)
+	s.handle("GET", "/metrics", operatorOnly, s.metrics)
 	s.handle("GET", "/api/audit/events", jwtOnly(domain.RoleAdmin), s.auditEvents)
 }

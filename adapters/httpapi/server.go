@@ -120,6 +120,12 @@ type Deps struct {
 	// LoginFailureWindow after the first of them (defaults 10 and 15 min).
 	LoginFailuresPerWindow int
 	LoginFailureWindow     time.Duration
+	// Metrics serves GET /metrics (Prometheus) to the operator token; nil
+	// answers 404.
+	Metrics http.Handler
+	// ObserveRequest, when set, hears of every request once it is served,
+	// with its route's pattern ("/api/v1/monitors/{id}", never the path).
+	ObserveRequest func(route, method string, status int, took time.Duration)
 
 	// The dashboard's.
 	// Sessions keeps signed-in dashboard sessions.
@@ -173,9 +179,33 @@ func New(deps Deps) *Server {
 		panic("dashboard templates: " + err.Error())
 	}
 	s.ui = ui
+	s.router.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if cur := mux.CurrentRoute(r); cur != nil {
+				if pattern, err := cur.GetPathTemplate(); err == nil {
+					setRoutePattern(r, pattern)
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
 	s.routes()
 	s.uiRoutes()
 	return s
+}
+
+// matchedRoute carries the pattern of the route a request matched, from
+// the router (which knows it) out to the middleware around it (which
+// counts the request), for metrics that have a series per route rather
+// than per path.
+type matchedRoute struct{ pattern string }
+
+const matchedRouteKey ctxKey = 1
+
+func setRoutePattern(r *http.Request, pattern string) {
+	if m, ok := r.Context().Value(matchedRouteKey).(*matchedRoute); ok {
+		m.pattern = pattern
+	}
 }
 
 // Handler returns the root handler with logging, request ids, body limits
@@ -187,6 +217,7 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if s.deps.StatusSite != nil && s.deps.StatusSite.Owns(r) {
+			setRoutePattern(r, "status page")
 			s.deps.StatusSite.ServeHTTP(w, r)
 			return
 		}
@@ -393,9 +424,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		route := &matchedRoute{pattern: "unmatched"}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), matchedRouteKey, route))
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if s.deps.ObserveRequest != nil && rec.status != 0 {
+				s.deps.ObserveRequest(route.pattern, r.Method, rec.status, time.Since(start))
+			}
+		}()
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

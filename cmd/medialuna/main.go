@@ -136,6 +136,14 @@ func envInt(key string) int {
 	return n
 }
 
+// envIntOr is the integer in key, or def when it is unset or not a number.
+func envIntOr(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
+	}
+	return def
+}
+
 func envFloat(key string) float64 {
 	f, _ := strconv.ParseFloat(os.Getenv(key), 64)
 	return f

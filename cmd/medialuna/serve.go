@@ -16,6 +16,7 @@ import (
 
 	"github.com/medialuna/medialuna/adapters/httpapi"
 	"github.com/medialuna/medialuna/adapters/mail"
+	"github.com/medialuna/medialuna/adapters/metrics"
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/adapters/probe"
 	"github.com/medialuna/medialuna/adapters/probeagent"
@@ -49,6 +50,8 @@ type serveConfig struct {
 	Billing             billingConfig
 	StatusDomain        string
 	StatusCacheTTL      time.Duration
+	MetricsAddr         string
+	MetricsMaxMonitors  int
 }
 
 // regionConfig names the region a probe checks from.
@@ -87,6 +90,8 @@ type serveMain struct {
 	limiter   *postgres.RateLimiter
 	sessions  *postgres.Sessions
 	cmds      serveCommands
+	metrics   *metrics.Registry
+	metricsLn net.Listener // --metrics-addr, or nil
 
 	// Set by run.
 	srv            *http.Server
@@ -98,7 +103,7 @@ type serveMain struct {
 // serveCommands are the command handlers the API and the workers share.
 type serveCommands struct {
 	registerRegion *commands.RegisterRegionHandler
-	recordChecks   *commands.RecordChecksHandler
+	recordChecks   metrics.ChecksRecorder
 	payments       commands.Payments
 	webhooks       httpapi.BillingWebhook
 }
@@ -146,6 +151,9 @@ func (m *serveMain) parseFlags(args []string) error {
 	fs.StringVar(&c.StatusDomain, "status-domain", env("MEDIALUNA_STATUS_DOMAIN", ""), "serve status page NAME at NAME.<this domain> too, e.g. status.example.com (env MEDIALUNA_STATUS_DOMAIN; empty: only under /status/NAME)")
 	ttl, _ := time.ParseDuration(env("MEDIALUNA_STATUS_CACHE_TTL", "5s"))
 	fs.DurationVar(&c.StatusCacheTTL, "status-cache-ttl", ttl, "how long a rendered public status page is served before it is rebuilt (env MEDIALUNA_STATUS_CACHE_TTL)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MEDIALUNA_METRICS_ADDR", ""), "also serve the Prometheus metrics at /metrics on this address, without a token, e.g. 127.0.0.1:9464 (env MEDIALUNA_METRICS_ADDR; empty: only GET /metrics on --addr, with the operator token)")
+	fs.IntVar(&c.MetricsMaxMonitors, "metrics-max-monitors", envIntOr("MEDIALUNA_METRICS_MAX_MONITORS", metrics.DefaultMaxMonitors),
+		"monitors with series of their own in /metrics, lowest ids first (env MEDIALUNA_METRICS_MAX_MONITORS; -1: none)")
 	c.Notify.register(fs)
 	registerDispatch(fs, &c.Dispatch)
 	c.Billing.register(fs)
@@ -191,6 +199,11 @@ func (m *serveMain) open(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", c.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	if c.MetricsAddr != "" {
+		if m.metricsLn, err = net.Listen("tcp", c.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", c.MetricsAddr, err)
+		}
+	}
 	m.baseURL = c.BaseURL
 	if m.baseURL == "" {
 		m.baseURL = "http://" + m.ln.Addr().String()
@@ -206,13 +219,17 @@ func (m *serveMain) open(ctx context.Context) error {
 	inviteKeyBytes, _ := hex.DecodeString(inviteKey)
 	m.tokens = commands.NewInviteTokens(inviteKeyBytes)
 	m.queries = projections.NewQueries(a.db)
+	m.metrics = metrics.New(m.queries, metrics.Config{MaxMonitors: c.MetricsMaxMonitors, Log: log.With("component", "metrics")})
 	m.senders = c.Notify.senders(m.mailer, c.BlockPrivateTargets)
+	for typ, sender := range m.senders {
+		m.senders[typ] = metrics.CountingSender{Next: sender, Type: typ, Registry: m.metrics}
+	}
 	m.limiter = postgres.NewRateLimiter(a.db, utcNow)
 	m.sessions = postgres.NewSessions(a.db, utcNow)
 	ids := postgres.NewIDs(a.db)
 	m.cmds = serveCommands{
 		registerRegion: commands.NewRegisterRegionHandler(a.store, ids, utcNow),
-		recordChecks:   commands.NewRecordChecksHandler(a.store, m.queries, m.queries),
+		recordChecks:   metrics.CountingRecorder{Next: commands.NewRecordChecksHandler(a.store, m.queries, m.queries), Registry: m.metrics},
 	}
 	if c.Billing.SecretKey != "" {
 		installation, err := postgres.Secret(ctx, a.db, "installation_id")
@@ -275,6 +292,7 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		StatusSite:          site,
 		Senders:             m.senders,
 		ProbeToken:          c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
+		Metrics: m.metrics.Handler(), ObserveRequest: m.metrics.ObserveRequest,
 		Signup:        commands.NewSignupHandler(a.store, ids, utcNow),
 		Invite:        commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite:  commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
@@ -322,7 +340,7 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 		}
 		checker := probe.New(probe.Config{BlockPrivateTargets: c.BlockPrivateTargets, UserAgent: probeUserAgent(c.Region.Code)})
 		agent := probeagent.New(probeagent.NewLocalSource(queries, regionID), probeagent.NewLocalSink(m.cmds.recordChecks, regionID), checker,
-			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID,
+			log.With("component", "probe", "region", c.Region.Code), probeagent.Config{RegionID: regionID, StatsCallback: probeMetrics(m.metrics, c.Region.Code),
 				MaxInFlight:        deprecatedWorkers(log, c.ProbeMaxInFlight, c.ProbeWorkers, "--probe-workers", "--probe-max-in-flight"),
 				AccountMaxInFlight: c.ProbeAccountMax})
 		goBackground(func(ctx context.Context) {
@@ -364,6 +382,7 @@ func (m *serveMain) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.metrics.SetProjectors(names)
 	api := m.api(names)
 	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Minute)
 	err = m.queries.WaitUntilBuilt(waitCtx, projectorNames(projectors(readModels())))
@@ -382,6 +401,12 @@ func (m *serveMain) run(ctx context.Context) error {
 	m.srv.RegisterOnShutdown(api.CloseLive)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.srv.Serve(m.ln) }()
+	if m.metricsLn != nil {
+		metricsSrv := &http.Server{Handler: metricsOnly(m.metrics.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		go metricsSrv.Serve(m.metricsLn)
+		defer metricsSrv.Close()
+		m.log.Info("serving metrics", "addr", m.metricsLn.Addr().String(), "path", "/metrics")
+	}
 	m.log.Info("Media Luna is serving", "addr", m.ln.Addr().String(), "event_store", m.config.EventStore)
 	fmt.Fprintf(m.stdout, "Media Luna is listening on %s\nOpen %s/ in a browser to sign up, or with curl: curl -X POST %s/api/auth/signup -H 'Content-Type: application/json' -d '{\"email\":\"you@example.com\",\"password\":\"a long password\",\"account_name\":\"My team\"}'\n", m.baseURL, m.baseURL, m.baseURL)
 
@@ -416,6 +441,9 @@ func (m *serveMain) close() {
 	m.stopWorkers()
 	if m.ln != nil && m.srv == nil {
 		m.ln.Close()
+	}
+	if m.metricsLn != nil && m.srv == nil {
+		m.metricsLn.Close()
 	}
 	if m.app != nil {
 		m.app.close()
