@@ -152,6 +152,16 @@ func TestDashboardMaintenance(t *testing.T) {
 	p.Check("#day-3", true)
 	p.Check("#monitor-"+itoa(db.ID), true)
 	p.Check("#monitor-"+itoa(web.ID), true)
+	// A preview of something wrong says so next to the field, in place.
+	p.SetValue("#start_clock", "")
+	p.ClickButton("Preview")
+	if !p.WaitText("#err-start_clock", "enter the time each occurrence starts", 10*time.Second) || p.Count("#maint-preview") != 0 {
+		t.Errorf("no error next to the start time in the preview:\n%s", p.Text("main"))
+	}
+	if p.Eval(`document.querySelector("#day-3").checked && document.querySelector("#duration_minutes").value === "30"`) != true {
+		t.Error("the refused preview lost what was typed")
+	}
+	p.SetValue("#start_clock", "09:00")
 	p.ClickButton("Preview")
 	if !p.WaitTrue(`document.querySelectorAll("#maint-preview li").length === 10`, 10*time.Second) {
 		t.Fatalf("no preview of 10 occurrences:\n%s", p.Text("main"))
