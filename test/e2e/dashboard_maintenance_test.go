@@ -169,6 +169,9 @@ func TestDashboardMaintenance(t *testing.T) {
 	if p.Eval(`window.__sameDocument === 1`) != true {
 		t.Error("the preview reloaded the page (htmx should swap the form)")
 	}
+	if got := p.Eval(`document.activeElement && document.activeElement.id`); got != "maint-preview" {
+		t.Errorf("after the preview the focus is on %v, want the occurrences", got)
+	}
 	str := func(s string) *string { return &s }
 	desc := "OS updates\nthen reboots"
 	cfg := domain.MaintenanceConfig{Name: "Weekly patching", Description: &desc, TimeZone: "America/New_York",
