@@ -70,19 +70,19 @@ func maintZone(name string) *time.Location {
 	return time.UTC
 }
 
-// wallClock is t's wall-clock reading as a UTC time, for arithmetic on
+// maintWallClock is t's wall-clock reading as a UTC time, for arithmetic on
 // the clock the window's people read.
-func wallClock(t time.Time) time.Time {
+func maintWallClock(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
 
-// wallSpan is how far b's wall clock is from a's: the length of each
+// maintWallSpan is how far b's wall clock is from a's: the length of each
 // occurrence of a recurring window, whatever DST does between them.
-func wallSpan(a, b time.Time) time.Duration { return wallClock(b).Sub(wallClock(a)) }
+func maintWallSpan(a, b time.Time) time.Duration { return maintWallClock(b).Sub(maintWallClock(a)) }
 
-// wallAdd is the instant whose wall clock in loc reads t's plus d.
-func wallAdd(t time.Time, d time.Duration, loc *time.Location) time.Time {
-	n := wallClock(t.In(loc)).Add(d)
+// maintWallAdd is the instant whose wall clock in loc reads t's plus d.
+func maintWallAdd(t time.Time, d time.Duration, loc *time.Location) time.Time {
+	n := maintWallClock(t.In(loc)).Add(d)
 	return time.Date(n.Year(), n.Month(), n.Day(), n.Hour(), n.Minute(), n.Second(), n.Nanosecond(), loc)
 }
 
@@ -101,7 +101,7 @@ func windowFieldsOf(c domain.MaintenanceConfig) windowFields {
 		f.End = end.Format(maintDateTime)
 	}
 	if !c.StartTime.IsZero() && !c.EndTime.IsZero() {
-		d := max(wallSpan(start, end), 0)
+		d := max(maintWallSpan(start, end), 0)
 		f.DurationHours, f.DurationMinutes = strconv.Itoa(int(d/time.Hour)), strconv.Itoa(int(d%time.Hour/time.Minute))
 	}
 	if c.IsRecurring && c.RecurrencePattern != nil {
@@ -236,7 +236,7 @@ func (f windowFields) config(base domain.MaintenanceConfig) (domain.MaintenanceC
 		if same && f.StartDate == shown.StartDate && f.StartClock == shown.StartClock {
 			cfg.StartTime = base.StartTime
 		}
-		cfg.EndTime = wallAdd(cfg.StartTime, length, loc)
+		cfg.EndTime = maintWallAdd(cfg.StartTime, length, loc)
 		if same && cfg.StartTime.Equal(base.StartTime) && f.DurationHours == shown.DurationHours && f.DurationMinutes == shown.DurationMinutes {
 			cfg.EndTime = base.EndTime
 		}
@@ -278,8 +278,8 @@ func windowFieldErrors(errs map[string]string, schedule string) map[string]strin
 	return out
 }
 
-// uiOption is a choice in a select or a group of checkboxes.
-type uiOption struct {
+// uiMaintOption is a choice in a select or a group of checkboxes.
+type uiMaintOption struct {
 	Value, Label string
 	Checked      bool
 }
@@ -304,7 +304,7 @@ type uiWindowFormData struct {
 	Action, PreviewAction           string
 	Heading, Submit                 string
 	F                               windowFields
-	Schedules, Zones, Days, Monitor []uiOption
+	Schedules, Zones, Days, Monitor []uiMaintOption
 	Preview                         *uiWindowPreview
 }
 
@@ -322,7 +322,7 @@ var uiMaintZones = sync.OnceValue(func() []string {
 
 // uiWeekDays are the days of the week, Monday first, with Validate's
 // numbers (0 = Sunday).
-var uiWeekDays = []uiOption{{"1", "Monday", false}, {"2", "Tuesday", false}, {"3", "Wednesday", false}, {"4", "Thursday", false},
+var uiWeekDays = []uiMaintOption{{"1", "Monday", false}, {"2", "Tuesday", false}, {"3", "Wednesday", false}, {"4", "Thursday", false},
 	{"5", "Friday", false}, {"6", "Saturday", false}, {"0", "Sunday", false}}
 
 func (s *Server) windowForm(ctx context.Context, v *viewer, id int64, f windowFields) (uiWindowFormData, error) {
@@ -333,16 +333,16 @@ func (s *Server) windowForm(ctx context.Context, v *viewer, id int64, f windowFi
 		path := "/maintenance/" + strconv.FormatInt(id, 10)
 		d.Action, d.PreviewAction, d.Heading, d.Submit = path, path+"/preview", "Edit "+f.Name, "Save changes"
 	}
-	for _, o := range []uiOption{{"once", "Once", false}, {"daily", "Every day", false}, {"weekly", "Every week", false}, {"monthly", "Every month", false}} {
+	for _, o := range []uiMaintOption{{"once", "Once", false}, {"daily", "Every day", false}, {"weekly", "Every week", false}, {"monthly", "Every month", false}} {
 		o.Checked = o.Value == f.Schedule
 		d.Schedules = append(d.Schedules, o)
 	}
 	zones := uiMaintZones()
 	if f.TimeZone != "" && !slices.Contains(zones, f.TimeZone) {
-		d.Zones = append(d.Zones, uiOption{f.TimeZone, f.TimeZone, true}) // as saved or typed, so it is not silently changed
+		d.Zones = append(d.Zones, uiMaintOption{f.TimeZone, f.TimeZone, true}) // as saved or typed, so it is not silently changed
 	}
 	for _, z := range zones {
-		d.Zones = append(d.Zones, uiOption{z, strings.ReplaceAll(z, "_", " "), z == f.TimeZone})
+		d.Zones = append(d.Zones, uiMaintOption{z, strings.ReplaceAll(z, "_", " "), z == f.TimeZone})
 	}
 	for _, o := range uiWeekDays {
 		o.Checked = slices.Contains(f.Days, o.Value)
@@ -353,7 +353,7 @@ func (s *Server) windowForm(ctx context.Context, v *viewer, id int64, f windowFi
 		return d, err
 	}
 	for _, m := range monitors {
-		d.Monitor = append(d.Monitor, uiOption{strconv.FormatInt(m.ID, 10), m.Name, slices.Contains(f.MonitorIDs, m.ID)})
+		d.Monitor = append(d.Monitor, uiMaintOption{strconv.FormatInt(m.ID, 10), m.Name, slices.Contains(f.MonitorIDs, m.ID)})
 	}
 	return d, nil
 }
@@ -558,7 +558,7 @@ func windowSchedule(c domain.MaintenanceConfig, now time.Time) string {
 		if len(names) == 0 {
 			names = []string{start.Weekday().String()}
 		}
-		when = "Every week on " + andList(names)
+		when = "Every week on " + maintAndList(names)
 	case "monthly":
 		when = "Every month on day " + strconv.Itoa(start.Day())
 		if start.Day() > 28 {
@@ -567,7 +567,7 @@ func windowSchedule(c domain.MaintenanceConfig, now time.Time) string {
 	default:
 		when = "Every " + *c.RecurrencePattern
 	}
-	out := when + " at " + start.Format(maintClock) + " for " + uiSpan(wallSpan(start, end))
+	out := when + " at " + start.Format(maintClock) + " for " + uiSpan(maintWallSpan(start, end))
 	if start.After(now) {
 		out += ", from " + start.Format("Mon 2 Jan 2006")
 	}
@@ -577,8 +577,8 @@ func windowSchedule(c domain.MaintenanceConfig, now time.Time) string {
 	return out
 }
 
-// andList joins words as "a, b and c".
-func andList(words []string) string {
+// maintAndList joins words as "a, b and c".
+func maintAndList(words []string) string {
 	if len(words) < 2 {
 		return strings.Join(words, "")
 	}

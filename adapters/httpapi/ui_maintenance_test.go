@@ -13,7 +13,7 @@ import (
 	"github.com/medialuna/medialuna/domain"
 )
 
-func mustZone(t *testing.T, name string) *time.Location {
+func maintTestZone(t *testing.T, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
@@ -37,7 +37,7 @@ func postWindow(t *testing.T, base domain.MaintenanceConfig, form url.Values) (d
 // untouched is the same window, to the second (the inputs show minutes);
 // what is changed is read on the zone's wall clock.
 func TestWindowFormRoundTrip(t *testing.T) {
-	ny := mustZone(t, "America/New_York")
+	ny := maintTestZone(t, "America/New_York")
 	str := func(s string) *string { return &s }
 	until := time.Date(2027, 6, 30, 12, 0, 7, 0, time.UTC)
 	for name, cfg := range map[string]domain.MaintenanceConfig{
@@ -101,7 +101,7 @@ func TestWindowFormRefusals(t *testing.T) {
 	for f := range errs {
 		fields = append(fields, f)
 	}
-	if diff := cmp.Diff([]string{"duration_hours", "duration_minutes", "start_clock", "start_date", "until"}, fields, cmpSorted); diff != "" {
+	if diff := cmp.Diff([]string{"duration_hours", "duration_minutes", "start_clock", "start_date", "until"}, fields, maintSorted); diff != "" {
 		t.Errorf("refused fields (-want +got):\n%s", diff)
 	}
 	_, err = postWindow(t, base, url.Values{"schedule": {"once"}, "start_time": {"2027-01-02 03:04"}})
@@ -130,7 +130,7 @@ func TestWindowFormRefusals(t *testing.T) {
 	}
 }
 
-var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
+var maintSorted = cmp.Transformer("sort", func(in []string) []string {
 	out := slices.Clone(in)
 	slices.Sort(out)
 	return out
@@ -139,7 +139,7 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 // TestWindowSchedule says schedules in words, on the window's clock.
 func TestWindowSchedule(t *testing.T) {
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-	ny := mustZone(t, "America/New_York")
+	ny := maintTestZone(t, "America/New_York")
 	str := func(s string) *string { return &s }
 	end := time.Date(2027, 5, 31, 23, 59, 59, 0, ny)
 	for _, c := range []struct {

@@ -17,9 +17,9 @@ import (
 	"github.com/medialuna/medialuna/test/testdb"
 )
 
-// apiWindow is a maintenance window as GET /api/maintenance-windows/{id}
+// uiTestWindow is a maintenance window as GET /api/maintenance-windows/{id}
 // reports it.
-type apiWindow struct {
+type uiTestWindow struct {
 	ID                   int64      `json:"id"`
 	Name                 string     `json:"name"`
 	Description          *string    `json:"description"`
@@ -52,10 +52,10 @@ func nextOffsetChange(t *testing.T, loc *time.Location, from time.Time) time.Tim
 	return time.Time{}
 }
 
-var windowHash = regexp.MustCompile(`^#window-(\d+)$`)
+var maintWindowHash = regexp.MustCompile(`^#window-(\d+)$`)
 
-// previewed reads the preview's occurrences as instants.
-func previewed(t *testing.T, p *browser.Page) []domain.Occurrence {
+// previewedOccurrences reads the preview's occurrences as instants.
+func previewedOccurrences(t *testing.T, p *browser.Page) []domain.Occurrence {
 	t.Helper()
 	var out []domain.Occurrence
 	list, _ := p.Eval(`[...document.querySelectorAll("#maint-preview li")].map(li => li.dataset.start + " " + li.dataset.end)`).([]any)
@@ -73,7 +73,7 @@ func previewed(t *testing.T, p *browser.Page) []domain.Occurrence {
 
 // TestDashboardMaintenance drives the maintenance pages in Chromium
 // through the real binary: a weekly window in America/New_York spanning a
-// DST change is previewed (the occurrences are domain's Occurrences for
+// DST change is previewedOccurrences (the occurrences are domain's Occurrences for
 // the same config: 09:00 local on both sides of the change, the UTC
 // offset moving), saved, read back from the API, edited and compared
 // again, disabled and deleted; a one-off in effect now is listed under
@@ -99,13 +99,13 @@ func TestDashboardMaintenance(t *testing.T) {
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "db", "type": "HTTP", "url": "http://127.0.0.1:9/", "check_interval": 3600}).json(t, &db)
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "web", "type": "HTTP", "url": "http://127.0.0.1:9/", "check_interval": 3600}).json(t, &web)
 	s.expect(201, "POST", "/api/v1/monitors", jwt, map[string]any{"name": "cache", "type": "HTTP", "url": "http://127.0.0.1:9/", "check_interval": 3600}).json(t, &cache)
-	windows := func() []apiWindow {
-		var out []apiWindow
+	windows := func() []uiTestWindow {
+		var out []uiTestWindow
 		s.expect(200, "GET", "/api/maintenance-windows", jwt, nil).json(t, &out)
 		return out
 	}
-	getWindow := func(id int64) apiWindow {
-		var w apiWindow
+	getWindow := func(id int64) uiTestWindow {
+		var w uiTestWindow
 		s.expect(200, "GET", "/api/maintenance-windows/"+itoa(id), jwt, nil).json(t, &w)
 		return w
 	}
@@ -181,7 +181,7 @@ func TestDashboardMaintenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := cfg.Occurrences(time.Now(), time.Now().AddDate(1, 0, 0), ny)[:10]
-	got := previewed(t, p)
+	got := previewedOccurrences(t, p)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the preview is not domain's Occurrences (-want +got):\n%s", diff)
 	}
@@ -225,12 +225,12 @@ func TestDashboardMaintenance(t *testing.T) {
 	if !p.WaitTrue(`location.pathname === "/maintenance"`, 10*time.Second) {
 		t.Fatalf("create did not reach the list: %s\n%s", p.URL(), p.Text("main"))
 	}
-	m := windowHash.FindStringSubmatch(p.Eval(`location.hash`).(string))
+	m := maintWindowHash.FindStringSubmatch(p.Eval(`location.hash`).(string))
 	if m == nil {
 		t.Fatalf("the list's address names no window: %s", p.URL())
 	}
 	id := int64(atoi(m[1]))
-	wantWindow := apiWindow{ID: id, Name: cfg.Name, Description: &desc, StartTime: cfg.StartTime.UTC(), EndTime: cfg.EndTime.UTC(), TimeZone: cfg.TimeZone,
+	wantWindow := uiTestWindow{ID: id, Name: cfg.Name, Description: &desc, StartTime: cfg.StartTime.UTC(), EndTime: cfg.EndTime.UTC(), TimeZone: cfg.TimeZone,
 		MonitorIDs: []int64{db.ID, web.ID}, IsRecurring: true, RecurrencePattern: str("weekly"), RecurrenceDays: str("0,3"), IsActive: true}
 	sortIDs := cmp.Transformer("sort", func(ids []int64) []int64 { out := slices.Clone(ids); slices.Sort(out); return out })
 	if diff := cmp.Diff(wantWindow, getWindow(id), sortIDs); diff != "" {
@@ -276,7 +276,7 @@ func TestDashboardMaintenance(t *testing.T) {
 	if !p.WaitTrue(`location.pathname === "/maintenance"`, 10*time.Second) {
 		t.Fatalf("the one-off was not created: %s\n%s", p.URL(), p.Text("main"))
 	}
-	oneID := int64(atoi(windowHash.FindStringSubmatch(p.Eval(`location.hash`).(string))[1]))
+	oneID := int64(atoi(maintWindowHash.FindStringSubmatch(p.Eval(`location.hash`).(string))[1]))
 	one := getWindow(oneID)
 	if one.IsRecurring || !one.AppliesToAllMonitors || one.TimeZone != "Europe/Berlin" ||
 		!one.StartTime.Equal(now.Add(-time.Hour).Truncate(time.Minute)) || !one.EndTime.Equal(now.Add(2*time.Hour).Truncate(time.Minute)) {
@@ -290,7 +290,7 @@ func TestDashboardMaintenance(t *testing.T) {
 	// names are text.
 	p.Eval(`window.__sameDocument = 1`)
 	hostile := `<img src=x onerror=alert(1)>`
-	var h apiWindow
+	var h uiTestWindow
 	s.expect(201, "POST", "/api/maintenance-windows", jwt, map[string]any{"name": hostile, "description": `"><script>window.__pwned=1</script>`,
 		"start_time": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339), "end_time": time.Now().Add(25 * time.Hour).UTC().Format(time.RFC3339),
 		"applies_to_all_monitors": true}).json(t, &h)
