@@ -149,3 +149,14 @@
     });
   });
 })();
+
+// Maintenance form (ui-maint): after Preview swaps the form, the keyboard
+// and screen readers move to the occurrences it shows (a refusal's summary
+// announces itself: role="alert").
+document.addEventListener("htmx:afterSettle", function (e) {
+  "use strict";
+  var t = e.detail.elt;
+  if (!t || t.id !== "maint-form") return;
+  var preview = document.getElementById("maint-preview");
+  if (preview && !document.getElementById("error-summary")) preview.focus();
+});
