@@ -565,12 +565,14 @@ func (p *Page) EmulatePhone() {
 }
 
 // EmulateDesktop undoes EmulatePhone: the viewport the browser started
-// with (1280×800), and waits for the layout to settle.
+// with (1280×800 at 1×, no touch), and waits for the layout to settle.
+// It sets that viewport explicitly: clearing the override (EmulateReset)
+// left a tab that had been a phone 390 px wide.
 func (p *Page) EmulateDesktop() {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateReset()); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		p.t.Fatalf("browser: reset the viewport of %s: %v", p.url, err)
 	}
 	p.waitQuiet()
