@@ -92,6 +92,14 @@ func TestDashboardAccountWithoutStripe(t *testing.T) {
 	}
 	checkPage(t, p, "account")
 
+	// The bars follow the log: a monitor created elsewhere shows without
+	// a reload.
+	p.Eval(`window.__sameDocument = 1`)
+	createMonitorAPI(t, s, jwt, "Four")
+	if !p.WaitTrue(`(() => { const m = document.querySelector("#use-monitors"); return !!m && m.value === 4 && window.__sameDocument === 1 })()`, 20*time.Second) {
+		t.Errorf("the monitors bar did not follow: %q", p.Text(`[data-usage="monitors"]`))
+	}
+
 	// A refusal beside its field, nothing changed.
 	p.Fill("#timezone", "Mars/Olympus_Mons")
 	p.ClickButton("Save account")

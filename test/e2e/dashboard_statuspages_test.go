@@ -93,7 +93,8 @@ func TestDashboardStatusPages(t *testing.T) {
 	// description and the ticked monitors in the typed order.
 	const title = `"><script>alert(1)</script> Acme status`
 	p.Fill("#title", title)
-	p.Fill("#description", "Everything Acme runs.")
+	const desc = `Everything Acme runs. </textarea><img src=x onerror=alert(1)>`
+	p.Fill("#description", desc)
 	p.Check("#mon-"+itoa(beta), true)
 	p.Check("#mon-"+itoa(alpha), true)
 	p.Fill("#pos-"+itoa(beta), "1")
@@ -136,7 +137,7 @@ func TestDashboardStatusPages(t *testing.T) {
 	id := m[1]
 	var got apiStatusPage
 	s.expect(200, "GET", "/api/status-pages/"+id, jwt, nil).json(t, &got)
-	want := apiStatusPage{ID: int64(atoi(id)), Title: title, Subdomain: "acme-status", Description: strp("Everything Acme runs."),
+	want := apiStatusPage{ID: int64(atoi(id)), Title: title, Subdomain: "acme-status", Description: strp(desc),
 		MonitorIDs: []int64{beta, alpha}, IsPublic: true, URL: s.URL + "/status/acme-status"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("created page (-want +got):\n%s", d)
@@ -250,6 +251,16 @@ func TestDashboardStatusPages(t *testing.T) {
 	owner.login(email, dashboardPassword)
 	if status, _ := owner.post("/status-pages/"+id+"/delete", url.Values{}); status != http.StatusForbidden {
 		t.Errorf("POST without a CSRF token: %d", status)
+	}
+	// The plan's one page is used: the form says so, and a create is
+	// refused with the form as typed.
+	_, newForm, ocsrf := owner.get("/status-pages/new")
+	if !strings.Contains(newForm, "1 of 1 status pages used") || !strings.Contains(newForm, "all in use") {
+		t.Errorf("the form at the plan's limit does not say so")
+	}
+	if status, body := owner.post("/status-pages", url.Values{"csrf": {ocsrf}, "title": {"Second page"}, "subdomain": {"acme-second"}, "is_public": {"true"}}); status != http.StatusForbidden ||
+		!strings.Contains(body, `value="Second page"`) || !strings.Contains(body, "form-error") {
+		t.Errorf("a page past the plan's limit: %d\n%s", status, body)
 	}
 	// Another account's page is not found.
 	otherForm := newFormClient(t, s)
