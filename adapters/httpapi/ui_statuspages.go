@@ -457,7 +457,8 @@ func (s *Server) subdomainState(r *http.Request, v *viewer, raw string, pageID i
 	case err != nil && domain.IsReservedSubdomain(typed):
 		return uiSubdomainState{State: "reserved", Name: typed, Message: typed + " is reserved; choose another."}, nil
 	case err != nil:
-		return uiSubdomainState{State: "invalid", Name: typed, Message: strings.TrimPrefix(domain.ErrorMessage(err), "subdomain ") + "."}, nil
+		msg := domain.ErrorMessage(err)
+		return uiSubdomainState{State: "invalid", Name: typed, Message: strings.ToUpper(msg[:1]) + msg[1:] + "."}, nil
 	}
 	check, ok := s.deps.CreateStatusPage.(SubdomainChecker)
 	if !ok {
