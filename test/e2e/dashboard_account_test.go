@@ -200,6 +200,8 @@ func TestDashboardAccountStripe(t *testing.T) {
 	p.ClickButton("Upgrade")
 	// The harness blocks requests off this machine and records them: the
 	// browser went to the URL the fake's checkout session returned.
+	// (The click's page load may still be under way when it returns.)
+	waitUntil(10*time.Second, func() bool { return len(fake.RequestsTo("/v1/checkout/sessions")) > 0 })
 	sessions := fake.RequestsTo("/v1/checkout/sessions")
 	if len(sessions) != 1 {
 		t.Fatalf("%d checkout sessions", len(sessions))
