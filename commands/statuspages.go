@@ -66,6 +66,15 @@ func (h *statusPages) available(ctx context.Context, actor Actor, sub string) er
 	return h.claimOrCheck(ctx, actor, sub, 0, false)
 }
 
+// Available reports, as a create (page 0) or a rename of page id would
+// decide now, whether sub is free for that page: nil when it is free or
+// already the page's own, errTaken (ErrConflict) when another live page
+// holds it. It appends nothing; the dashboard says it as the user types.
+// The name must already be normalised (domain.NormalizeSubdomain).
+func (h *statusPages) Available(ctx context.Context, actor Actor, sub string, id int64) error {
+	return h.claimOrCheck(ctx, actor, sub, id, false)
+}
+
 func (h *statusPages) claimOrCheck(ctx context.Context, actor Actor, sub string, id int64, write bool) error {
 	stream := domain.SubdomainStream(sub)
 	for range 5 {

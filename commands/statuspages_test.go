@@ -196,3 +196,46 @@ func setSubdomain(sub string) func(domain.StatusPageConfig) (domain.StatusPageCo
 		return c, nil
 	}
 }
+
+// TestSubdomainAvailableSaysWhatAClaimWouldDecide: Available agrees with
+// create and rename without appending anything: a page's own name is
+// free for it, another page's is taken, a released one is free again.
+func TestSubdomainAvailableSaysWhatAClaimWouldDecide(t *testing.T) {
+	db := testdb.New(t)
+	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	h := commands.NewCreateStatusPageHandler(store, postgres.NewIDs(db.DB), time.Now, noPages{})
+	del := commands.NewDeleteStatusPageHandler(store, time.Now)
+	ctx := context.Background()
+	a := commands.Actor{Type: domain.ActorUser, ID: 1, AccountID: 1}
+	b := commands.Actor{Type: domain.ActorUser, ID: 2, AccountID: 2}
+	id, _, err := h.Handle(ctx, commands.CreateStatusPage{Actor: a, Plan: domain.PlanEnterprise, Config: domain.StatusPageConfig{Title: "S", Subdomain: "held", IsPublic: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := store.ReadStream(ctx, domain.SubdomainStream("free"))
+	for _, c := range []struct {
+		actor commands.Actor
+		sub   string
+		page  int64
+		want  string
+	}{
+		{b, "held", 0, domain.ErrConflict}, // another account's page holds it
+		{a, "held", 0, domain.ErrConflict}, // a new page of the same account too
+		{a, "held", id, ""},                // the page's own name
+		{b, "free", 0, ""},                 // nobody's
+		{b, "held", id + 1, domain.ErrConflict},
+	} {
+		if got := domain.ErrorCode(h.Available(ctx, c.actor, c.sub, c.page)); got != c.want {
+			t.Errorf("Available(%q, page %d) = %q, want %q", c.sub, c.page, got, c.want)
+		}
+	}
+	if after, _ := store.ReadStream(ctx, domain.SubdomainStream("free")); len(after) != len(before) {
+		t.Errorf("Available appended to the claim stream: %d events, was %d", len(after), len(before))
+	}
+	if _, err := del.Handle(ctx, commands.DeleteStatusPage{Actor: a, StatusPageID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Available(ctx, b, "held", 0); err != nil {
+		t.Errorf("a deleted page's name: %v, want free", err)
+	}
+}

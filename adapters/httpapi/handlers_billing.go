@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,33 +31,50 @@ func item(used, limit int) usageItem {
 	return usageItem{Used: used, Limit: limitOrNull(limit), OverLimit: limit != domain.Unlimited && used > limit}
 }
 
-func (s *Server) billingUsage(w http.ResponseWriter, r *http.Request, p *principal) error {
-	acc, err := s.deps.Queries.Account(r.Context(), p.AccountID)
+// usersItem is the user count, with the invitations holding seats.
+type usersItem struct {
+	usageItem
+	PendingInvites int `json:"pending_invites"`
+}
+
+// usageReport is GET /api/billing/usage, and what the dashboard's account
+// page shows as bars.
+type usageReport struct {
+	Plan              string    `json:"plan"`
+	Monitors          usageItem `json:"monitors"`
+	Users             usersItem `json:"users"`
+	Regions           usageItem `json:"regions"`
+	StatusPages       usageItem `json:"status_pages"`
+	APIKeys           usageItem `json:"api_keys"`
+	MinCheckInterval  int       `json:"min_check_interval"`
+	RequestsPerMinute *int      `json:"requests_per_minute"`
+	Limits            planView  `json:"limits"`
+}
+
+func (s *Server) usageOf(ctx context.Context, accountID int64) (usageReport, error) {
+	acc, err := s.deps.Queries.Account(ctx, accountID)
 	if err != nil {
-		return err
+		return usageReport{}, err
 	}
-	u, err := s.deps.Queries.Usage(r.Context(), p.AccountID, s.deps.Now())
+	u, err := s.deps.Queries.Usage(ctx, accountID, s.deps.Now())
 	if err != nil {
-		return err
+		return usageReport{}, err
 	}
 	l, _ := domain.LimitsOf(domain.Plan(acc.Plan))
-	users := struct {
-		usageItem
-		PendingInvites int `json:"pending_invites"`
-	}{item(u.Users, l.MaxUsers), u.PendingInvites}
+	users := usersItem{item(u.Users, l.MaxUsers), u.PendingInvites}
 	// Pending invitations hold a seat until they expire.
 	users.OverLimit = l.MaxUsers != domain.Unlimited && u.Users+u.PendingInvites > l.MaxUsers
-	writeJSON(w, http.StatusOK, map[string]any{
-		"plan":                acc.Plan,
-		"monitors":            item(u.Monitors, l.MaxMonitors),
-		"users":               users,
-		"regions":             item(u.Regions, l.MaxRegions),
-		"status_pages":        item(u.StatusPages, l.MaxStatusPages),
-		"api_keys":            item(u.APIKeys, l.MaxAPIKeys),
-		"min_check_interval":  l.MinCheckIntervalSecs,
-		"requests_per_minute": limitOrNull(l.RequestsPerMinute),
-		"limits":              viewPlan(l),
-	})
+	return usageReport{Plan: acc.Plan, Monitors: item(u.Monitors, l.MaxMonitors), Users: users, Regions: item(u.Regions, l.MaxRegions),
+		StatusPages: item(u.StatusPages, l.MaxStatusPages), APIKeys: item(u.APIKeys, l.MaxAPIKeys),
+		MinCheckInterval: l.MinCheckIntervalSecs, RequestsPerMinute: limitOrNull(l.RequestsPerMinute), Limits: viewPlan(l)}, nil
+}
+
+func (s *Server) billingUsage(w http.ResponseWriter, r *http.Request, p *principal) error {
+	u, err := s.usageOf(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
 	return nil
 }
 
@@ -84,10 +102,10 @@ func strOrNull(s string) *string {
 	return &s
 }
 
-func (s *Server) billingSubscription(w http.ResponseWriter, r *http.Request, p *principal) error {
-	sub, err := s.deps.Queries.Subscription(r.Context(), p.AccountID)
+func (s *Server) subscriptionOf(ctx context.Context, accountID int64) (subscriptionView, error) {
+	sub, err := s.deps.Queries.Subscription(ctx, accountID)
 	if err != nil {
-		return err
+		return subscriptionView{}, err
 	}
 	v := subscriptionView{Plan: sub.Plan, BillingEnabled: s.billingEnabled(), CustomerID: strOrNull(sub.CustomerID)}
 	// A Stripe subscription speaks for the account while it lives, and
@@ -108,6 +126,14 @@ func (s *Server) billingSubscription(w http.ResponseWriter, r *http.Request, p *
 		if sub.Plan != string(domain.PlanFree) {
 			v.Status = string(domain.SubscriptionActive)
 		}
+	}
+	return v, nil
+}
+
+func (s *Server) billingSubscription(w http.ResponseWriter, r *http.Request, p *principal) error {
+	v, err := s.subscriptionOf(r.Context(), p.AccountID)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil

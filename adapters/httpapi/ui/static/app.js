@@ -160,3 +160,15 @@ document.addEventListener("htmx:afterSettle", function (e) {
   var preview = document.getElementById("maint-preview");
   if (preview && !document.getElementById("error-summary")) preview.focus();
 });
+
+// Account and billing (ui-pages): the page that hands the browser to the
+// payment provider follows its link, <a data-follow href="…">. A form's
+// redirect to another site would break the CSP's form-action 'self'; a
+// navigation from script does not.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var a = document.querySelector("a[data-follow]");
+    if (a && /^https?:\/\//.test(a.href)) window.location.assign(a.href);
+  });
+})();
