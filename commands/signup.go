@@ -19,6 +19,9 @@ type Signup struct {
 	Password      string
 	FullName      string
 	AccountName   string
+	// ByOperator is an account the server's operator creates (medialuna
+	// accounts create): the sign-up policy does not apply.
+	ByOperator bool
 }
 
 // SignupResult names what was created.
@@ -30,9 +33,10 @@ type SignupResult struct {
 
 // SignupHandler handles Signup.
 type SignupHandler struct {
-	store domain.EventStore
-	ids   IDs
-	now   Clock
+	store  domain.EventStore
+	ids    IDs
+	now    Clock
+	policy domain.SignupPolicy
 }
 
 // NewSignupHandler returns a handler.
@@ -40,10 +44,21 @@ func NewSignupHandler(store domain.EventStore, ids IDs, now Clock) *SignupHandle
 	return &SignupHandler{store: store, ids: ids, now: now}
 }
 
+// WithPolicy returns the handler deciding sign-ups by policy (the zero
+// policy is open).
+func (h *SignupHandler) WithPolicy(policy domain.SignupPolicy) *SignupHandler {
+	c := *h
+	c.policy = policy
+	return &c
+}
+
 // Handle validates, claims the address, registers the user and opens the
 // account. The address claim comes first: it is what makes two sign-ups with
 // one address end with one winner.
 func (h *SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, error) {
+	if !cmd.ByOperator && h.policy == domain.SignupClosed {
+		return SignupResult{}, h.policy.MaySignUp(false)
+	}
 	var v domain.Validation
 	email, err := domain.NormalizeEmail(cmd.Email)
 	if err != nil {
@@ -61,11 +76,19 @@ func (h *SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, e
 	if err := v.Err(); err != nil {
 		return SignupResult{}, err
 	}
-	userID, err := h.ids.Next(ctx, "user")
+	// The account's id comes first: the first account ever is id 1, and
+	// ids are handed out once, so of two people racing to be a server's
+	// first user exactly one is.
+	accountID, err := h.ids.Next(ctx, "account")
 	if err != nil {
 		return SignupResult{}, err
 	}
-	accountID, err := h.ids.Next(ctx, "account")
+	if !cmd.ByOperator {
+		if err := h.policy.MaySignUp(accountID == 1); err != nil {
+			return SignupResult{}, err
+		}
+	}
+	userID, err := h.ids.Next(ctx, "user")
 	if err != nil {
 		return SignupResult{}, err
 	}

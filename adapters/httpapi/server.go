@@ -120,6 +120,9 @@ type Deps struct {
 	// LoginFailureWindow after the first of them (defaults 10 and 15 min).
 	LoginFailuresPerWindow int
 	LoginFailureWindow     time.Duration
+	// SignupPolicy is who may sign up (the Signup command decides; the
+	// dashboard uses it to offer the form or say why not).
+	SignupPolicy domain.SignupPolicy
 	// Metrics serves GET /metrics (Prometheus) to the operator token; nil
 	// answers 404.
 	Metrics http.Handler

@@ -41,7 +41,9 @@ const (
 `
 	eventsUsage = `  medialuna events export         write the event log as NDJSON or CSV to stdout
 `
-	accountsUsage = `  medialuna accounts set-plan ACCOUNT_ID PLAN
+	accountsUsage = `  medialuna accounts create --email EMAIL [--plan PLAN]
+                                  open an account with its first ADMIN, whatever --signup allows
+  medialuna accounts set-plan ACCOUNT_ID PLAN
                                   move an account to FREE, STARTER, PRO or ENTERPRISE
 `
 	secretsUsage = `  medialuna secrets seal-log      seal credentials that older versions wrote into the log in plaintext (once)
@@ -118,6 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "accounts":
 		return subcommand(cmd, accountsUsage, rest, stdout, map[string]func([]string) error{
 			"set-plan": func(a []string) error { return runSetPlan(ctx, a, stdout, stderr) },
+			"create":   func(a []string) error { return runCreateAccount(ctx, a, stdout, stderr) },
 		})
 	}
 	return fmt.Errorf("unknown command %q; run 'medialuna --help'", cmd)

@@ -52,6 +52,7 @@ type serveConfig struct {
 	StatusCacheTTL      time.Duration
 	MetricsAddr         string
 	MetricsMaxMonitors  int
+	Signup              domain.SignupPolicy
 }
 
 // regionConfig names the region a probe checks from.
@@ -151,6 +152,8 @@ func (m *serveMain) parseFlags(args []string) error {
 	fs.StringVar(&c.StatusDomain, "status-domain", env("MEDIALUNA_STATUS_DOMAIN", ""), "serve status page NAME at NAME.<this domain> too, e.g. status.example.com (env MEDIALUNA_STATUS_DOMAIN; empty: only under /status/NAME)")
 	ttl, _ := time.ParseDuration(env("MEDIALUNA_STATUS_CACHE_TTL", "5s"))
 	fs.DurationVar(&c.StatusCacheTTL, "status-cache-ttl", ttl, "how long a rendered public status page is served before it is rebuilt (env MEDIALUNA_STATUS_CACHE_TTL)")
+	fs.Func("signup", "who may open an account by signing up: open (anyone), invite (the first person, then by invitation) or closed (nobody; medialuna accounts create) (env MEDIALUNA_SIGNUP; default invite)",
+		func(v string) (err error) { c.Signup, err = domain.ParseSignupPolicy(v); return err })
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MEDIALUNA_METRICS_ADDR", ""), "also serve the Prometheus metrics at /metrics on this address, without a token, e.g. 127.0.0.1:9464 (env MEDIALUNA_METRICS_ADDR; empty: only GET /metrics on --addr, with the operator token)")
 	fs.IntVar(&c.MetricsMaxMonitors, "metrics-max-monitors", envIntOr("MEDIALUNA_METRICS_MAX_MONITORS", metrics.DefaultMaxMonitors),
 		"monitors with series of their own in /metrics, lowest ids first (env MEDIALUNA_METRICS_MAX_MONITORS; -1: none)")
@@ -158,6 +161,13 @@ func (m *serveMain) parseFlags(args []string) error {
 	registerDispatch(fs, &c.Dispatch)
 	c.Billing.register(fs)
 	c.Region.register(fs, "local", "Local")
+	if c.Signup == "" {
+		policy, err := domain.ParseSignupPolicy(env("MEDIALUNA_SIGNUP", string(domain.SignupInvite)))
+		if err != nil {
+			return fmt.Errorf("MEDIALUNA_SIGNUP: %w", err)
+		}
+		c.Signup = policy
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -293,7 +303,7 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		Senders:             m.senders,
 		ProbeToken:          c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
 		Metrics: m.metrics.Handler(), ObserveRequest: m.metrics.ObserveRequest,
-		Signup:        commands.NewSignupHandler(a.store, ids, utcNow),
+		Signup: commands.NewSignupHandler(a.store, ids, utcNow).WithPolicy(c.Signup), SignupPolicy: c.Signup,
 		Invite:        commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite:  commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
 		CreateAPIKey:  commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
@@ -199,4 +201,69 @@ func runSetPlan(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "account %d is now on plan %s\n", id, fs.Arg(1))
 	return nil
+}
+
+// runCreateAccount opens an account for someone from the command line,
+// whatever the sign-up policy, with a one-time password printed once.
+func runCreateAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c commonConfig
+	var email, plan, accountName, fullName, baseURL string
+	fs := newFlagSet("accounts create --email EMAIL [--plan PLAN]",
+		"Opens an account with its first user, an ADMIN, whatever --signup allows (the way to make the first\n"+
+			"administrator of a server with --signup closed). Prints a one-time password for the first sign-in;\n"+
+			"change it under Settings, Your profile.", stderr)
+	c.register(fs)
+	fs.StringVar(&email, "email", "", "required: the administrator's email address")
+	fs.StringVar(&plan, "plan", string(domain.PlanFree), "the account's plan: FREE, STARTER, PRO or ENTERPRISE")
+	fs.StringVar(&accountName, "account-name", "", "the account's name (default: the part of the email address before @)")
+	fs.StringVar(&fullName, "name", "", "the administrator's full name")
+	fs.StringVar(&baseURL, "base-url", env("MEDIALUNA_BASE_URL", ""), "the server's public URL, for the sign-in link printed (env MEDIALUNA_BASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if email == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("--email is required, and nothing else is taken as an argument")
+	}
+	if _, ok := domain.LimitsOf(domain.Plan(strings.ToUpper(plan))); !ok {
+		return fmt.Errorf("--plan %q: use FREE, STARTER, PRO or ENTERPRISE", plan)
+	}
+	if accountName == "" {
+		accountName, _, _ = strings.Cut(email, "@")
+	}
+	a, err := openApp(ctx, c, c.logger(stderr), true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	password := oneTimePassword()
+	res, err := commands.NewSignupHandler(a.store, postgres.NewIDs(a.db), utcNow).Handle(ctx, commands.Signup{CorrelationID: "cli",
+		Email: email, Password: password, FullName: fullName, AccountName: accountName, ByOperator: true})
+	if err != nil {
+		return fmt.Errorf("%s", domain.ErrorMessage(err))
+	}
+	if p := domain.Plan(strings.ToUpper(plan)); p != domain.PlanFree {
+		if _, err := commands.NewChangePlanHandler(a.store, utcNow).Handle(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem,
+			AccountID: res.AccountID, CorrelationID: "cli"}, AccountID: res.AccountID, Plan: string(p), Reason: "set by operator"}); err != nil {
+			return fmt.Errorf("account %d was created, but its plan was not set: %s", res.AccountID, domain.ErrorMessage(err))
+		}
+	}
+	login := strings.TrimRight(baseURL, "/") + "/login"
+	if baseURL == "" {
+		login = "the server's /login page"
+	}
+	fmt.Fprintf(stdout, "Created account %d (%s, plan %s) with its ADMIN %s (user %d).\nOne-time password: %s\nSign in at %s and change it under Settings, Your profile; it is not shown again.\n",
+		res.AccountID, accountName, strings.ToUpper(plan), email, res.UserID, password, login)
+	return nil
+}
+
+// oneTimePassword is 20 random characters from an alphabet without look-alikes.
+func oneTimePassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	var b [20]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
 }

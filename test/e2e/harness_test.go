@@ -87,7 +87,7 @@ func startServer(t testing.TB, db *testdb.DB, mail *smtpcatcher.Catcher, extraEn
 	s := &server{t: t, URL: "http://" + addr, DB: db, Mail: mail, logs: &syncBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(binary, "serve", "--addr", addr)
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+db.URL, "MEDIALUNA_SMTP_ADDR="+mail.Addr, "MEDIALUNA_SMTP_TLS=none",
-		"MEDIALUNA_LOG_LEVEL=debug")
+		"MEDIALUNA_LOG_LEVEL=debug", "MEDIALUNA_SIGNUP=open")
 	s.cmd.Env = append(s.cmd.Env, extraEnv...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
