@@ -183,7 +183,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(funcs).Parse(`<!doct
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} status</title>
+<title>{{.Title}}</title>
 {{with .Description}}<meta name="description" content="{{.}}">
 {{end}}<meta name="referrer" content="no-referrer">
 <link rel="alternate" type="application/atom+xml" title="{{.Title}} incidents" href="{{.Links.Feed}}">

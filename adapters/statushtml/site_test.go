@@ -504,3 +504,16 @@ func TestBadges(t *testing.T) {
 		t.Errorf("badge If-None-Match: %d", w.Code)
 	}
 }
+
+// TestPageTitleIsThePagesTitle: the document's title is the page's own,
+// not it with " status" after it ("My team status status").
+func TestPageTitleIsThePagesTitle(t *testing.T) {
+	h := newHarness(t)
+	d := fixture(*h.now.Load())
+	d.Page.Title, d.Page.Subdomain = "My team status", "team"
+	h.reader.set("team", d)
+	body := h.get(t, "", "/status/team").Body.String()
+	if !strings.Contains(body, "<title>My team status</title>") {
+		t.Errorf("the title: %s", body[strings.Index(body, "<title>"):strings.Index(body, "</title>")+8])
+	}
+}
