@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -320,6 +321,9 @@ func (s *Server) limitLogin(w http.ResponseWriter, r *http.Request, login string
 	return false
 }
 
+// unlimitedRateLimit is the X-RateLimit-Limit of a plan without a limit.
+const unlimitedRateLimit = math.MaxInt32
+
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, key int64, perMinute int) bool {
 	count, reset, err := s.deps.RateLimiter.Take(r.Context(), key)
 	if err != nil {
@@ -330,8 +334,11 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, key int64, perMin
 	hdr := w.Header()
 	hdr.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 	if perMinute == domain.Unlimited {
-		hdr.Set("X-RateLimit-Limit", "unlimited")
-		hdr.Set("X-RateLimit-Remaining", "unlimited")
+		// Integers on every plan, as clients parse them: an unlimited plan
+		// sends the largest 32-bit integer as its limit, and what is left
+		// of it this minute.
+		hdr.Set("X-RateLimit-Limit", strconv.Itoa(unlimitedRateLimit))
+		hdr.Set("X-RateLimit-Remaining", strconv.Itoa(max(unlimitedRateLimit-count, 0)))
 		return true
 	}
 	hdr.Set("X-RateLimit-Limit", strconv.Itoa(perMinute))

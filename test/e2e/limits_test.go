@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -199,4 +200,24 @@ func TestPlanLimitsCountResourcesOlderThanQuotas(t *testing.T) {
 	s.expect(204, "DELETE", "/api/v1/monitors/"+itoa(ms[3].ID), jwt, nil)
 	counts, _ = burst(t, s, 3, "POST", "/api/v1/monitors", jwt, loopbackMonitor)
 	expectCounts(t, "creates after deleting an old monitor", counts, map[int]int{201: 1, 403: 2})
+}
+
+// TestRateLimitHeadersAreIntegersOnEveryPlan: a plan without a limit sends
+// integers too (the largest 32-bit one, and what is left of it), which
+// clients parse as they parse every other plan's.
+func TestRateLimitHeadersAreIntegersOnEveryPlan(t *testing.T) {
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t))
+	a := signup(t, s, "enterprise@example.com", "Enterprise")
+	unlimited(t, s, a.Account.ID)
+	var limit, remaining string
+	waitFor(t, func() bool {
+		r := s.expect(200, "GET", "/api/v1/account", a.AccessToken, nil)
+		limit, remaining = r.Header.Get("X-RateLimit-Limit"), r.Header.Get("X-RateLimit-Remaining")
+		return limit != "60"
+	})
+	l, err1 := strconv.Atoi(limit)
+	rem, err2 := strconv.Atoi(remaining)
+	if err1 != nil || err2 != nil || l != 2147483647 || rem <= 0 || rem >= l {
+		t.Errorf("ENTERPRISE: X-RateLimit-Limit %q, X-RateLimit-Remaining %q", limit, remaining)
+	}
 }
