@@ -202,10 +202,7 @@ func (r MonitorRules) Keeping(old MonitorConfig) MonitorRules {
 
 // MinInterval is the smallest check_interval the rules allow.
 func (r MonitorRules) MinInterval() int {
-	if r.MinIntervalFloor > 0 && r.MinIntervalFloor < r.Limits.MinCheckIntervalSecs {
-		return r.MinIntervalFloor
-	}
-	return r.Limits.MinCheckIntervalSecs
+	return r.Limits.WithIntervalFloor(r.MinIntervalFloor).MinCheckIntervalSecs
 }
 
 var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -279,7 +276,11 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 		}
 	}
 	if min := r.MinInterval(); c.CheckInterval < min {
-		v.Add("check_interval", "value_error", "check_interval must be at least %d seconds on the %s plan", min, r.Limits.Plan)
+		unit := "seconds"
+		if min == 1 {
+			unit = "second"
+		}
+		v.Add("check_interval", "value_error", "check_interval must be at least %d %s on the %s plan", min, unit, r.Limits.Plan)
 	} else if c.CheckInterval > MaxCheckInterval {
 		v.Add("check_interval", "value_error", "check_interval must be at most %d seconds", MaxCheckInterval)
 	}

@@ -47,6 +47,16 @@ func LimitsOf(plan Plan) (PlanLimits, bool) {
 	return PlanLimits{}, false
 }
 
+// WithIntervalFloor is the plan as a server with --min-check-interval
+// floor applies it: a floor below the plan's minimum check interval
+// lowers it (0: no floor).
+func (p PlanLimits) WithIntervalFloor(floor int) PlanLimits {
+	if floor > 0 && floor < p.MinCheckIntervalSecs {
+		p.MinCheckIntervalSecs = floor
+	}
+	return p
+}
+
 // ParsePlan validates a plan name.
 func ParsePlan(s string) (Plan, error) {
 	if _, ok := LimitsOf(Plan(s)); !ok {

@@ -22,7 +22,7 @@ func (s *Server) accountView(r *http.Request, accountID int64) (map[string]any, 
 	limits, _ := domain.LimitsOf(domain.Plan(acc.Plan))
 	return map[string]any{"id": acc.ID, "name": acc.Name, "plan": acc.Plan, "timezone": acc.Timezone,
 		"owner_user_id": acc.OwnerUserID, "created_at": acc.CreatedAt, "updated_at": acc.UpdatedAt,
-		"usage": usage, "limits": viewPlan(limits)}, nil
+		"usage": usage, "limits": viewPlan(limits.WithIntervalFloor(s.deps.MinCheckInterval))}, nil
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -45,7 +45,7 @@ func viewPlan(p domain.PlanLimits) planView {
 func (s *Server) listPlans(w http.ResponseWriter, r *http.Request, _ *principal) error {
 	out := []planView{}
 	for _, p := range domain.Plans() {
-		out = append(out, viewPlan(p))
+		out = append(out, viewPlan(p.WithIntervalFloor(s.deps.MinCheckInterval)))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -61,6 +61,7 @@ func (s *Server) usageOf(ctx context.Context, accountID int64) (usageReport, err
 		return usageReport{}, err
 	}
 	l, _ := domain.LimitsOf(domain.Plan(acc.Plan))
+	l = l.WithIntervalFloor(s.deps.MinCheckInterval)
 	users := usersItem{item(u.Users, l.MaxUsers), u.PendingInvites}
 	// Pending invitations hold a seat until they expire.
 	users.OverLimit = l.MaxUsers != domain.Unlimited && u.Users+u.PendingInvites > l.MaxUsers

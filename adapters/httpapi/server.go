@@ -121,6 +121,9 @@ type Deps struct {
 	// LoginFailureWindow after the first of them (defaults 10 and 15 min).
 	LoginFailuresPerWindow int
 	LoginFailureWindow     time.Duration
+	// MinCheckInterval is serve --min-check-interval: a floor that lowers
+	// every plan's minimum check interval, shown wherever plans are.
+	MinCheckInterval int
 	// SignupPolicy is who may sign up (the Signup command decides; the
 	// dashboard uses it to offer the form or say why not).
 	SignupPolicy domain.SignupPolicy

@@ -303,7 +303,7 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		Senders:             m.senders,
 		ProbeToken:          c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
 		Metrics: m.metrics.Handler(), ObserveRequest: m.metrics.ObserveRequest,
-		Signup: commands.NewSignupHandler(a.store, ids, utcNow).WithPolicy(c.Signup), SignupPolicy: c.Signup,
+		Signup: commands.NewSignupHandler(a.store, ids, utcNow).WithPolicy(c.Signup), SignupPolicy: c.Signup, MinCheckInterval: c.MinCheckInterval,
 		Invite:        commands.NewInviteMemberHandler(a.store, ids, utcNow),
 		AcceptInvite:  commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
 		CreateAPIKey:  commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),

@@ -221,3 +221,38 @@ func TestRateLimitHeadersAreIntegersOnEveryPlan(t *testing.T) {
 		t.Errorf("ENTERPRISE: X-RateLimit-Limit %q, X-RateLimit-Remaining %q", limit, remaining)
 	}
 }
+
+// TestPlansShowTheServersIntervalFloor: with --min-check-interval lowering
+// every plan's minimum, the plans, the account's limits and usage say the
+// minimum the server really takes, and a refusal names it in words.
+func TestPlansShowTheServersIntervalFloor(t *testing.T) {
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t), "MEDIALUNA_MIN_CHECK_INTERVAL=1")
+	a := signup(t, s, "floor@example.com", "Floor")
+	var plans []struct {
+		Name             string `json:"name"`
+		MinCheckInterval int    `json:"min_check_interval"`
+	}
+	s.expect(200, "GET", "/api/plans", "", nil).json(t, &plans)
+	for _, p := range plans {
+		if p.MinCheckInterval != 1 {
+			t.Errorf("plan %s says min_check_interval %d; the server takes 1", p.Name, p.MinCheckInterval)
+		}
+	}
+	var account struct {
+		Limits struct {
+			MinCheckInterval int `json:"min_check_interval"`
+		} `json:"limits"`
+	}
+	s.expect(200, "GET", "/api/v1/account", a.AccessToken, nil).json(t, &account)
+	var usage struct {
+		MinCheckInterval int `json:"min_check_interval"`
+	}
+	s.expect(200, "GET", "/api/billing/usage", a.AccessToken, nil).json(t, &usage)
+	if account.Limits.MinCheckInterval != 1 || usage.MinCheckInterval != 1 {
+		t.Errorf("account limits %d, usage %d; want 1", account.Limits.MinCheckInterval, usage.MinCheckInterval)
+	}
+	refused := s.expect(422, "POST", "/api/v1/monitors", a.AccessToken, map[string]any{"name": "x", "type": "HTTP", "url": "http://127.0.0.1:9/", "check_interval": -5})
+	if !strings.Contains(string(refused.Body), "at least 1 second on") {
+		t.Errorf("the refusal: %s", refused.Body)
+	}
+}
