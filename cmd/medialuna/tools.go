@@ -194,12 +194,21 @@ func runSetPlan(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer a.close()
 	h := commands.NewChangePlanHandler(a.store, utcNow)
-	_, err = h.Handle(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem, AccountID: id, CorrelationID: "cli"},
+	pos, err := h.Handle(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem, AccountID: id, CorrelationID: "cli"},
 		AccountID: id, Plan: fs.Arg(1), Reason: "set by operator"})
 	if err != nil {
 		return fmt.Errorf("%s", domain.ErrorMessage(err))
 	}
-	fmt.Fprintf(stdout, "account %d is now on plan %s\n", id, fs.Arg(1))
+	// The servers read an account's plan from the accounts read model:
+	// wait until it holds the change, so that the very next request
+	// after this command is held to the new plan.
+	waitCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := projections.NewQueries(a.db).WaitFor(waitCtx, []string{projections.Accounts{}.Name()}, pos); err != nil {
+		fmt.Fprintf(stdout, "account %d is on plan %s in the log; no server has applied it yet (is one running?), and each will when it does\n", id, strings.ToUpper(fs.Arg(1)))
+		return nil
+	}
+	fmt.Fprintf(stdout, "account %d is now on plan %s\n", id, strings.ToUpper(fs.Arg(1)))
 	return nil
 }
 
