@@ -168,3 +168,22 @@ func TestTeamInvitesCountAgainstPlan(t *testing.T) {
 		}
 	}
 }
+
+// ScopesFor offers exactly the scopes CreateAPIKey accepts for the role.
+func TestScopesFor(t *testing.T) {
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleEditor, domain.RoleViewer} {
+		offered := map[domain.Scope]bool{}
+		for _, s := range domain.ScopesFor(role) {
+			offered[s] = true
+		}
+		for _, s := range domain.Scopes() {
+			_, err := domain.CreateAPIKey(1, 1, 1, role, domain.NewAPIKeyRequest{Name: "k", Scopes: []string{string(s)}}, "h", "p", teamNow)
+			if (err == nil) != offered[s] {
+				t.Errorf("%s, scope %s: offered %v, CreateAPIKey error %v", role, s, offered[s], err)
+			}
+		}
+	}
+	if n := len(domain.ScopesFor(domain.RoleViewer)); n != 5 {
+		t.Errorf("a VIEWER is offered %d scopes, want the 5 read scopes", n)
+	}
+}
