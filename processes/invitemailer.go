@@ -41,7 +41,9 @@ func (*InviteMailer) IsConsumer()                                  {}
 // Handles implements EventFilter.
 // A resent invitation (InviteResent) is mailed as a new one, with the
 // new invitation's token.
-func (*InviteMailer) Handles(t string) bool { return t == domain.EvMemberInvited || t == domain.EvInviteResent }
+func (*InviteMailer) Handles(t string) bool {
+	return t == domain.EvMemberInvited || t == domain.EvInviteResent
+}
 
 func (m *InviteMailer) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	inv, ok := ev.(*domain.MemberInvited)
