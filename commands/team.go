@@ -47,21 +47,32 @@ type RemoveMember struct {
 	UserID int64
 }
 
-// RemoveMemberHandler handles RemoveMember.
-type RemoveMemberHandler struct {
-	store domain.EventStore
-	now   Clock
+// MemberKeys finds a member's API keys (projections.Queries).
+type MemberKeys interface {
+	// MemberAPIKeyIDs returns the ids of the member's keys not revoked.
+	MemberAPIKeyIDs(ctx context.Context, accountID, userID int64) ([]int64, error)
 }
 
-// NewRemoveMemberHandler returns a handler.
-func NewRemoveMemberHandler(store domain.EventStore, now Clock) *RemoveMemberHandler {
-	return &RemoveMemberHandler{store: store, now: now}
+// RemoveMemberHandler handles RemoveMember.
+type RemoveMemberHandler struct {
+	store  domain.EventStore
+	now    Clock
+	keys   MemberKeys
+	revoke *RevokeAPIKeyHandler
+}
+
+// NewRemoveMemberHandler returns a handler; keys (nil: none) finds the
+// member's API keys to revoke.
+func NewRemoveMemberHandler(store domain.EventStore, now Clock, keys MemberKeys) *RemoveMemberHandler {
+	return &RemoveMemberHandler{store: store, now: now, keys: keys, revoke: NewRevokeAPIKeyHandler(store, now)}
 }
 
 // Handle records the removal, then gives the member's address back so it
-// can be invited again (or sign up for an account of its own). The
-// member's credentials stop working with the read model's update: every
+// can be invited again (or sign up for an account of its own) and revokes
+// their API keys, which frees the plan's key slots. The member's
+// credentials stop working with the read model's update anyway: every
 // request re-reads the member's role; the caller ends dashboard sessions.
+// An error after the removal is recorded comes with its position.
 func (h *RemoveMemberHandler) Handle(ctx context.Context, cmd RemoveMember) (domain.Position, error) {
 	var removed *domain.MemberRemoved
 	pos, err := decideAccount(ctx, h.store, h.now, cmd.Actor, cmd.Actor.AccountID, func(acc *domain.Account) ([]domain.Event, error) {
@@ -74,9 +85,27 @@ func (h *RemoveMemberHandler) Handle(ctx context.Context, cmd RemoveMember) (dom
 	if err != nil {
 		return domain.Position{}, err
 	}
+	ctx = context.WithoutCancel(ctx)
 	if removed.Email != "" {
-		if err := releaseEmail(context.WithoutCancel(ctx), h.store, h.now(), cmd.UserID, removed.Email, cmd.Actor); err != nil {
+		if err := releaseEmail(ctx, h.store, h.now(), cmd.UserID, removed.Email, cmd.Actor); err != nil {
 			return pos, fmt.Errorf("member removed, but releasing %s failed: %w", removed.Email, err)
+		}
+	}
+	if h.keys == nil {
+		return pos, nil
+	}
+	ids, err := h.keys.MemberAPIKeyIDs(ctx, cmd.Actor.AccountID, cmd.UserID)
+	if err != nil {
+		return pos, fmt.Errorf("member removed, but listing their API keys failed: %w", err)
+	}
+	for _, id := range ids {
+		// The account's ADMIN (the domain checked it) revokes the key.
+		kpos, err := h.revoke.Handle(ctx, RevokeAPIKey{Actor: cmd.Actor, Role: domain.RoleAdmin, KeyID: id})
+		if err != nil {
+			return pos, fmt.Errorf("member removed, but revoking their API key %d failed: %w", id, err)
+		}
+		if pos.Less(kpos) {
+			pos = kpos
 		}
 	}
 	return pos, nil

@@ -26,7 +26,7 @@ func TestTeamCommands(t *testing.T) {
 	invite := commands.NewInviteMemberHandler(store, ids, time.Now)
 	accept := commands.NewAcceptInviteHandler(store, ids, time.Now, tokens)
 	change := commands.NewChangeMemberRoleHandler(store, time.Now)
-	remove := commands.NewRemoveMemberHandler(store, time.Now)
+	remove := commands.NewRemoveMemberHandler(store, time.Now, nil)
 	resend := commands.NewResendInviteHandler(store, ids, time.Now)
 	revoke := commands.NewRevokeInviteHandler(store, time.Now)
 

@@ -161,7 +161,7 @@ func (s *Server) removeMemberAPI(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	if _, err := s.removeMember(r, p.actor(r), id); err != nil {
+	if _, err := s.removeTeamMember(r, p.actor(r), id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusNoContent, nil)

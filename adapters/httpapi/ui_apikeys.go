@@ -30,8 +30,8 @@ func (s *Server) uiAPIKeyRoutes() {
 	s.uiRoute("POST", "/settings/api-keys/{id:[0-9]+}/revoke", domain.RoleViewer, s.uiRevokeAPIKey)
 }
 
-// onceCookie carries a new key from the POST to the page that shows it.
-const onceCookie = "medialuna_once"
+// apiKeyOnceCookie carries a new key from the POST to the page that shows it.
+const apiKeyOnceCookie = "medialuna_once"
 
 type uiAPIKeyRow struct {
 	projections.APIKeyRow
@@ -110,20 +110,20 @@ func (s *Server) uiCreateAPIKey(w http.ResponseWriter, r *http.Request, v *viewe
 	if err != nil {
 		return refuse(err)
 	}
-	sealed, err := s.sealOnce(v, strconv.FormatInt(res.ID, 10)+":"+res.Key)
+	sealed, err := s.sealAPIKeyOnce(v, strconv.FormatInt(res.ID, 10)+":"+res.Key)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: onceCookie, Value: sealed, Path: "/settings/api-keys/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: apiKeyOnceCookie, Value: sealed, Path: "/settings/api-keys/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.deps.SecureCookies || r.TLS != nil, MaxAge: 300})
 	s.settleUI(w, r, res.Position, "API key created.")
 	return redirect(w, r, "/settings/api-keys/"+strconv.FormatInt(res.ID, 10)+"/created")
 }
 
-// sealOnce encrypts text for this session alone (AES-GCM, the session as
+// sealAPIKeyOnce encrypts text for this session alone (AES-GCM, the session as
 // additional data), for a cookie that holds a secret for one page view.
-func (s *Server) sealOnce(v *viewer, text string) (string, error) {
-	aead, err := s.onceAEAD()
+func (s *Server) sealAPIKeyOnce(v *viewer, text string) (string, error) {
+	aead, err := s.apiKeyOnceAEAD()
 	if err != nil {
 		return "", err
 	}
@@ -134,8 +134,8 @@ func (s *Server) sealOnce(v *viewer, text string) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(text), []byte(v.sessionHash))), nil
 }
 
-func (s *Server) openOnce(v *viewer, sealed string) (string, bool) {
-	aead, err := s.onceAEAD()
+func (s *Server) openAPIKeyOnce(v *viewer, sealed string) (string, bool) {
+	aead, err := s.apiKeyOnceAEAD()
 	if err != nil {
 		return "", false
 	}
@@ -147,7 +147,7 @@ func (s *Server) openOnce(v *viewer, sealed string) (string, bool) {
 	return string(plain), err == nil
 }
 
-func (s *Server) onceAEAD() (cipher.AEAD, error) {
+func (s *Server) apiKeyOnceAEAD() (cipher.AEAD, error) {
 	block, err := aes.NewCipher(derivedKey(s.deps.JWTSecret, "dashboard once"))
 	if err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func (s *Server) onceAEAD() (cipher.AEAD, error) {
 }
 
 func (s *Server) uiAPIKeyCreated(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := routeID(r)
+	id := teamPathID(r)
 	k, err := s.deps.Queries.APIKey(r.Context(), v.AccountID, id)
 	if err != nil {
 		return err
@@ -165,10 +165,10 @@ func (s *Server) uiAPIKeyCreated(w http.ResponseWriter, r *http.Request, v *view
 		return domain.Errorf(domain.ErrNotFound, "API key not found")
 	}
 	d := uiAPIKeysData{Created: &k}
-	if c, err := r.Cookie(onceCookie); err == nil {
+	if c, err := r.Cookie(apiKeyOnceCookie); err == nil {
 		// Whatever it holds, it is read once.
-		http.SetCookie(w, &http.Cookie{Name: onceCookie, Value: "", Path: "/settings/api-keys/", MaxAge: -1})
-		if text, ok := s.openOnce(v, c.Value); ok {
+		http.SetCookie(w, &http.Cookie{Name: apiKeyOnceCookie, Value: "", Path: "/settings/api-keys/", MaxAge: -1})
+		if text, ok := s.openAPIKeyOnce(v, c.Value); ok {
 			if keyID, key, _ := strings.Cut(text, ":"); keyID == strconv.FormatInt(id, 10) {
 				d.Key = key
 			}
@@ -177,9 +177,9 @@ func (s *Server) uiAPIKeyCreated(w http.ResponseWriter, r *http.Request, v *view
 	return s.render(w, r, http.StatusOK, "apikey_created", uiPage{Title: "API key created", Nav: "settings", Sub: "api-keys", Viewer: v, Data: d})
 }
 
-// ownKey is one of the viewer's own keys, not revoked.
-func (s *Server) ownKey(r *http.Request, v *viewer) (projections.APIKeyRow, error) {
-	k, err := s.deps.Queries.APIKey(r.Context(), v.AccountID, routeID(r))
+// ownAPIKey is one of the viewer's own keys, not revoked.
+func (s *Server) ownAPIKey(r *http.Request, v *viewer) (projections.APIKeyRow, error) {
+	k, err := s.deps.Queries.APIKey(r.Context(), v.AccountID, teamPathID(r))
 	if err != nil {
 		return k, err
 	}
@@ -190,7 +190,7 @@ func (s *Server) ownKey(r *http.Request, v *viewer) (projections.APIKeyRow, erro
 }
 
 func (s *Server) uiRevokeAPIKeyPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	k, err := s.ownKey(r, v)
+	k, err := s.ownAPIKey(r, v)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (s *Server) uiRevokeAPIKeyPage(w http.ResponseWriter, r *http.Request, v *v
 }
 
 func (s *Server) uiRevokeAPIKey(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	k, err := s.ownKey(r, v)
+	k, err := s.ownAPIKey(r, v)
 	if err != nil {
 		return err
 	}

@@ -129,13 +129,13 @@ func (s *Server) uiTeamInvite(w http.ResponseWriter, r *http.Request, v *viewer)
 	return redirect(w, r, "/settings/team")
 }
 
-func routeID(r *http.Request) int64 {
+func teamPathID(r *http.Request) int64 {
 	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	return id
 }
 
 func (s *Server) uiTeamRole(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := routeID(r)
+	id := teamPathID(r)
 	pos, err := s.deps.ChangeMemberRole.Handle(r.Context(), commands.ChangeMemberRole{Actor: v.actor(r), UserID: id, Role: r.PostFormValue("role")})
 	if err != nil {
 		return s.teamRefused(w, r, v, "m"+strconv.FormatInt(id, 10), err, nil)
@@ -145,7 +145,7 @@ func (s *Server) uiTeamRole(w http.ResponseWriter, r *http.Request, v *viewer) e
 }
 
 func (s *Server) uiTeamRemovePage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.deps.Queries.User(r.Context(), v.AccountID, routeID(r))
+	u, err := s.deps.Queries.User(r.Context(), v.AccountID, teamPathID(r))
 	if err != nil {
 		return err
 	}
@@ -157,8 +157,8 @@ func (s *Server) uiTeamRemovePage(w http.ResponseWriter, r *http.Request, v *vie
 }
 
 func (s *Server) uiTeamRemove(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := routeID(r)
-	pos, err := s.removeMember(r, v.actor(r), id)
+	id := teamPathID(r)
+	pos, err := s.removeTeamMember(r, v.actor(r), id)
 	if err != nil {
 		return s.teamRefused(w, r, v, "m"+strconv.FormatInt(id, 10), err, nil)
 	}
@@ -171,10 +171,10 @@ func (s *Server) uiTeamRemove(w http.ResponseWriter, r *http.Request, v *viewer)
 	return redirect(w, r, "/settings/team")
 }
 
-// removeMember runs the command and ends the member's dashboard sessions
+// removeTeamMember runs the command and ends the member's dashboard sessions
 // (their access tokens and API keys stop at once anyway: authentication
 // re-reads the member's role on every request, which the removal clears).
-func (s *Server) removeMember(r *http.Request, actor commands.Actor, userID int64) (domain.Position, error) {
+func (s *Server) removeTeamMember(r *http.Request, actor commands.Actor, userID int64) (domain.Position, error) {
 	pos, err := s.deps.RemoveMember.Handle(r.Context(), commands.RemoveMember{Actor: actor, UserID: userID})
 	if err != nil && pos == (domain.Position{}) {
 		return pos, err
@@ -195,7 +195,7 @@ func (s *Server) removeMember(r *http.Request, actor commands.Actor, userID int6
 }
 
 func (s *Server) uiTeamResend(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := routeID(r)
+	id := teamPathID(r)
 	_, pos, err := s.deps.ResendInvite.Handle(r.Context(), commands.ResendInvite{Actor: v.actor(r), InviteID: id})
 	if err != nil {
 		return s.teamRefused(w, r, v, "i"+strconv.FormatInt(id, 10), err, nil)
@@ -205,7 +205,7 @@ func (s *Server) uiTeamResend(w http.ResponseWriter, r *http.Request, v *viewer)
 }
 
 func (s *Server) uiTeamRevoke(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := routeID(r)
+	id := teamPathID(r)
 	pos, err := s.deps.RevokeInvite.Handle(r.Context(), commands.RevokeInvite{Actor: v.actor(r), InviteID: id})
 	if err != nil {
 		return s.teamRefused(w, r, v, "i"+strconv.FormatInt(id, 10), err, nil)

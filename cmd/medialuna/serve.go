@@ -282,7 +282,7 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		RevokeAPIKey:     commands.NewRevokeAPIKeyHandler(a.store, utcNow),
 		UpdateAccount:    commands.NewUpdateAccountHandler(a.store, utcNow),
 		ChangeMemberRole: commands.NewChangeMemberRoleHandler(a.store, utcNow),
-		RemoveMember:     commands.NewRemoveMemberHandler(a.store, utcNow),
+		RemoveMember:     commands.NewRemoveMemberHandler(a.store, utcNow, queries),
 		RevokeInvite:     commands.NewRevokeInviteHandler(a.store, utcNow),
 		ResendInvite:     commands.NewResendInviteHandler(a.store, ids, utcNow),
 		KeyUse:           postgres.NewAPIKeyUse(a.db),

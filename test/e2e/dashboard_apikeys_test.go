@@ -14,7 +14,7 @@ import (
 	"github.com/medialuna/medialuna/test/testdb"
 )
 
-type apiKeyListed struct {
+type keysListed struct {
 	ID         int64      `json:"id"`
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
@@ -23,26 +23,26 @@ type apiKeyListed struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
-func apiKeysOf(t *testing.T, s *server, jwt string) []apiKeyListed {
+func keysFromAPI(t *testing.T, s *server, jwt string) []keysListed {
 	t.Helper()
-	var out []apiKeyListed
+	var out []keysListed
 	s.expect(200, "GET", "/api/users/api-keys", jwt, nil).json(t, &out)
 	return out
 }
 
-// pageKeys reads the list on /settings/api-keys as the API shows it (the
+// keysOnPage reads the list on /settings/api-keys as the API shows it (the
 // fields the page shows as data: id, name, prefix, scopes, last use or not).
-func pageKeys(t *testing.T, s *server, p *browser.Page) []apiKeyListed {
+func keysOnPage(t *testing.T, s *server, p *browser.Page) []keysListed {
 	t.Helper()
 	p.Navigate(s.URL + "/settings/api-keys")
-	var out []apiKeyListed
+	var out []keysListed
 	rows := p.Eval(`[...document.querySelectorAll(".apikey")].map(li => [li.dataset.key, li.querySelector("strong").textContent,
 		li.querySelector(".team-who code").textContent.replace("…", ""), [...li.querySelectorAll("p code")].map(c => c.textContent).join(" "),
 		li.querySelector(".apikey-used").textContent.trim()])`).([]any)
 	for _, row := range rows {
 		r := row.([]any)
 		id, _ := strconv.ParseInt(r[0].(string), 10, 64)
-		k := apiKeyListed{ID: id, Name: r[1].(string), Prefix: r[2].(string), Scopes: strings.Fields(r[3].(string))}
+		k := keysListed{ID: id, Name: r[1].(string), Prefix: r[2].(string), Scopes: strings.Fields(r[3].(string))}
 		if r[4].(string) != "never" {
 			k.LastUsedAt = &time.Time{}
 		}
@@ -51,19 +51,19 @@ func pageKeys(t *testing.T, s *server, p *browser.Page) []apiKeyListed {
 	return out
 }
 
-// sameKeys compares the page's list with the API's.
-func sameKeys(t *testing.T, s *server, p *browser.Page, jwt, step string) []apiKeyListed {
+// keysSame compares the page's list with the API's.
+func keysSame(t *testing.T, s *server, p *browser.Page, jwt, step string) []keysListed {
 	t.Helper()
-	api := apiKeysOf(t, s, jwt)
-	var want []apiKeyListed
+	api := keysFromAPI(t, s, jwt)
+	var want []keysListed
 	for _, k := range api {
-		w := apiKeyListed{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes}
+		w := keysListed{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes}
 		if k.LastUsedAt != nil {
 			w.LastUsedAt = &time.Time{}
 		}
 		want = append(want, w)
 	}
-	if diff := cmp.Diff(want, pageKeys(t, s, p)); diff != "" {
+	if diff := cmp.Diff(want, keysOnPage(t, s, p)); diff != "" {
 		t.Errorf("%s: keys (-API +page):\n%s", step, diff)
 	}
 	return api
@@ -103,13 +103,13 @@ func TestDashboardAPIKeys(t *testing.T) {
 		t.Errorf("no message next to the expiry: %s", p.Text("main"))
 	}
 	checkPage(t, p, "api-keys-errors")
-	if n := len(apiKeysOf(t, s, jwt)); n != 0 {
+	if n := len(keysFromAPI(t, s, jwt)); n != 0 {
 		t.Fatalf("refused forms created %d keys", n)
 	}
 
 	// Create: hostile name, two scopes, an expiry a month away.
 	expiry := time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")
-	p.Fill("#name", hostileName)
+	p.Fill("#name", teamHostile)
 	p.Check(`input[value="write:monitors"]`, true)
 	p.SetValue("#expires_at", expiry)
 	p.ClickButton("Create key")
@@ -127,8 +127,8 @@ func TestDashboardAPIKeys(t *testing.T) {
 	if strings.Contains(html, key) || strings.Contains(html, key[len("sk_live_")+4:]) || p.Count("#key-gone") != 1 {
 		t.Error("the key is shown again on reload")
 	}
-	keys := sameKeys(t, s, p, jwt, "created")
-	if len(keys) != 1 || keys[0].Name != hostileName || !cmp.Equal(keys[0].Scopes, []string{"read:monitors", "write:monitors"}) ||
+	keys := keysSame(t, s, p, jwt, "created")
+	if len(keys) != 1 || keys[0].Name != teamHostile || !cmp.Equal(keys[0].Scopes, []string{"read:monitors", "write:monitors"}) ||
 		keys[0].ExpiresAt == nil || keys[0].ExpiresAt.Format("2006-01-02") != time.Now().UTC().AddDate(0, 1, 1).Format("2006-01-02") ||
 		keys[0].LastUsedAt != nil || !strings.HasPrefix(key, keys[0].Prefix) {
 		t.Fatalf("the API's keys after create: %+v", keys)
@@ -147,7 +147,7 @@ func TestDashboardAPIKeys(t *testing.T) {
 	s.expect(200, "GET", "/api/v1/monitors", key, nil).json(t, &listed)
 	s.expect(403, "DELETE", "/api/v1/monitors/"+strconv.FormatInt(listed[0].ID, 10), key, nil)
 	s.expect(401, "GET", "/api/users/me", key, nil) // a JWT-only endpoint
-	keys = sameKeys(t, s, p, jwt, "used")
+	keys = keysSame(t, s, p, jwt, "used")
 	if keys[0].LastUsedAt == nil || time.Since(*keys[0].LastUsedAt) > time.Minute {
 		t.Errorf("last use after the calls: %v", keys[0].LastUsedAt)
 	}
@@ -158,16 +158,16 @@ func TestDashboardAPIKeys(t *testing.T) {
 
 	// Revoke, with a confirmation: 401 from then on.
 	p.Click("#revoke-key-" + strconv.FormatInt(keys[0].ID, 10))
-	if !strings.Contains(p.Text("h1"), hostileName) {
+	if !strings.Contains(p.Text("h1"), teamHostile) {
 		t.Errorf("the confirmation names %q", p.Text("h1"))
 	}
 	checkPage(t, p, "api-key-revoke")
-	p.ClickButton("Revoke " + hostileName)
+	p.ClickButton("Revoke " + teamHostile)
 	p.WaitTrue(`location.pathname === "/settings/api-keys"`, 5*time.Second)
 	if r := s.call("GET", "/api/v1/monitors", key, nil); r.Status != http.StatusUnauthorized {
 		t.Errorf("the revoked key: %d", r.Status)
 	}
-	if keys := sameKeys(t, s, p, jwt, "revoked"); len(keys) != 0 {
+	if keys := keysSame(t, s, p, jwt, "revoked"); len(keys) != 0 {
 		t.Errorf("keys after the revocation: %+v", keys)
 	}
 

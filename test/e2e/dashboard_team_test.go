@@ -15,13 +15,13 @@ import (
 	"github.com/medialuna/medialuna/test/testdb"
 )
 
-// hostileName is a member's name that would run script if the page
+// teamHostile is a member's name that would run script if the page
 // rendered it as HTML.
-const hostileName = `<img src=x onerror=alert(1)>"><script>alert(1)</script>`
+const teamHostile = `<img src=x onerror=alert(1)>"><script>alert(1)</script>`
 
-// nthInviteToken waits for the n-th invitation email to rcpt (1-based) and
+// teamInviteToken waits for the n-th invitation email to rcpt (1-based) and
 // returns its token.
-func nthInviteToken(t *testing.T, s *server, rcpt string, n int) string {
+func teamInviteToken(t *testing.T, s *server, rcpt string, n int) string {
 	t.Helper()
 	var mails []string
 	deadline := time.Now().Add(20 * time.Second)
@@ -44,47 +44,47 @@ func nthInviteToken(t *testing.T, s *server, rcpt string, n int) string {
 	}
 }
 
-type teamMember struct {
+type teamMemberRow struct {
 	ID       int64  `json:"id"`
 	Email    string `json:"email"`
 	FullName string `json:"full_name"`
 	Role     string `json:"role"`
 }
 
-type teamInvite struct {
+type teamInviteRow struct {
 	ID    int64  `json:"id"`
 	Email string `json:"email"`
 	Role  string `json:"role"`
 }
 
-func apiMembers(t *testing.T, s *server, jwt string) []teamMember {
+func teamAPIMembers(t *testing.T, s *server, jwt string) []teamMemberRow {
 	t.Helper()
-	var out []teamMember
+	var out []teamMemberRow
 	s.expect(200, "GET", "/api/accounts/users", jwt, nil).json(t, &out)
 	return out
 }
 
-func apiInvites(t *testing.T, s *server, jwt string) []teamInvite {
+func teamAPIInvites(t *testing.T, s *server, jwt string) []teamInviteRow {
 	t.Helper()
-	var out []teamInvite
+	var out []teamInviteRow
 	s.expect(200, "GET", "/api/accounts/invites", jwt, nil).json(t, &out)
 	return out
 }
 
-// pageMembers reads the team page's members as the API shows them.
-func pageMembers(t *testing.T, p *browser.Page) []teamMember {
+// teamPageMembers reads the team page's members as the API shows them.
+func teamPageMembers(t *testing.T, p *browser.Page) []teamMemberRow {
 	t.Helper()
-	var out []teamMember
+	var out []teamMemberRow
 	for _, row := range p.Eval(`[...document.querySelectorAll(".team-member")].map(li => [li.dataset.user, li.dataset.role, li.querySelector(".team-who").innerText])`).([]any) {
 		r := row.([]any)
 		var id int64
 		fmt.Sscan(r[0].(string), &id)
-		out = append(out, teamMember{ID: id, Role: r[1].(string), Email: r[2].(string)})
+		out = append(out, teamMemberRow{ID: id, Role: r[1].(string), Email: r[2].(string)})
 	}
 	return out
 }
 
-func pageInvites(p *browser.Page) []int64 {
+func teamPageInvites(p *browser.Page) []int64 {
 	var out []int64
 	for _, v := range p.Eval(`[...document.querySelectorAll(".team-invite-row")].map(li => li.dataset.invite)`).([]any) {
 		var id int64
@@ -94,7 +94,7 @@ func pageInvites(p *browser.Page) []int64 {
 	return out
 }
 
-func inviteIDs(invs []teamInvite) []int64 {
+func teamInviteIDs(invs []teamInviteRow) []int64 {
 	var out []int64
 	for _, i := range invs {
 		out = append(out, i.ID)
@@ -102,13 +102,13 @@ func inviteIDs(invs []teamInvite) []int64 {
 	return out
 }
 
-// sameTeam checks the team page against the API: the same members with the
+// teamSame checks the team page against the API: the same members with the
 // same roles, the same pending invitations.
-func sameTeam(t *testing.T, s *server, p *browser.Page, jwt, step string) []teamMember {
+func teamSame(t *testing.T, s *server, p *browser.Page, jwt, step string) []teamMemberRow {
 	t.Helper()
 	p.Navigate(s.URL + "/settings/team")
-	api := apiMembers(t, s, jwt)
-	page := pageMembers(t, p)
+	api := teamAPIMembers(t, s, jwt)
+	page := teamPageMembers(t, p)
 	if len(page) != len(api) {
 		t.Fatalf("%s: page members %+v, API %+v", step, page, api)
 	}
@@ -117,7 +117,7 @@ func sameTeam(t *testing.T, s *server, p *browser.Page, jwt, step string) []team
 			t.Errorf("%s: member %d on the page %+v, API %+v", step, i, page[i], api[i])
 		}
 	}
-	if diff := cmp.Diff(inviteIDs(apiInvites(t, s, jwt)), pageInvites(p)); diff != "" {
+	if diff := cmp.Diff(teamInviteIDs(teamAPIInvites(t, s, jwt)), teamPageInvites(p)); diff != "" {
 		t.Errorf("%s: pending invitations (-API +page):\n%s", step, diff)
 	}
 	return api
@@ -162,22 +162,22 @@ func TestDashboardTeam(t *testing.T) {
 	if !p.WaitText("main", "viewer@example.com", 5*time.Second) {
 		t.Fatalf("the invitation is not listed: %s", p.Text("main"))
 	}
-	invs := apiInvites(t, s, jwt)
+	invs := teamAPIInvites(t, s, jwt)
 	if len(invs) != 1 || invs[0].Email != "viewer@example.com" || invs[0].Role != "VIEWER" {
 		t.Fatalf("invitations after the invite: %+v", invs)
 	}
-	sameTeam(t, s, p, jwt, "invited")
-	first := nthInviteToken(t, s, "viewer@example.com", 1)
+	teamSame(t, s, p, jwt, "invited")
+	first := teamInviteToken(t, s, "viewer@example.com", 1)
 
 	// Resend: a new email with a new token; the old one is refused.
 	p.Click(fmt.Sprintf("#resend-%d", invs[0].ID))
 	p.WaitTrue(fmt.Sprintf(`!document.querySelector("#resend-%d")`, invs[0].ID), 5*time.Second)
-	resent := apiInvites(t, s, jwt)
+	resent := teamAPIInvites(t, s, jwt)
 	if len(resent) != 1 || resent[0].ID == invs[0].ID || resent[0].Email != "viewer@example.com" || resent[0].Role != "VIEWER" {
 		t.Fatalf("invitations after the resend: %+v (before %+v)", resent, invs)
 	}
-	sameTeam(t, s, p, jwt, "resent")
-	second := nthInviteToken(t, s, "viewer@example.com", 2)
+	teamSame(t, s, p, jwt, "resent")
+	second := teamInviteToken(t, s, "viewer@example.com", 2)
 	if second == first {
 		t.Fatal("the resent invitation has the old token")
 	}
@@ -188,22 +188,22 @@ func TestDashboardTeam(t *testing.T) {
 	// Accepted in a second browser, with a hostile name.
 	member := b.Isolated()
 	vp := member.Open(s.URL + "/invite?token=" + url.QueryEscape(second))
-	vp.Fill("#full_name", hostileName)
+	vp.Fill("#full_name", teamHostile)
 	vp.Fill("#password", "viewer password 1")
 	vp.ClickButton("Accept invitation")
 	if !vp.WaitTrue(`!location.pathname.startsWith("/invite")`, 10*time.Second) {
 		t.Fatalf("accepting did not leave the form: %s", vp.Text("main"))
 	}
-	var viewer teamMember
-	for _, m := range sameTeam(t, s, p, jwt, "accepted") {
+	var viewer teamMemberRow
+	for _, m := range teamSame(t, s, p, jwt, "accepted") {
 		if m.Email == "viewer@example.com" {
 			viewer = m
 		}
 	}
-	if viewer.Role != "VIEWER" || viewer.FullName != hostileName {
+	if viewer.Role != "VIEWER" || viewer.FullName != teamHostile {
 		t.Fatalf("the new member: %+v", viewer)
 	}
-	if len(apiInvites(t, s, jwt)) != 0 {
+	if len(teamAPIInvites(t, s, jwt)) != 0 {
 		t.Error("the accepted invitation is still pending")
 	}
 	checkPage(t, p, "team-members") // the hostile name, as text
@@ -217,8 +217,8 @@ func TestDashboardTeam(t *testing.T) {
 	if vp.Count(`form[action*="/settings/team/"]`) != 0 || strings.Contains(vp.Text("main"), "Send invitation") || vp.Count(".team-invite-row") != 0 {
 		t.Error("a VIEWER's team page has admin controls")
 	}
-	if len(pageMembers(t, vp)) != 2 {
-		t.Errorf("a VIEWER sees %d members, want 2", len(pageMembers(t, vp)))
+	if len(teamPageMembers(t, vp)) != 2 {
+		t.Errorf("a VIEWER sees %d members, want 2", len(teamPageMembers(t, vp)))
 	}
 	checkPage(t, vp, "team-viewer")
 	vp.Navigate(s.URL + "/settings/api-keys")
@@ -247,16 +247,16 @@ func TestDashboardTeam(t *testing.T) {
 
 	// Revoke: the link stops working.
 	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "gone@example.com", "role": "EDITOR"})
-	gone := nthInviteToken(t, s, "gone@example.com", 1)
+	gone := teamInviteToken(t, s, "gone@example.com", 1)
 	p.Navigate(s.URL + "/settings/team")
-	goneInv := apiInvites(t, s, jwt)
+	goneInv := teamAPIInvites(t, s, jwt)
 	if len(goneInv) != 1 {
 		t.Fatalf("invitations: %+v", goneInv)
 	}
 	p.Click(fmt.Sprintf("#revoke-%d", goneInv[0].ID))
 	p.WaitTrue(fmt.Sprintf(`!document.querySelector("#revoke-%d")`, goneInv[0].ID), 5*time.Second)
-	sameTeam(t, s, p, jwt, "revoked")
-	if len(apiInvites(t, s, jwt)) != 0 {
+	teamSame(t, s, p, jwt, "revoked")
+	if len(teamAPIInvites(t, s, jwt)) != 0 {
 		t.Error("the revoked invitation is still pending")
 	}
 	if r := s.call("POST", "/api/auth/accept-invite", "", map[string]string{"token": gone, "password": "gone password 1"}); r.Status != http.StatusNotFound {
@@ -266,7 +266,7 @@ func TestDashboardTeam(t *testing.T) {
 	// VIEWER → EDITOR: the member can now create a monitor.
 	p.SetValue(fmt.Sprintf("#role-%d", viewer.ID), "EDITOR")
 	p.Click(fmt.Sprintf("#change-role-%d", viewer.ID))
-	for _, m := range sameTeam(t, s, p, jwt, "promoted") {
+	for _, m := range teamSame(t, s, p, jwt, "promoted") {
 		if m.ID == viewer.ID && m.Role != "EDITOR" {
 			t.Fatalf("role after the change: %s", m.Role)
 		}
@@ -307,7 +307,7 @@ func TestDashboardTeam(t *testing.T) {
 	if got := accountEvents(t, s.DB, owner.Account.ID); got != before {
 		t.Errorf("refusals appended %d events", got-before)
 	}
-	sameTeam(t, s, p, jwt, "refused")
+	teamSame(t, s, p, jwt, "refused")
 
 	// Another account's member is not found.
 	other := signup(t, s, "other@example.com", "Other")
@@ -327,7 +327,7 @@ func TestDashboardTeam(t *testing.T) {
 	checkPage(t, p, "team-remove")
 	p.ClickButton("Remove viewer@example.com")
 	p.WaitTrue(`location.pathname === "/settings/team"`, 5*time.Second)
-	after := sameTeam(t, s, p, jwt, "removed")
+	after := teamSame(t, s, p, jwt, "removed")
 	if len(after) != 1 || after[0].ID != owner.User.ID {
 		t.Errorf("members after the removal: %+v", after)
 	}
@@ -336,15 +336,19 @@ func TestDashboardTeam(t *testing.T) {
 		t.Errorf("the removed member's next page load is at %s", vp.URL())
 	}
 	s.expect(401, "GET", "/api/v1/monitors", key.Key, nil)
+	var live int
+	if err := s.DB.Get(&live, `SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, viewer.ID); err != nil || live != 0 {
+		t.Errorf("the removed member's keys not revoked: %d (%v)", live, err)
+	}
 	s.expect(401, "GET", "/api/users/me", viewerLogin.AccessToken, nil)
 	s.expect(401, "POST", "/api/auth/login", "", map[string]string{"email": "viewer@example.com", "password": "viewer password 1"})
 
 	// The address can be invited again, through the API this time.
 	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "viewer@example.com", "role": "VIEWER"})
-	again := nthInviteToken(t, s, "viewer@example.com", 3)
-	var reinv []teamInvite
+	again := teamInviteToken(t, s, "viewer@example.com", 3)
+	var reinv []teamInviteRow
 	s.expect(200, "GET", "/api/accounts/invites", jwt, nil).json(t, &reinv)
-	var resentAPI teamInvite
+	var resentAPI teamInviteRow
 	s.expect(200, "POST", fmt.Sprintf("/api/accounts/invites/%d/resend", reinv[0].ID), jwt, nil).json(t, &resentAPI)
 	if resentAPI.ID == reinv[0].ID || resentAPI.Email != "viewer@example.com" {
 		t.Errorf("the API's resend: %+v", resentAPI)
@@ -352,6 +356,6 @@ func TestDashboardTeam(t *testing.T) {
 	s.expect(404, "POST", "/api/auth/accept-invite", "", map[string]string{"token": again, "password": "viewer password 2"})
 	s.expect(404, "DELETE", fmt.Sprintf("/api/accounts/invites/%d", reinv[0].ID), jwt, nil)
 	s.expect(204, "DELETE", fmt.Sprintf("/api/accounts/invites/%d", resentAPI.ID), jwt, nil)
-	s.expect(404, "POST", "/api/auth/accept-invite", "", map[string]string{"token": nthInviteToken(t, s, "viewer@example.com", 4), "password": "viewer password 2"})
-	sameTeam(t, s, p, jwt, "end")
+	s.expect(404, "POST", "/api/auth/accept-invite", "", map[string]string{"token": teamInviteToken(t, s, "viewer@example.com", 4), "password": "viewer password 2"})
+	teamSame(t, s, p, jwt, "end")
 }
