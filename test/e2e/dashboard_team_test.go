@@ -336,9 +336,9 @@ func TestDashboardTeam(t *testing.T) {
 		t.Errorf("the removed member's next page load is at %s", vp.URL())
 	}
 	s.expect(401, "GET", "/api/v1/monitors", key.Key, nil)
-	var live int
-	if err := s.DB.Get(&live, `SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, viewer.ID); err != nil || live != 0 {
-		t.Errorf("the removed member's keys not revoked: %d (%v)", live, err)
+	var liveKeys int
+	if err := s.DB.Get(&liveKeys, `SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, viewer.ID); err != nil || liveKeys != 0 {
+		t.Errorf("the removed member's keys not revoked: %d (%v)", liveKeys, err)
 	}
 	s.expect(401, "GET", "/api/users/me", viewerLogin.AccessToken, nil)
 	s.expect(401, "POST", "/api/auth/login", "", map[string]string{"email": "viewer@example.com", "password": "viewer password 1"})
@@ -358,4 +358,22 @@ func TestDashboardTeam(t *testing.T) {
 	s.expect(204, "DELETE", fmt.Sprintf("/api/accounts/invites/%d", resentAPI.ID), jwt, nil)
 	s.expect(404, "POST", "/api/auth/accept-invite", "", map[string]string{"token": teamInviteToken(t, s, "viewer@example.com", 4), "password": "viewer password 2"})
 	teamSame(t, s, p, jwt, "end")
+
+	// The log is the truth: the members, invitations and keys rebuild to
+	// what they were.
+	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "later@example.com", "role": "EDITOR"})
+	members, invites := teamAPIMembers(t, s, jwt), teamAPIInvites(t, s, jwt)
+	if _, errOut, err := medialuna(t, s.DB, "projections", "rebuild", "accounts", "api_keys"); err != nil {
+		t.Fatal(errOut)
+	}
+	if diff := cmp.Diff(members, teamAPIMembers(t, s, jwt)); diff != "" {
+		t.Errorf("members after a rebuild (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(invites, teamAPIInvites(t, s, jwt)); diff != "" {
+		t.Errorf("invitations after a rebuild (-before +after):\n%s", diff)
+	}
+	var live int
+	if err := s.DB.Get(&live, `SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, viewer.ID); err != nil || live != 0 {
+		t.Errorf("after a rebuild, the removed member's live keys: %d (%v)", live, err)
+	}
 }
