@@ -1,6 +1,9 @@
 package httpapi
 
-import "testing"
+import (
+	"encoding/base64"
+	"testing"
+)
 
 // The cookie that carries a new key to the page showing it opens only in
 // the session that sealed it, and only unaltered.
@@ -17,9 +20,9 @@ func TestAPIKeyOnceSeal(t *testing.T) {
 	if _, ok := s.openAPIKeyOnce(theirs, sealed); ok {
 		t.Error("opened in another session")
 	}
-	tampered := []byte(sealed)
-	tampered[len(tampered)-1] ^= 1
-	if _, ok := s.openAPIKeyOnce(mine, string(tampered)); ok {
+	raw, _ := base64.RawURLEncoding.DecodeString(sealed)
+	raw[len(raw)-1] ^= 1
+	if _, ok := s.openAPIKeyOnce(mine, base64.RawURLEncoding.EncodeToString(raw)); ok {
 		t.Error("a tampered cookie opened")
 	}
 	if _, ok := s.openAPIKeyOnce(mine, "not base64!"); ok {
