@@ -275,22 +275,23 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		StatusSite:          site,
 		Senders:             m.senders,
 		ProbeToken:          c.ProbeToken, TrustProxyHeaders: c.TrustProxyHeaders, OperatorToken: c.OperatorToken,
-		Signup:           commands.NewSignupHandler(a.store, ids, utcNow),
-		Invite:           commands.NewInviteMemberHandler(a.store, ids, utcNow),
-		AcceptInvite:     commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
-		CreateAPIKey:     commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),
-		RevokeAPIKey:     commands.NewRevokeAPIKeyHandler(a.store, utcNow),
-		UpdateAccount:    commands.NewUpdateAccountHandler(a.store, utcNow),
-		ChangeMemberRole: commands.NewChangeMemberRoleHandler(a.store, utcNow),
-		RemoveMember:     commands.NewRemoveMemberHandler(a.store, utcNow, queries),
-		RevokeInvite:     commands.NewRevokeInviteHandler(a.store, utcNow),
-		ResendInvite:     commands.NewResendInviteHandler(a.store, ids, utcNow),
-		KeyUse:           postgres.NewAPIKeyUse(a.db),
-		RateLimiter:      m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
+		Signup:        commands.NewSignupHandler(a.store, ids, utcNow),
+		Invite:        commands.NewInviteMemberHandler(a.store, ids, utcNow),
+		AcceptInvite:  commands.NewAcceptInviteHandler(a.store, ids, utcNow, m.tokens),
+		CreateAPIKey:  commands.NewCreateAPIKeyHandler(a.store, ids, utcNow, queries),
+		RevokeAPIKey:  commands.NewRevokeAPIKeyHandler(a.store, utcNow),
+		UpdateAccount: commands.NewUpdateAccountHandler(a.store, utcNow),
+		RateLimiter:   m.limiter, JWTSecret: []byte(m.jwtSecret), Now: utcNow,
 		BillingReturnURL: billingReturn, LoginFailuresPerWindow: c.LoginFailures, LoginFailureWindow: c.LoginFailureWindow,
 		Sessions: m.sessions, InviteTokens: m.tokens,
 		SecureCookies: strings.HasPrefix(m.baseURL, "https://"), BaseURL: strings.TrimRight(m.baseURL, "/"),
 	}
+	// The team's commands, and API keys' last use.
+	deps.ChangeMemberRole = commands.NewChangeMemberRoleHandler(a.store, utcNow)
+	deps.RemoveMember = commands.NewRemoveMemberHandler(a.store, utcNow, queries)
+	deps.RevokeInvite = commands.NewRevokeInviteHandler(a.store, utcNow)
+	deps.ResendInvite = commands.NewResendInviteHandler(a.store, ids, utcNow)
+	deps.KeyUse = postgres.NewAPIKeyUse(a.db)
 	// Without a payment provider the API answers checkouts and portals
 	// itself: plans are the operator's (accounts set-plan).
 	if m.cmds.payments != nil {
