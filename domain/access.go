@@ -70,3 +70,15 @@ func ScopeRole(s Scope) Role {
 
 // ValidScope reports whether s names a known scope.
 func ValidScope(s string) bool { return slices.Contains(Scopes(), Scope(s)) }
+
+// ScopesFor lists the scopes a key made by role may hold: those whose
+// ScopeRole the role includes (CreateAPIKey refuses the others).
+func ScopesFor(role Role) []Scope {
+	var out []Scope
+	for _, s := range Scopes() {
+		if role.Includes(ScopeRole(s)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

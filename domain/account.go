@@ -70,6 +70,9 @@ type Invite struct {
 	Role      Role
 	ExpiresAt time.Time
 	Accepted  bool
+	// Revoked: withdrawn by an ADMIN, or replaced by a resent invitation;
+	// its token no longer works.
+	Revoked bool
 }
 
 // Account is the team aggregate: its plan, its members and their roles.
@@ -106,6 +109,24 @@ func (a *Account) Apply(e Event) {
 		if inv := a.Invites[e.InviteID]; inv != nil {
 			inv.Accepted = true
 		}
+	case *MemberRoleChanged:
+		a.Members[e.UserID] = e.To
+	case *MemberRemoved:
+		delete(a.Members, e.UserID)
+		for email, id := range a.Emails {
+			if id == e.UserID {
+				delete(a.Emails, email)
+			}
+		}
+	case *InviteRevoked:
+		if inv := a.Invites[e.InviteID]; inv != nil {
+			inv.Revoked = true
+		}
+	case *InviteResent:
+		if inv := a.Invites[e.InviteID]; inv != nil {
+			inv.Revoked = true
+		}
+		a.Invites[e.NewInviteID] = &Invite{ID: e.NewInviteID, Email: e.Email, Role: e.Role, ExpiresAt: e.ExpiresAt}
 	case *BillingCustomerLinked, *SubscriptionChanged:
 		a.Billing.apply(e)
 	}
@@ -124,7 +145,7 @@ func (a *Account) Limits() PlanLimits {
 func (a *Account) pendingInvites(now time.Time) int {
 	n := 0
 	for _, inv := range a.Invites {
-		if !inv.Accepted && now.Before(inv.ExpiresAt) {
+		if !inv.Accepted && !inv.Revoked && now.Before(inv.ExpiresAt) {
 			n++
 		}
 	}
@@ -207,6 +228,8 @@ func (a *Account) AcceptInvite(inviteID, userID int64, now time.Time) ([]Event, 
 	switch {
 	case inv == nil:
 		return nil, Errorf(ErrNotFound, "invitation not found")
+	case inv.Revoked:
+		return nil, Errorf(ErrNotFound, "this invitation was withdrawn or replaced by a newer one; use the link in the latest invitation email, or ask for a new one")
 	case inv.Accepted:
 		return nil, Errorf(ErrConflict, "invitation has already been accepted")
 	case !now.Before(inv.ExpiresAt):

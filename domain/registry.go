@@ -16,6 +16,10 @@ const (
 	EvPlanChanged                = "PlanChanged"
 	EvMemberInvited              = "MemberInvited"
 	EvMemberJoined               = "MemberJoined"
+	EvMemberRoleChanged          = "MemberRoleChanged"
+	EvMemberRemoved              = "MemberRemoved"
+	EvInviteRevoked              = "InviteRevoked"
+	EvInviteResent               = "InviteResent"
 	EvBillingCustomerLinked      = "BillingCustomerLinked"
 	EvSubscriptionChanged        = "SubscriptionChanged"
 	EvUserRegistered             = "UserRegistered"
@@ -74,6 +78,10 @@ var eventFactories = [...]func() Event{
 	func() Event { return &PlanChanged{} },
 	func() Event { return &MemberInvited{} },
 	func() Event { return &MemberJoined{} },
+	func() Event { return &MemberRoleChanged{} },
+	func() Event { return &MemberRemoved{} },
+	func() Event { return &InviteRevoked{} },
+	func() Event { return &InviteResent{} },
 	func() Event { return &BillingCustomerLinked{} },
 	func() Event { return &SubscriptionChanged{} },
 	func() Event { return &UserRegistered{} },

@@ -39,10 +39,17 @@ func (*InviteMailer) Setup(ctx context.Context, tx *sqlx.Tx) error { return nil 
 func (*InviteMailer) IsConsumer()                                  {}
 
 // Handles implements EventFilter.
-func (*InviteMailer) Handles(t string) bool { return t == domain.EvMemberInvited }
+// A resent invitation (InviteResent) is mailed as a new one, with the
+// new invitation's token.
+func (*InviteMailer) Handles(t string) bool {
+	return t == domain.EvMemberInvited || t == domain.EvInviteResent
+}
 
 func (m *InviteMailer) Apply(ctx context.Context, tx projections.Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	inv, ok := ev.(*domain.MemberInvited)
+	if re, resent := ev.(*domain.InviteResent); resent {
+		inv, ok = &domain.MemberInvited{InviteID: re.NewInviteID, Email: re.Email, Role: re.Role, InvitedBy: re.ResentBy, ExpiresAt: re.ExpiresAt}, true
+	}
 	if !ok {
 		return nil
 	}

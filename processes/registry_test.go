@@ -16,7 +16,7 @@ func TestWorkersHandleRegisteredTypes(t *testing.T) {
 	registrytest.Handles(t, processes.NewNotifier(nil, nil, nil, nil),
 		domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed, domain.EvIncidentResolved,
 		domain.EvNotificationQueued, domain.EvNotificationSuppressed)
-	registrytest.Handles(t, processes.NewInviteMailer(nil, nil, ""), domain.EvMemberInvited)
+	registrytest.Handles(t, processes.NewInviteMailer(nil, nil, ""), domain.EvMemberInvited, domain.EvInviteResent)
 }
 
 func TestNoEventTypeLiterals(t *testing.T) {

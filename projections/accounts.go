@@ -24,6 +24,8 @@ func (Accounts) Handles(t string) bool {
 	switch t {
 	case domain.EvAccountOpened, domain.EvAccountUpdated, domain.EvPlanChanged, domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered:
 		return true
+	case domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent:
+		return true
 	}
 	return false
 }
@@ -89,6 +91,23 @@ func (Accounts) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 			ON CONFLICT (id) DO UPDATE SET role = EXCLUDED.role`, e.UserID, accountOf(rec), e.Email, e.Role, at)
 		if err == nil && e.InviteID != 0 {
 			_, err = tx.ExecContext(ctx, `UPDATE invites SET accepted_by = $2, accepted_at = $3 WHERE id = $1`, e.InviteID, e.UserID, at)
+		}
+	// The team's changes. A removed member keeps their row with no role:
+	// authentication, the member list and the plan's count all skip
+	// users without one. Withdrawn and replaced invitations leave the
+	// table (it lists what can still be accepted, and what was).
+	case *domain.MemberRoleChanged:
+		_, err = tx.ExecContext(ctx, `UPDATE users SET role = $3 WHERE id = $1 AND account_id = $2`, e.UserID, accountOf(rec), e.To)
+	case *domain.MemberRemoved:
+		_, err = tx.ExecContext(ctx, `UPDATE users SET role = NULL WHERE id = $1 AND account_id = $2`, e.UserID, accountOf(rec))
+	case *domain.InviteRevoked:
+		_, err = tx.ExecContext(ctx, `DELETE FROM invites WHERE id = $1 AND account_id = $2`, e.InviteID, accountOf(rec))
+	case *domain.InviteResent:
+		_, err = tx.ExecContext(ctx, `DELETE FROM invites WHERE id = $1 AND account_id = $2`, e.InviteID, accountOf(rec))
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO invites (id, account_id, email, role, invited_by, expires_at, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+				e.NewInviteID, accountOf(rec), e.Email, e.Role, e.ResentBy, e.ExpiresAt, at)
 		}
 	case *domain.UserRegistered:
 		_, err = tx.ExecContext(ctx, `INSERT INTO users (id, account_id, email, full_name, password_hash, created_at)

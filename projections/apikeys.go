@@ -77,4 +77,7 @@ type APIKeyRow struct {
 	ExpiresAt *time.Time     `db:"expires_at" json:"expires_at"`
 	RevokedAt *time.Time     `db:"revoked_at" json:"revoked_at"`
 	CreatedAt time.Time      `db:"created_at" json:"created_at"`
+	// LastUsedAt is when the key last authenticated a request, to the
+	// minute (schema/0012_api_key_use.sql, not the log); nil if never.
+	LastUsedAt *time.Time `db:"last_used_at" json:"last_used_at"`
 }

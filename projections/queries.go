@@ -73,7 +73,8 @@ func (q *Queries) APIKeyByHash(ctx context.Context, hash string) (APIKeyRow, err
 // APIKey returns key id of account accountID.
 func (q *Queries) APIKey(ctx context.Context, accountID, id int64) (APIKeyRow, error) {
 	var k APIKeyRow
-	err := q.db.GetContext(ctx, &k, `SELECT * FROM api_keys WHERE id = $1 AND account_id = $2`, id, accountID)
+	err := q.db.GetContext(ctx, &k, `SELECT k.*, u.last_used_at FROM api_keys k LEFT JOIN api_key_use u ON u.key_id = k.id
+		WHERE k.id = $1 AND k.account_id = $2`, id, accountID)
 	return k, notFound(err, "API key")
 }
 
@@ -81,8 +82,8 @@ func (q *Queries) APIKey(ctx context.Context, accountID, id int64) (APIKeyRow, e
 // only those of one user.
 func (q *Queries) APIKeys(ctx context.Context, accountID int64, userID int64) ([]APIKeyRow, error) {
 	out := []APIKeyRow{}
-	err := q.db.SelectContext(ctx, &out, `SELECT * FROM api_keys WHERE account_id = $1 AND ($2::bigint = 0 OR user_id = $2)
-		AND revoked_at IS NULL ORDER BY id`, accountID, userID)
+	err := q.db.SelectContext(ctx, &out, `SELECT k.*, u.last_used_at FROM api_keys k LEFT JOIN api_key_use u ON u.key_id = k.id
+		WHERE k.account_id = $1 AND ($2::bigint = 0 OR k.user_id = $2) AND k.revoked_at IS NULL ORDER BY k.id`, accountID, userID)
 	return out, err
 }
 

@@ -176,6 +176,12 @@ func (s *Server) apiKeyPrincipal(ctx context.Context, key string) (*principal, e
 	if err != nil || u.Role == "" {
 		return nil, domain.Errorf(domain.ErrUnauthorized, "the user who created this API key is no longer a member")
 	}
+	if s.deps.KeyUse != nil {
+		// Telemetry for the key's "last use": never fails the request.
+		if err := s.deps.KeyUse.Touch(ctx, k.ID, s.deps.Now()); err != nil {
+			s.deps.Log.Warn("record API key use", "err", err, "key_id", k.ID)
+		}
+	}
 	return &principal{UserID: k.UserID, AccountID: k.AccountID, Role: domain.Role(u.Role), APIKeyID: k.ID, Scopes: k.Scopes}, nil
 }
 

@@ -129,3 +129,90 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, p *principa
 	s.streamAudit(w, r, format, f)
 	return nil
 }
+
+// The team endpoints (ADMIN): change a member's role, remove a member,
+// resend or revoke an invitation. Another account's member or invitation
+// is a 404; the last ADMIN's demotion or removal a 409.
+
+func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Role *string `json:"role"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	required(&v, "role", body.Role)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	pos, err := s.deps.ChangeMemberRole.Handle(r.Context(), commands.ChangeMemberRole{Actor: p.actor(r), UserID: id, Role: *body.Role})
+	if err != nil {
+		return err
+	}
+	if err := s.visible(r, pos, "id", id, "role", *body.Role); err != nil {
+		return err
+	}
+	u, err := s.deps.Queries.User(r.Context(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) removeMemberAPI(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.removeTeamMember(r, p.actor(r), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}
+
+func (s *Server) resendInvite(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	newID, pos, err := s.deps.ResendInvite.Handle(r.Context(), commands.ResendInvite{Actor: p.actor(r), InviteID: id})
+	if err != nil {
+		return err
+	}
+	if err := s.visible(r, pos, "id", newID, "replaces", id); err != nil {
+		return err
+	}
+	invites, err := s.deps.Queries.PendingInvites(r.Context(), p.AccountID, s.deps.Now())
+	if err != nil {
+		return err
+	}
+	for _, inv := range invites {
+		if inv.ID == newID {
+			writeJSON(w, http.StatusOK, map[string]any{"id": inv.ID, "email": inv.Email, "role": inv.Role, "status": "pending",
+				"expires_at": inv.ExpiresAt, "replaces": id, "detail": "Invitation sent again to " + inv.Email + "; the old link no longer works"})
+			return nil
+		}
+	}
+	return domain.Errorf(domain.ErrNotFound, "invitation not found")
+}
+
+func (s *Server) revokeInvite(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pos, err := s.deps.RevokeInvite.Handle(r.Context(), commands.RevokeInvite{Actor: p.actor(r), InviteID: id})
+	if err != nil {
+		return err
+	}
+	s.settle(r, pos)
+	writeJSON(w, http.StatusNoContent, nil)
+	return nil
+}

@@ -37,6 +37,10 @@ func (s *Server) routes() {
 	s.handle("GET", "/api/accounts/users", jwtOnly(domain.RoleViewer), s.listUsers)
 	s.handle("POST", "/api/accounts/users/invite", jwtOnly(domain.RoleAdmin), s.inviteUser)
 	s.handle("GET", "/api/accounts/invites", jwtOnly(domain.RoleAdmin), s.listInvites)
+	s.handle("PATCH", "/api/accounts/users/{id}", jwtOnly(domain.RoleAdmin), s.changeMemberRole)
+	s.handle("DELETE", "/api/accounts/users/{id}", jwtOnly(domain.RoleAdmin), s.removeMemberAPI)
+	s.handle("POST", "/api/accounts/invites/{id}/resend", jwtOnly(domain.RoleAdmin), s.resendInvite)
+	s.handle("DELETE", "/api/accounts/invites/{id}", jwtOnly(domain.RoleAdmin), s.revokeInvite)
 
 	s.handle("GET", "/api/v1/account", keyOrJWT(domain.ScopeReadAccount, domain.RoleViewer), s.getAccount)
 	s.handle("PATCH", "/api/v1/account", keyOrJWT(domain.ScopeWriteAccount, domain.RoleAdmin), s.updateAccount)

@@ -137,6 +137,13 @@ type Deps struct {
 	// The dashboard's.
 	// Sessions keeps signed-in dashboard sessions.
 	Sessions Sessions
+	// KeyUse records when API keys were last used; nil records nothing.
+	KeyUse APIKeyUse
+	// The team commands (commands.New...Handler).
+	ChangeMemberRole ChangeMemberRole
+	RemoveMember     RemoveMember
+	RevokeInvite     RevokeInvite
+	ResendInvite     ResendInvite
 	// InviteTokens checks the token of an invitation link before its page
 	// asks for a password.
 	InviteTokens InviteTokenVerifier

@@ -91,6 +91,10 @@ func (s *Server) uiViewer(r *http.Request) (*viewer, error) {
 		}
 		return nil, err
 	}
+	if u.Role == "" {
+		// Removed from the account: the session ends with the membership.
+		return nil, domain.Errorf(domain.ErrUnauthorized, "not signed in")
+	}
 	acc, err := s.deps.Queries.Account(r.Context(), accountID)
 	if err != nil {
 		return nil, err

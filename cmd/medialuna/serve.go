@@ -314,6 +314,12 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		Sessions: m.sessions, InviteTokens: m.tokens,
 		SecureCookies: strings.HasPrefix(m.baseURL, "https://"), BaseURL: strings.TrimRight(m.baseURL, "/"),
 	}
+	// The team's commands, and API keys' last use.
+	deps.ChangeMemberRole = commands.NewChangeMemberRoleHandler(a.store, utcNow)
+	deps.RemoveMember = commands.NewRemoveMemberHandler(a.store, utcNow, queries)
+	deps.RevokeInvite = commands.NewRevokeInviteHandler(a.store, utcNow)
+	deps.ResendInvite = commands.NewResendInviteHandler(a.store, ids, utcNow)
+	deps.KeyUse = postgres.NewAPIKeyUse(a.db)
 	// Without a payment provider the API answers checkouts and portals
 	// itself: plans are the operator's (accounts set-plan).
 	if m.cmds.payments != nil {
