@@ -157,7 +157,8 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent, seen *lastResults) bool 
 		c.topics["notifications"] = true
 	case domain.EvStatusPageCreated, domain.EvStatusPageUpdated, domain.EvStatusPageDeleted:
 		c.topics["status-pages"] = true
-	case domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered, domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked:
+	case domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered, domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked,
+		domain.EvUserRenamed, domain.EvTwoFactorEnabled, domain.EvTwoFactorDisabled:
 		c.topics["team"] = true
 	default:
 		return false
