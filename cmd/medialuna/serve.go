@@ -286,6 +286,13 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		Sessions: m.sessions, InviteTokens: m.tokens,
 		SecureCookies: strings.HasPrefix(m.baseURL, "https://"), BaseURL: strings.TrimRight(m.baseURL, "/"),
 	}
+	// A user's own profile and second factor.
+	deps.RenameUser = commands.NewRenameUserHandler(a.store, utcNow)
+	deps.ChangePassword = commands.NewChangePasswordHandler(a.store, utcNow)
+	deps.StartTwoFactor = commands.NewStartTwoFactorHandler(a.store, utcNow)
+	deps.ConfirmTwoFactor = commands.NewConfirmTwoFactorHandler(a.store, utcNow)
+	deps.DisableTwoFactor = commands.NewDisableTwoFactorHandler(a.store, utcNow)
+	deps.UseSecondFactor = commands.NewUseSecondFactorHandler(a.store, utcNow)
 	// Without a payment provider the API answers checkouts and portals
 	// itself: plans are the operator's (accounts set-plan).
 	if m.cmds.payments != nil {
