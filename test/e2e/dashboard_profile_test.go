@@ -63,7 +63,7 @@ func TestDashboardProfile(t *testing.T) {
 	const hostile = `<img src=x onerror=alert(1)>"><script>alert(1)</script>`
 	p.Fill("#full_name", hostile)
 	p.ClickButton("Save name")
-	if !strings.Contains(p.Text(".flash"), "Your name is changed") {
+	if !p.WaitText(".flash", "Your name is changed", 10*time.Second) {
 		t.Errorf("after renaming: %q", p.Text("main"))
 	}
 	if got := p.Eval(`document.querySelector("#full_name").value`); got != hostile {
@@ -92,7 +92,7 @@ func TestDashboardProfile(t *testing.T) {
 	p.Fill("#current_password", dashboardPassword)
 	p.Fill("#new_password", newPassword)
 	p.ClickButton("Change password")
-	if !strings.Contains(p.Text(".flash"), "signed out everywhere else") {
+	if !p.WaitText(".flash", "signed out everywhere else", 10*time.Second) {
 		t.Fatalf("after changing the password: %q", p.Text("main"))
 	}
 	// This browser stays signed in; the other is signed out.
