@@ -17,7 +17,8 @@ func TestReadModelsHandleRegisteredTypes(t *testing.T) {
 		want []string
 	}{
 		{projections.Accounts{}, []string{domain.EvAccountOpened, domain.EvAccountUpdated, domain.EvPlanChanged,
-			domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered}},
+			domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered,
+			domain.EvUserRenamed, domain.EvPasswordChanged, domain.EvTwoFactorEnabled, domain.EvTwoFactorDisabled}},
 		{projections.APIKeys{}, []string{domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked}},
 		{projections.Billing{}, []string{domain.EvBillingCustomerLinked, domain.EvSubscriptionChanged}},
 		{projections.Incidents{}, []string{domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed,
