@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +227,60 @@ func TestTwoFactorSignIn(t *testing.T) {
 	export := s.call("GET", "/api/audit/events?format=ndjson", tok.AccessToken, nil)
 	if export.Status != 200 || strings.Contains(string(export.Body), secret) || !strings.Contains(string(export.Body), "TwoFactorEnabled") {
 		t.Errorf("audit export: %d, holds the secret: %v", export.Status, strings.Contains(string(export.Body), secret))
+	}
+}
+
+var totpSecretInput = regexp.MustCompile(`id="totp-secret" type="text" readonly value="([A-Z2-7 ]+)"`)
+
+// TestTwoFactorCodesAreLimited: wrong codes count against the email's
+// failed-login limit like wrong passwords, so a known password gives no
+// unlimited guesses; once it is reached even the right code is refused,
+// in the dashboard and the API. A forged post turns nothing on.
+func TestTwoFactorCodesAreLimited(t *testing.T) {
+	s := startServer(t, testdb.New(t), smtpcatcher.Start(t))
+	const email = "limited@example.com"
+	a := signup(t, s, email, "Limited")
+	unlimited(t, s, a.Account.ID)
+	c := newFormClient(t, s)
+	c.login(email, dashboardPassword)
+	_, _, token := c.get("/settings/profile")
+	if st, _ := c.post("/settings/profile/two-factor", url.Values{}); st != 403 {
+		t.Errorf("a post without the CSRF token: %d", st)
+	}
+	st, page := c.post("/settings/profile/two-factor", url.Values{"csrf": {token}})
+	m := totpSecretInput.FindStringSubmatch(page)
+	if st != 200 || m == nil {
+		t.Fatalf("enrolment: %d\n%s", st, page)
+	}
+	codes := &totpCodes{t: t, secret: strings.ReplaceAll(m[1], " ", "")}
+	if st, page := c.post("/settings/profile/two-factor/confirm", url.Values{"csrf": {token}, "code": {codes.next()}}); st != 200 || !strings.Contains(page, "recovery-codes") {
+		t.Fatalf("confirm: %d\n%s", st, page)
+	}
+
+	guesser := newFormClient(t, s)
+	_, _, pre := guesser.get("/login")
+	if st, _ := guesser.post("/login", url.Values{"csrf": {pre}, "email": {email}, "password": {dashboardPassword}}); st != 303 {
+		t.Fatalf("password step: %d", st)
+	}
+	refusedAt := 0
+	for i := 1; i <= 12; i++ {
+		st, _ := guesser.post("/login/2fa", url.Values{"csrf": {pre}, "code": {"000000"}})
+		if st == 429 {
+			refusedAt = i
+			break
+		}
+		if st != 401 {
+			t.Fatalf("wrong code %d: %d", i, st)
+		}
+	}
+	if refusedAt == 0 || refusedAt > 10 {
+		t.Fatalf("wrong codes were refused with 429 from attempt %d, want within the limit of 10", refusedAt)
+	}
+	if st, page := guesser.post("/login/2fa", url.Values{"csrf": {pre}, "code": {codes.next()}}); st != 429 || !strings.Contains(page, "Too many failed logins") {
+		t.Errorf("the right code past the limit: %d", st)
+	}
+	r := s.call("POST", "/api/auth/login", "", map[string]string{"email": email, "password": dashboardPassword, "totp_code": codes.next()})
+	if r.Status != 429 {
+		t.Errorf("the API past the limit: %d %s", r.Status, r.Body)
 	}
 }
