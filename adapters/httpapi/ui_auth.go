@@ -271,6 +271,11 @@ func (s *Server) uiLoginCode(w http.ResponseWriter, r *http.Request, _ *viewer) 
 		return redirect(w, r, "/login")
 	}
 	u, err := s.deps.Queries.User(r.Context(), pending.AccountID, pending.UserID)
+	if domain.ErrorCode(err) == domain.ErrNotFound || err == nil && u.Role == "" {
+		// Removed from the account since the password step.
+		setFlash(w, "Your sign-in timed out. Log in again.")
+		return redirect(w, r, "/login")
+	}
 	if err != nil {
 		return err
 	}
