@@ -132,12 +132,12 @@ func TestTwoFactorEnrolment(t *testing.T) {
 	hashes := recoveryHashes()
 	pending := []domain.Event{&domain.TwoFactorEnrolmentStarted{UserID: 7, Secret: "S"}}
 	for _, tc := range []struct {
-		name  string
-		user  *domain.User
-		code  string
-		want  []domain.Event
-		code_ string // error code
-		field string
+		name    string
+		user    *domain.User
+		code    string
+		want    []domain.Event
+		errCode string
+		field   string
 	}{
 		{"right code", foldUser(pending...), "111 111", []domain.Event{&domain.TwoFactorEnabled{UserID: 7, Secret: "S", RecoveryCodeHashes: hashes, Step: 100}}, "", ""},
 		{"wrong code", foldUser(pending...), "123456", nil, domain.ErrInvalid, "code"},
@@ -148,8 +148,8 @@ func TestTwoFactorEnrolment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.user.ConfirmTwoFactor(codes, tc.code, hashes)
-			if tc.code_ == "" && err != nil || tc.code_ != "" && domain.ErrorCode(err) != tc.code_ || fieldOf(err) != tc.field {
-				t.Fatalf("err = %v, want %q on %q", err, tc.code_, tc.field)
+			if tc.errCode == "" && err != nil || tc.errCode != "" && domain.ErrorCode(err) != tc.errCode || fieldOf(err) != tc.field {
+				t.Fatalf("err = %v, want %q on %q", err, tc.errCode, tc.field)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Error(diff)
