@@ -66,6 +66,14 @@ const (
 	EvQuotaSeeded                = "QuotaSeeded"
 	EvQuotaSlotReserved          = "QuotaSlotReserved"
 	EvQuotaSlotReleased          = "QuotaSlotReleased"
+	// A user's own profile and second factor (domain/user.go, twofactor.go).
+	EvUserRenamed               = "UserRenamed"
+	EvPasswordChanged           = "PasswordChanged"
+	EvTwoFactorEnrolmentStarted = "TwoFactorEnrolmentStarted"
+	EvTwoFactorEnabled          = "TwoFactorEnabled"
+	EvTwoFactorDisabled         = "TwoFactorDisabled"
+	EvTwoFactorCodeUsed         = "TwoFactorCodeUsed"
+	EvRecoveryCodeUsed          = "RecoveryCodeUsed"
 )
 
 // eventFactories is the one list of event types this build knows: each
@@ -128,6 +136,13 @@ var eventFactories = [...]func() Event{
 	func() Event { return &QuotaSeeded{} },
 	func() Event { return &QuotaSlotReserved{} },
 	func() Event { return &QuotaSlotReleased{} },
+	func() Event { return &UserRenamed{} },
+	func() Event { return &PasswordChanged{} },
+	func() Event { return &TwoFactorEnrolmentStarted{} },
+	func() Event { return &TwoFactorEnabled{} },
+	func() Event { return &TwoFactorDisabled{} },
+	func() Event { return &TwoFactorCodeUsed{} },
+	func() Event { return &RecoveryCodeUsed{} },
 }
 
 // eventTable maps each registered type name to its factory. It is built

@@ -31,7 +31,8 @@ type SecretBearer interface {
 // without decoding them (the event store asks it of every event).
 func BearsSecrets(typ string) bool {
 	switch typ {
-	case EvNotificationChannelCreated, EvNotificationChannelUpdated, EvMonitorCreated, EvMonitorUpdated:
+	case EvNotificationChannelCreated, EvNotificationChannelUpdated, EvMonitorCreated, EvMonitorUpdated,
+		EvTwoFactorEnrolmentStarted, EvTwoFactorEnabled:
 		return true
 	}
 	return false

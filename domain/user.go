@@ -158,3 +158,121 @@ func (k *APIKey) Revoke(by int64) ([]Event, error) {
 	}
 	return []Event{&APIKeyRevoked{KeyID: k.ID, RevokedBy: by}}, nil
 }
+
+// UserRenamed changes the name a user goes by.
+type UserRenamed struct {
+	UserID   int64  `json:"user_id"`
+	FullName string `json:"full_name"`
+}
+
+// PasswordChanged replaces a user's password hash. Access tokens issued
+// before it no longer authenticate (the read model's tokens_valid_after,
+// the event's time), and the user's other dashboard sessions are ended.
+type PasswordChanged struct {
+	UserID       int64  `json:"user_id"`
+	PasswordHash string `json:"password_hash"`
+}
+
+func (UserRenamed) EventType() string     { return EvUserRenamed }
+func (UserRenamed) EventVersion() int     { return 1 }
+func (PasswordChanged) EventType() string { return EvPasswordChanged }
+func (PasswordChanged) EventVersion() int { return 1 }
+
+// User is the login aggregate: who someone is, their password, and their
+// second factor. Its stream is user-<id>; a secret in it is sealed in the
+// log and opened only by the event store the commands read through.
+type User struct {
+	ID           int64
+	AccountID    int64
+	Email        string
+	FullName     string
+	PasswordHash string
+	// TwoFactor is on once an enrolment is confirmed; Secret is then the
+	// TOTP secret (base32) and RecoveryHashes the recovery codes' hashes,
+	// "" for one already used. PendingSecret is an enrolment not yet
+	// confirmed.
+	TwoFactor      bool
+	Secret         string
+	PendingSecret  string
+	RecoveryHashes []string
+	// LastStep is the latest TOTP time step a code was accepted for: a
+	// code of that step or an earlier one is refused (no replay).
+	LastStep int64
+}
+
+// Apply folds one event into the user.
+func (u *User) Apply(e Event) {
+	switch e := e.(type) {
+	case *UserRegistered:
+		u.ID, u.AccountID, u.Email, u.FullName, u.PasswordHash = e.UserID, e.AccountID, e.Email, e.FullName, e.PasswordHash
+	case *UserRenamed:
+		u.FullName = e.FullName
+	case *PasswordChanged:
+		u.PasswordHash = e.PasswordHash
+	case *TwoFactorEnrolmentStarted:
+		u.PendingSecret = e.Secret
+	case *TwoFactorEnabled:
+		u.TwoFactor, u.Secret, u.PendingSecret = true, e.Secret, ""
+		u.RecoveryHashes = append([]string(nil), e.RecoveryCodeHashes...)
+		u.LastStep = max(u.LastStep, e.Step)
+	case *TwoFactorDisabled:
+		u.TwoFactor, u.Secret, u.PendingSecret, u.RecoveryHashes = false, "", "", nil
+	case *TwoFactorCodeUsed:
+		u.LastStep = max(u.LastStep, e.Step)
+	case *RecoveryCodeUsed:
+		if e.Index >= 0 && e.Index < len(u.RecoveryHashes) {
+			u.RecoveryHashes[e.Index] = ""
+		}
+	}
+}
+
+// Exists reports whether the user was registered.
+func (u *User) Exists() bool { return u.ID != 0 }
+
+// Passwords compares and hashes passwords: bcrypt in the commands, a
+// stand-in in tests.
+type Passwords interface {
+	Matches(hash, password string) bool
+	Hash(password string) (string, error)
+}
+
+// Rename decides a UserRenamed: a name of 1 to 200 characters on one
+// line; the same name again changes nothing.
+func (u *User) Rename(name string) ([]Event, error) {
+	if !u.Exists() {
+		return nil, Errorf(ErrNotFound, "user not found")
+	}
+	name = strings.TrimSpace(name)
+	if err := validateName("full_name", name, 200); err != nil {
+		return nil, err
+	}
+	if name == u.FullName {
+		return nil, nil
+	}
+	return []Event{&UserRenamed{UserID: u.ID, FullName: name}}, nil
+}
+
+// ChangePassword decides a PasswordChanged: the current password must be
+// right, and the new one must pass sign-up's rules and differ from it.
+func (u *User) ChangePassword(pw Passwords, current, next string) ([]Event, error) {
+	if !u.Exists() {
+		return nil, Errorf(ErrNotFound, "user not found")
+	}
+	var v Validation
+	if !pw.Matches(u.PasswordHash, current) {
+		v.Add("current_password", "value_error", "your current password is not right")
+	}
+	if err := ValidatePassword(next); err != nil {
+		v.Add("new_password", "value_error", "%s", strings.Replace(ErrorMessage(err), "password", "the new password", 1))
+	} else if next == current {
+		v.Add("new_password", "value_error", "the new password must differ from the current one")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := pw.Hash(next)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{&PasswordChanged{UserID: u.ID, PasswordHash: hash}}, nil
+}

@@ -17,14 +17,17 @@ type Accounts struct{}
 func (Accounts) SettlesWrites() bool { return true }
 
 func (Accounts) Name() string { return "accounts" }
-func (Accounts) Version() int { return 1 }
+
+// Version 2: users gain two_factor and tokens_valid_after.
+func (Accounts) Version() int { return 2 }
 
 // Handles implements EventFilter.
 func (Accounts) Handles(t string) bool {
 	switch t {
 	case domain.EvAccountOpened, domain.EvAccountUpdated, domain.EvPlanChanged, domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered:
 		return true
-	case domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent:
+	case domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent,
+		domain.EvUserRenamed, domain.EvPasswordChanged, domain.EvTwoFactorEnabled, domain.EvTwoFactorDisabled:
 		return true
 	}
 	return false
@@ -49,7 +52,9 @@ func (Accounts) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			full_name     TEXT NOT NULL DEFAULT '',
 			password_hash TEXT NOT NULL DEFAULT '',
 			role          TEXT,
-			created_at    TIMESTAMPTZ NOT NULL);
+			created_at    TIMESTAMPTZ NOT NULL,
+			two_factor    BOOLEAN NOT NULL DEFAULT false,
+			tokens_valid_after TIMESTAMPTZ);
 		CREATE INDEX users_account ON users (account_id, id);
 		CREATE INDEX users_email ON users (email);
 		CREATE TABLE invites (
@@ -115,6 +120,15 @@ func (Accounts) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 			ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, full_name = EXCLUDED.full_name,
 				password_hash = EXCLUDED.password_hash, created_at = EXCLUDED.created_at`,
 			e.UserID, e.AccountID, e.Email, e.FullName, e.PasswordHash, at)
+	case *domain.UserRenamed:
+		_, err = tx.ExecContext(ctx, `UPDATE users SET full_name = $2 WHERE id = $1`, e.UserID, e.FullName)
+	case *domain.PasswordChanged:
+		// Access tokens issued before the change stop working (auth.go).
+		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, tokens_valid_after = $3 WHERE id = $1`, e.UserID, e.PasswordHash, at)
+	case *domain.TwoFactorEnabled:
+		_, err = tx.ExecContext(ctx, `UPDATE users SET two_factor = true WHERE id = $1`, e.UserID)
+	case *domain.TwoFactorDisabled:
+		_, err = tx.ExecContext(ctx, `UPDATE users SET two_factor = false WHERE id = $1`, e.UserID)
 	}
 	return err
 }
@@ -139,6 +153,11 @@ type UserRow struct {
 	Role         string    `db:"role" json:"role"`
 	PasswordHash string    `db:"password_hash" json:"-"`
 	CreatedAt    time.Time `db:"created_at" json:"created_at"`
+	// TwoFactor: sign-in asks for a TOTP or recovery code after the password.
+	TwoFactor bool `db:"two_factor" json:"two_factor_enabled"`
+	// TokensValidAfter is the last password change: access tokens issued
+	// before it are refused.
+	TokensValidAfter *time.Time `db:"tokens_valid_after" json:"-"`
 }
 
 // InviteRow is an invitation.

@@ -35,7 +35,7 @@ func (q *Queries) Account(ctx context.Context, id int64) (AccountRow, error) {
 // User returns user id of account accountID.
 func (q *Queries) User(ctx context.Context, accountID, id int64) (UserRow, error) {
 	var u UserRow
-	err := q.db.GetContext(ctx, &u, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at
+	err := q.db.GetContext(ctx, &u, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at, two_factor, tokens_valid_after
 		FROM users WHERE id = $1 AND account_id = $2`, id, accountID)
 	return u, notFound(err, "user")
 }
@@ -43,7 +43,7 @@ func (q *Queries) User(ctx context.Context, accountID, id int64) (UserRow, error
 // UserByEmail returns the user with email (lower-case).
 func (q *Queries) UserByEmail(ctx context.Context, email string) (UserRow, error) {
 	var u UserRow
-	err := q.db.GetContext(ctx, &u, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at
+	err := q.db.GetContext(ctx, &u, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at, two_factor, tokens_valid_after
 		FROM users WHERE email = $1 AND role IS NOT NULL ORDER BY id LIMIT 1`, email)
 	return u, notFound(err, "user")
 }
@@ -51,7 +51,7 @@ func (q *Queries) UserByEmail(ctx context.Context, email string) (UserRow, error
 // Users lists an account's members, lowest id first.
 func (q *Queries) Users(ctx context.Context, accountID int64) ([]UserRow, error) {
 	out := []UserRow{}
-	err := q.db.SelectContext(ctx, &out, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at
+	err := q.db.SelectContext(ctx, &out, `SELECT id, account_id, email, full_name, coalesce(role, '') AS role, password_hash, created_at, two_factor, tokens_valid_after
 		FROM users WHERE account_id = $1 AND role IS NOT NULL ORDER BY id`, accountID)
 	return out, err
 }

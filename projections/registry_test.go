@@ -18,7 +18,8 @@ func TestReadModelsHandleRegisteredTypes(t *testing.T) {
 	}{
 		{projections.Accounts{}, []string{domain.EvAccountOpened, domain.EvAccountUpdated, domain.EvPlanChanged,
 			domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered,
-			domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent}},
+			domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent,
+			domain.EvUserRenamed, domain.EvPasswordChanged, domain.EvTwoFactorEnabled, domain.EvTwoFactorDisabled}},
 		{projections.APIKeys{}, []string{domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked}},
 		{projections.Billing{}, []string{domain.EvBillingCustomerLinked, domain.EvSubscriptionChanged}},
 		{projections.Incidents{}, []string{domain.EvIncidentTriggered, domain.EvIncidentAcknowledged, domain.EvIncidentSnoozed,

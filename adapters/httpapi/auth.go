@@ -155,6 +155,11 @@ func (s *Server) jwtPrincipal(ctx context.Context, token string) (*principal, er
 	if err != nil || u.Role == "" {
 		return nil, errUnauthorized
 	}
+	// A password change ends the tokens issued before it. iat has whole
+	// seconds: a token issued in the second of the change still works.
+	if u.TokensValidAfter != nil && (c.IssuedAt == nil || c.IssuedAt.Time.Before(u.TokensValidAfter.Truncate(time.Second))) {
+		return nil, domain.Errorf(domain.ErrUnauthorized, "this access token was issued before the password was changed; log in again")
+	}
 	return &principal{UserID: u.ID, AccountID: u.AccountID, Role: domain.Role(u.Role)}, nil
 }
 

@@ -130,6 +130,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	var body struct {
 		Email    *string `json:"email"`
 		Password *string `json:"password"`
+		// TOTPCode is the second factor of a user with two-factor
+		// sign-in: a code from their authenticator app or a recovery code.
+		TOTPCode *string `json:"totp_code"`
 	}
 	if err := decode(r, &body); err != nil {
 		return err
@@ -147,6 +150,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	u, err := s.checkPassword(r.Context(), *body.Email, *body.Password)
 	if err != nil {
 		return err
+	}
+	// With two-factor sign-in the password alone is not a login: the
+	// attempt stays counted against the email until a right code comes.
+	if u.TwoFactor {
+		if deref(body.TOTPCode) == "" {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"two_factor_required": true,
+				"detail": "this user has two-factor sign-in: send the same request again with totp_code, the 6-digit code of their authenticator app (or one of their recovery codes)"})
+			return nil
+		}
+		_, err := s.deps.UseSecondFactor.Handle(r.Context(), commands.UseSecondFactor{CorrelationID: requestID(r),
+			UserID: u.ID, AccountID: u.AccountID, Code: *body.TOTPCode})
+		if domain.ErrorCode(err) == domain.ErrUnauthorized {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"two_factor_required": true,
+				"detail": "wrong totp_code: " + domain.ErrorMessage(err)})
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if loginErr == nil && s.deps.LoginLimiter != nil {
 		if err := s.deps.LoginLimiter.ClearLogin(r.Context(), login); err != nil {
@@ -202,7 +224,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p *principal) error 
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "full_name": u.FullName, "role": u.Role,
-		"account_id": u.AccountID, "created_at": u.CreatedAt, "account": acc})
+		"account_id": u.AccountID, "created_at": u.CreatedAt, "two_factor_enabled": u.TwoFactor, "account": acc})
 	return nil
 }
 

@@ -138,6 +138,27 @@ type (
 	Signup interface {
 		Handle(ctx context.Context, cmd commands.Signup) (commands.SignupResult, error)
 	}
+	// A user's own profile and second factor (commands/profile.go,
+	// commands/twofactor.go).
+	RenameUser interface {
+		Handle(ctx context.Context, cmd commands.RenameUser) (domain.Position, error)
+	}
+	ChangePassword interface {
+		Handle(ctx context.Context, cmd commands.ChangePassword) (domain.Position, error)
+	}
+	StartTwoFactor interface {
+		Handle(ctx context.Context, cmd commands.StartTwoFactor) (commands.TwoFactorEnrolment, error)
+	}
+	ConfirmTwoFactor interface {
+		Handle(ctx context.Context, cmd commands.ConfirmTwoFactor) (commands.RecoveryCodes, error)
+	}
+	DisableTwoFactor interface {
+		Handle(ctx context.Context, cmd commands.DisableTwoFactor) (domain.Position, error)
+	}
+	UseSecondFactor interface {
+		// Handle spends a TOTP or recovery code; a wrong one is ErrUnauthorized.
+		Handle(ctx context.Context, cmd commands.UseSecondFactor) (domain.Position, error)
+	}
 	InviteMember interface {
 		Handle(ctx context.Context, cmd commands.InviteMember) (int64, domain.Position, error)
 	}

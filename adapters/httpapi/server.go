@@ -52,6 +52,13 @@ type Deps struct {
 	CreateAPIKey  CreateAPIKey
 	RevokeAPIKey  RevokeAPIKey
 	UpdateAccount UpdateAccount
+	// A user's own profile and second factor.
+	RenameUser       RenameUser
+	ChangePassword   ChangePassword
+	StartTwoFactor   StartTwoFactor
+	ConfirmTwoFactor ConfirmTwoFactor
+	DisableTwoFactor DisableTwoFactor
+	UseSecondFactor  UseSecondFactor
 	// CreateMonitor, UpdateMonitor, SetMonitorState: commands.New...Handler.
 	CreateMonitor   CreateMonitor
 	UpdateMonitor   UpdateMonitor

@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
@@ -18,6 +22,8 @@ import (
 func (s *Server) uiAuthRoutes() {
 	s.uiRoute("GET", "/login", "", s.uiLoginPage)
 	s.uiRoute("POST", "/login", "", s.uiLogin)
+	s.uiRoute("GET", "/login/2fa", "", s.uiLoginCodePage)
+	s.uiRoute("POST", "/login/2fa", "", s.uiLoginCode)
 	s.uiRoute("GET", "/signup", "", s.uiSignupPage)
 	s.uiRoute("POST", "/signup", "", s.uiSignup)
 	s.uiRoute("POST", "/logout", "", s.uiLogout)
@@ -88,6 +94,12 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request, _ *viewer) erro
 			return fail(http.StatusUnauthorized, "Wrong email or password.")
 		}
 		return err
+	}
+	if u.TwoFactor {
+		// The password was right; the code comes next. The attempt stays
+		// counted until the code is right too.
+		http.SetCookie(w, s.cookie(r, pendingLoginCookie, s.pendingLogin(u.ID, u.AccountID, form.Next), pendingLoginTTL))
+		return redirect(w, r, "/login/2fa")
 	}
 	if loginErr == nil && s.deps.LoginLimiter != nil {
 		if err := s.deps.LoginLimiter.ClearLogin(r.Context(), login); err != nil {
@@ -180,4 +192,118 @@ func (s *Server) uiAcceptInvite(w http.ResponseWriter, r *http.Request, _ *viewe
 	}
 	s.settleUI(w, r, res.Position, "Welcome to the team.")
 	return redirect(w, r, "/")
+}
+
+// The second step of a sign-in with two-factor sign-in on. A right
+// password sets a short-lived cookie, signed with a key derived from the
+// JWT secret, naming the user, the page to go on to and when it ends; the
+// code form then signs in. Each code is an attempt against the email's
+// login limit, as a password is; the limit is cleared only by a right code.
+
+const (
+	pendingLoginCookie = "medialuna_2fa"
+	pendingLoginTTL    = 5 * time.Minute
+)
+
+func (s *Server) pendingLoginMAC(payload string) string {
+	m := hmac.New(sha256.New, derivedKey(s.deps.JWTSecret, "dashboard pending login"))
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// pendingLogin is the cookie's value: user.account.expiry.next, signed.
+func (s *Server) pendingLogin(userID, accountID int64, next string) string {
+	payload := strconv.FormatInt(userID, 10) + "." + strconv.FormatInt(accountID, 10) + "." +
+		strconv.FormatInt(s.deps.Now().Add(pendingLoginTTL).Unix(), 10) + "." + base64.RawURLEncoding.EncodeToString([]byte(next))
+	return payload + "." + s.pendingLoginMAC(payload)
+}
+
+type uiPendingLogin struct {
+	UserID, AccountID int64
+	Next              string
+}
+
+// readPendingLogin checks the cookie: signed by us and not expired.
+func (s *Server) readPendingLogin(r *http.Request) (uiPendingLogin, bool) {
+	c, err := r.Cookie(pendingLoginCookie)
+	if err != nil || len(c.Value) > 500 {
+		return uiPendingLogin{}, false
+	}
+	i := strings.LastIndex(c.Value, ".")
+	if i < 0 || !hmac.Equal([]byte(c.Value[i+1:]), []byte(s.pendingLoginMAC(c.Value[:i]))) {
+		return uiPendingLogin{}, false
+	}
+	parts := strings.Split(c.Value[:i], ".")
+	if len(parts) != 4 {
+		return uiPendingLogin{}, false
+	}
+	userID, err1 := strconv.ParseInt(parts[0], 10, 64)
+	accountID, err2 := strconv.ParseInt(parts[1], 10, 64)
+	expires, err3 := strconv.ParseInt(parts[2], 10, 64)
+	next, err4 := base64.RawURLEncoding.DecodeString(parts[3])
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || !s.deps.Now().Before(time.Unix(expires, 0)) {
+		return uiPendingLogin{}, false
+	}
+	return uiPendingLogin{UserID: userID, AccountID: accountID, Next: safeNext(string(next))}, true
+}
+
+func (s *Server) uiLoginCodePage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if v != nil {
+		return redirect(w, r, "/")
+	}
+	if _, ok := s.readPendingLogin(r); !ok {
+		setFlash(w, "Your sign-in timed out. Log in again.")
+		return redirect(w, r, "/login")
+	}
+	return s.render(w, r, http.StatusOK, "login_2fa", uiPage{Title: "Two-factor sign-in"})
+}
+
+func (s *Server) uiLoginCode(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+	fail := func(status int, msg string) error {
+		return s.render(w, r, status, "login_2fa", uiPage{Title: "Two-factor sign-in", Errors: map[string]string{"code": msg}})
+	}
+	if err := s.uiAllowAddress(r); err != nil {
+		return fail(http.StatusTooManyRequests, err.Error())
+	}
+	pending, ok := s.readPendingLogin(r)
+	if !ok {
+		setFlash(w, "Your sign-in timed out. Log in again.")
+		return redirect(w, r, "/login")
+	}
+	u, err := s.deps.Queries.User(r.Context(), pending.AccountID, pending.UserID)
+	if domain.ErrorCode(err) == domain.ErrNotFound || err == nil && u.Role == "" {
+		// Removed from the account since the password step.
+		setFlash(w, "Your sign-in timed out. Log in again.")
+		return redirect(w, r, "/login")
+	}
+	if err != nil {
+		return err
+	}
+	if s.deps.LoginLimiter != nil {
+		count, reset, err := s.deps.LoginLimiter.TakeLoginAttempt(r.Context(), u.Email, s.deps.LoginFailureWindow)
+		if err != nil {
+			s.deps.Log.Warn("login limiter unavailable", "err", err)
+		} else if count > s.deps.LoginFailuresPerWindow {
+			retry := max(int(reset.Sub(s.deps.Now()).Seconds()+0.999), 1)
+			return fail(http.StatusTooManyRequests, "Too many failed logins for this email address; try again in "+strconv.Itoa(retry)+" s.")
+		}
+	}
+	if _, err := s.deps.UseSecondFactor.Handle(r.Context(), commands.UseSecondFactor{CorrelationID: requestID(r),
+		UserID: u.ID, AccountID: u.AccountID, Code: r.PostFormValue("code")}); err != nil {
+		if domain.ErrorCode(err) == domain.ErrUnauthorized {
+			msg := domain.ErrorMessage(err)
+			return fail(http.StatusUnauthorized, strings.ToUpper(msg[:1])+msg[1:]+".")
+		}
+		return err
+	}
+	if s.deps.LoginLimiter != nil {
+		if err := s.deps.LoginLimiter.ClearLogin(r.Context(), u.Email); err != nil {
+			s.deps.Log.Warn("clear failed logins", "err", err)
+		}
+	}
+	http.SetCookie(w, s.cookie(r, pendingLoginCookie, "", -1))
+	if err := s.startSession(w, r, u.ID, u.AccountID); err != nil {
+		return err
+	}
+	return redirect(w, r, pending.Next)
 }

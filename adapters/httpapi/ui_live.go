@@ -158,7 +158,8 @@ func (c *liveChange) addEvent(rec domain.RecordedEvent, seen *lastResults) bool 
 	case domain.EvStatusPageCreated, domain.EvStatusPageUpdated, domain.EvStatusPageDeleted:
 		c.topics["status-pages"] = true
 	case domain.EvMemberInvited, domain.EvMemberJoined, domain.EvUserRegistered, domain.EvAPIKeyCreated, domain.EvAPIKeyRevoked,
-		domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent:
+		domain.EvMemberRoleChanged, domain.EvMemberRemoved, domain.EvInviteRevoked, domain.EvInviteResent,
+		domain.EvUserRenamed, domain.EvTwoFactorEnabled, domain.EvTwoFactorDisabled:
 		c.topics["team"] = true
 	default:
 		return false

@@ -320,6 +320,14 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 	deps.RevokeInvite = commands.NewRevokeInviteHandler(a.store, utcNow)
 	deps.ResendInvite = commands.NewResendInviteHandler(a.store, ids, utcNow)
 	deps.KeyUse = postgres.NewAPIKeyUse(a.db)
+
+	// A user's own profile and second factor.
+	deps.RenameUser = commands.NewRenameUserHandler(a.store, utcNow)
+	deps.ChangePassword = commands.NewChangePasswordHandler(a.store, utcNow)
+	deps.StartTwoFactor = commands.NewStartTwoFactorHandler(a.store, utcNow)
+	deps.ConfirmTwoFactor = commands.NewConfirmTwoFactorHandler(a.store, utcNow)
+	deps.DisableTwoFactor = commands.NewDisableTwoFactorHandler(a.store, utcNow)
+	deps.UseSecondFactor = commands.NewUseSecondFactorHandler(a.store, utcNow)
 	// Without a payment provider the API answers checkouts and portals
 	// itself: plans are the operator's (accounts set-plan).
 	if m.cmds.payments != nil {
