@@ -48,3 +48,10 @@ func (q *Queries) RegionActivity(ctx context.Context, now time.Time) ([]RegionAc
 		ORDER BY r.id`, now)
 	return out, err
 }
+
+// HasAccounts reports whether the server has opened any account yet.
+func (q *Queries) HasAccounts(ctx context.Context) (bool, error) {
+	var any bool
+	err := q.db.GetContext(ctx, &any, `SELECT EXISTS (SELECT 1 FROM accounts)`)
+	return any, err
+}

@@ -130,6 +130,7 @@ type ProjectionReads interface {
 	WaitFor(ctx context.Context, names []string, pos domain.Position) error
 	ProjectorStatuses(ctx context.Context, names []string) ([]projections.ProjectorStatus, error)
 	RegionActivity(ctx context.Context, now time.Time) ([]projections.RegionActivity, error)
+	HasAccounts(ctx context.Context) (bool, error)
 }
 
 // Commands the API runs, one interface per command (commands.NewXHandler

@@ -33,6 +33,28 @@ func (s *Server) uiAuthRoutes() {
 
 type uiAuthForm struct {
 	Email, FullName, AccountName, Token, Next string
+	// SignupOpen says the login page may offer sign-up; SignupClosed, when
+	// set, is why the sign-up page does not.
+	SignupOpen   bool
+	SignupClosed string
+}
+
+// signupClosed says why nobody may sign up here now, or "" when someone
+// may. The Signup command decides for itself on every sign-up; this only
+// spares people a form that would be refused.
+func (s *Server) signupClosed(r *http.Request) string {
+	first := false
+	if s.deps.SignupPolicy == domain.SignupInvite {
+		any, err := s.deps.Queries.HasAccounts(r.Context())
+		if err != nil {
+			s.deps.Log.Warn("sign-up page: could not tell whether accounts exist", "err", err)
+		}
+		first = err == nil && !any
+	}
+	if err := s.deps.SignupPolicy.MaySignUp(first); err != nil {
+		return domain.ErrorMessage(err)
+	}
+	return ""
 }
 
 // safeNext keeps a post-login redirect on this site: a path, never a
@@ -51,7 +73,8 @@ func (s *Server) uiLoginPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if v != nil {
 		return redirect(w, r, "/")
 	}
-	return s.render(w, r, http.StatusOK, "login", uiPage{Title: "Log in", Data: uiAuthForm{Next: safeNext(r.URL.Query().Get("next"))}})
+	return s.render(w, r, http.StatusOK, "login", uiPage{Title: "Log in", Data: uiAuthForm{Next: safeNext(r.URL.Query().Get("next")),
+		SignupOpen: s.signupClosed(r) == ""}})
 }
 
 // uiAllowAddress counts an unauthenticated form post against its client
@@ -116,7 +139,7 @@ func (s *Server) uiSignupPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	if v != nil {
 		return redirect(w, r, "/")
 	}
-	return s.render(w, r, http.StatusOK, "signup", uiPage{Title: "Sign up", Data: uiAuthForm{}})
+	return s.render(w, r, http.StatusOK, "signup", uiPage{Title: "Sign up", Data: uiAuthForm{SignupClosed: s.signupClosed(r)}})
 }
 
 func (s *Server) uiSignup(w http.ResponseWriter, r *http.Request, _ *viewer) error {
@@ -139,6 +162,10 @@ func (s *Server) uiSignup(w http.ResponseWriter, r *http.Request, _ *viewer) err
 	}
 	res, err := s.deps.Signup.Handle(r.Context(), commands.Signup{CorrelationID: requestID(r), Email: form.Email,
 		Password: r.PostFormValue("password"), AccountName: form.AccountName, FullName: form.FullName})
+	if domain.ErrorCode(err) == domain.ErrForbidden {
+		form.SignupClosed = domain.ErrorMessage(err)
+		return fail(http.StatusForbidden, nil)
+	}
 	if err != nil {
 		if errs, ok := formErrors(err); ok {
 			return fail(statusOf(domain.ErrorCode(err)), errs)
