@@ -26,13 +26,14 @@ type CheckRow struct {
 	CertExpiresAt  *time.Time `db:"cert_expires_at" json:"ssl_cert_expires_at"`
 }
 
-// History returns a monitor's results since a time, newest first.
-func (q *Queries) History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]CheckRow, error) {
+// History returns a monitor's results since a time, newest first (ties by
+// region, so pages do not overlap), skipping skip and at most limit.
+func (q *Queries) History(ctx context.Context, monitorID int64, since time.Time, skip, limit int) ([]CheckRow, error) {
 	out := []CheckRow{}
 	err := q.db.SelectContext(ctx, &out, `SELECT c.region_id, r.code AS region_code, c.checked_at, c.up,
 			CASE WHEN c.up THEN 'up' ELSE 'down' END AS status, c.response_time_ms, c.status_code, c.error, c.detail, c.cert_expires_at
 		FROM check_results c LEFT JOIN regions r ON r.id = c.region_id
-		WHERE c.monitor_id = $1 AND c.checked_at >= $2 ORDER BY c.checked_at DESC LIMIT $3`, monitorID, since, limit)
+		WHERE c.monitor_id = $1 AND c.checked_at >= $2 ORDER BY c.checked_at DESC, c.region_id DESC OFFSET $3 LIMIT $4`, monitorID, since, skip, limit)
 	return out, err
 }
 

@@ -47,8 +47,7 @@ func (s *Server) listPlans(w http.ResponseWriter, r *http.Request, _ *principal)
 	for _, p := range domain.Plans() {
 		out = append(out, viewPlan(p.WithIntervalFloor(s.deps.MinCheckInterval)))
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writePaged(w, r, out)
 }
 
 type tokenResponse struct {
@@ -246,8 +245,7 @@ func (s *Server) listInvites(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, invites)
-	return nil
+	return writePaged(w, r, invites)
 }
 
 func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -286,8 +284,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, keys)
-	return nil
+	return writePaged(w, r, keys)
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -145,12 +145,14 @@ func (s *Server) incidentReplay(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
+	if _, _, err := paging(r); err != nil {
+		return err
+	}
 	steps, err := s.replayIncident(r, p, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, steps)
-	return nil
+	return writePaged(w, r, steps)
 }
 
 func (s *Server) incidentCounts(w http.ResponseWriter, r *http.Request, p *principal) error {

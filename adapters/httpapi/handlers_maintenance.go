@@ -49,8 +49,7 @@ func (s *Server) activeMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 			out = append(out, w)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writePaged(w, r, out)
 }
 
 func (s *Server) getMaintenance(w http.ResponseWriter, r *http.Request, p *principal) error {

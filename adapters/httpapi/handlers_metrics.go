@@ -90,12 +90,14 @@ func (s *Server) metricsTimeseries(w http.ResponseWriter, r *http.Request, p *pr
 		return badRequest("too many points: hours*60/bucket_minutes must be at most 10000; use a larger bucket_minutes")
 	}
 	now := s.deps.Now()
+	if _, _, err := paging(r); err != nil {
+		return err
+	}
 	pts, err := s.deps.Queries.Timeseries(r.Context(), id, now.Add(-time.Duration(hours)*time.Hour), now, now, time.Duration(bucket)*time.Minute)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pts)
-	return nil
+	return writePaged(w, r, pts)
 }
 
 func (s *Server) regionLatency(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -108,8 +110,7 @@ func (s *Server) regionLatency(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rows)
-	return nil
+	return writePaged(w, r, rows)
 }
 
 func (s *Server) metricsOverview(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -185,11 +185,11 @@ func (s *Server) monitorHistory(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	limit, err := intParam(r, "limit", 10000, 1, 100000)
+	skip, limit, err := paging(r)
 	if err != nil {
 		return err
 	}
-	rows, err := s.deps.Queries.History(r.Context(), id, s.deps.Now().Add(-time.Duration(hours)*time.Hour), limit)
+	rows, err := s.deps.Queries.History(r.Context(), id, s.deps.Now().Add(-time.Duration(hours)*time.Hour), skip, limit)
 	if err != nil {
 		return err
 	}
@@ -214,8 +214,7 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tags)
-	return nil
+	return writePaged(w, r, tags)
 }
 
 func (s *Server) createTag(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -260,6 +259,5 @@ func (s *Server) publicRegions(w http.ResponseWriter, r *http.Request, _ *princi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, regions)
-	return nil
+	return writePaged(w, r, regions)
 }

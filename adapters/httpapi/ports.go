@@ -57,7 +57,7 @@ type MonitorReads interface {
 	Tags(ctx context.Context, accountID int64) ([]projections.TagRow, error)
 	// MonitorNames returns the names of the account's monitors among ids.
 	MonitorNames(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error)
-	History(ctx context.Context, monitorID int64, since time.Time, limit int) ([]projections.CheckRow, error)
+	History(ctx context.Context, monitorID int64, since time.Time, skip, limit int) ([]projections.CheckRow, error)
 	// HistoryBefore pages back through a monitor's results: those older
 	// than the check at (before, beforeRegion), newest first; a zero
 	// before starts from the newest.

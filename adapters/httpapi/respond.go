@@ -208,6 +208,26 @@ func jsonType(goType string) string {
 	return "object"
 }
 
+// writePaged writes the page of a whole list that the request's skip and
+// limit select (paging's rules), for lists read whole: the same rules on
+// every list endpoint, as the reference promises.
+func writePaged[T any](w http.ResponseWriter, r *http.Request, list []T) error {
+	skip, limit, err := paging(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageOf(list, skip, limit))
+	return nil
+}
+
+// pageOf is the page of list from skip, at most limit long; never nil.
+func pageOf[T any](list []T, skip, limit int) []T {
+	if skip >= len(list) {
+		return []T{}
+	}
+	return list[skip:min(len(list), skip+limit)]
+}
+
 // paging reads skip and limit: limit defaults to 100, at most 1000.
 func paging(r *http.Request) (skip, limit int, err error) {
 	skip, err = intParam(r, "skip", 0, 0, 1<<31-1)
