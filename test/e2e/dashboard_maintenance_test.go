@@ -366,6 +366,34 @@ func TestDashboardMaintenance(t *testing.T) {
 		t.Errorf("the VIEWER's posts appended %d maintenance events", n-eventsBefore)
 	}
 
+	// Another account's session finds no window by its id: every page and
+	// post is a 404, and nothing changes.
+	signup(t, s, "maint-stranger@example.com", "Strangers")
+	sc := newFormClient(t, s)
+	sc.login("maint-stranger@example.com", dashboardPassword)
+	for _, path := range []string{"/maintenance/" + itoa(id) + "/edit", "/maintenance/" + itoa(id) + "/delete"} {
+		if status, body, _ := sc.get(path); status != http.StatusNotFound || strings.Contains(body, "Weekly patching") {
+			t.Errorf("another account's GET %s: %d", path, status)
+		}
+	}
+	_, _, stoken := sc.get("/maintenance")
+	if stoken == "" {
+		t.Fatal("no CSRF token on the stranger's list: the posts would be refused for that alone")
+	}
+	for path, form := range map[string]url.Values{
+		"/maintenance/" + itoa(id):              {"csrf": {stoken}, "name": {"taken over"}},
+		"/maintenance/" + itoa(id) + "/preview": {"csrf": {stoken}},
+		"/maintenance/" + itoa(id) + "/toggle":  {"csrf": {stoken}},
+		"/maintenance/" + itoa(id) + "/delete":  {"csrf": {stoken}},
+	} {
+		if status, body := sc.post(path, form); status != http.StatusNotFound || strings.Contains(body, "Weekly patching") {
+			t.Errorf("another account's POST %s: %d", path, status)
+		}
+	}
+	if diff := cmp.Diff(before, windows()); diff != "" {
+		t.Errorf("another account's posts changed windows:\n%s", diff)
+	}
+
 	// Deleted after a confirmation page: the API no longer has it.
 	p.Navigate(s.URL + "/maintenance")
 	p.Click(`#window-` + itoa(id) + ` a[href$="/delete"]`)

@@ -558,14 +558,35 @@ func TestDashboardNotificationRules(t *testing.T) {
 	sc := newFormClient(t, s)
 	sc.login("stranger@example.com", dashboardPassword)
 	for _, path := range []string{"/notifications/channels/" + itoa(hook.ID), "/notifications/channels/" + itoa(hook.ID) + "/edit",
-		"/notifications/rules/" + itoa(ruleID) + "/edit"} {
+		"/notifications/channels/" + itoa(hook.ID) + "/created", "/notifications/channels/" + itoa(hook.ID) + "/delete",
+		"/notifications/channels/" + itoa(hook.ID) + "?page=2",
+		"/notifications/rules/" + itoa(ruleID) + "/edit", "/notifications/rules/" + itoa(ruleID) + "/delete"} {
 		if status, body, _ := sc.get(path); status != http.StatusNotFound || strings.Contains(body, "Everything down") {
 			t.Errorf("another account's %s: %d", path, status)
 		}
 	}
 	_, _, strangerCSRF := sc.get("/notifications")
-	if status, _ := sc.post("/notifications/channels/"+itoa(hook.ID)+"/test", url.Values{"csrf": {strangerCSRF}}); status != http.StatusNotFound {
-		t.Errorf("another account's Send test: %d", status)
+	if strangerCSRF == "" {
+		t.Fatal("no CSRF token on the stranger's list: the posts would be refused for that alone")
+	}
+	for path, form := range map[string]url.Values{
+		"/notifications/channels/" + itoa(hook.ID) + "/test":   {},
+		"/notifications/channels/" + itoa(hook.ID):             {"name": {"taken over"}, "webhook_url": {"http://127.0.0.1:9/stolen"}},
+		"/notifications/channels/" + itoa(hook.ID) + "/delete": {},
+		"/notifications/rules/" + itoa(ruleID):                 {"name": {"taken over"}},
+		"/notifications/rules/" + itoa(ruleID) + "/delete":     {},
+	} {
+		form.Set("csrf", strangerCSRF)
+		if status, _ := sc.post(path, form); status != http.StatusNotFound {
+			t.Errorf("another account's POST %s: %d", path, status)
+		}
+	}
+	if got := getChannel(t, s, jwt, hook.ID); got.Name != hostileImg || got.WebhookURL != hooks.URL+"/in" {
+		t.Errorf("another account's posts changed the channel: %+v", got)
+	}
+	s.expect(200, "GET", "/api/notification-rules/"+itoa(ruleID), jwt, nil).json(t, &edited)
+	if edited.Name != "Everything down" {
+		t.Errorf("another account's post renamed the rule to %q", edited.Name)
 	}
 
 	// Delete, after a confirmation.
