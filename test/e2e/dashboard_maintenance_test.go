@@ -286,9 +286,10 @@ func TestDashboardMaintenance(t *testing.T) {
 		t.Errorf("the one-off is not in effect now:\n%s", p.Text("main"))
 	}
 
-	// Live: a window made elsewhere shows up without a reload, and hostile
-	// names are text.
+	// Live: a window made elsewhere shows up without a reload, keyboard
+	// focus stays on the control that had it, and hostile names are text.
 	p.Eval(`window.__sameDocument = 1`)
+	p.Eval(`document.querySelector('button[data-toggle="` + itoa(id) + `"]').focus()`)
 	hostile := `<img src=x onerror=alert(1)>`
 	var h uiTestWindow
 	s.expect(201, "POST", "/api/maintenance-windows", jwt, map[string]any{"name": hostile, "description": `"><script>window.__pwned=1</script>`,
@@ -299,6 +300,9 @@ func TestDashboardMaintenance(t *testing.T) {
 	}
 	if p.Eval(`window.__sameDocument === 1`) != true {
 		t.Error("the list reloaded")
+	}
+	if got := p.Eval(`document.activeElement && document.activeElement.id`); got != "window-"+itoa(id)+"-toggle" {
+		t.Errorf("after the live refresh the focus is on %v, want the toggle it was on", got)
 	}
 	if n := p.Count("#maint-list img, #maint-list script"); n != 0 {
 		t.Errorf("%d injected elements in the list", n)

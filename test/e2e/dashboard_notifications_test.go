@@ -493,6 +493,11 @@ func TestDashboardNotificationRules(t *testing.T) {
 	if row := p.Text(`#deliveries tr[data-status="delivered"]`); !strings.Contains(row, "incident.triggered") {
 		t.Errorf("the delivery row: %q", row)
 	}
+	// Its incident link keeps its id from one live refresh to the next, so
+	// htmx gives keyboard focus back to it.
+	if p.Count(`#deliveries tr[data-status="delivered"] a[href^="/incidents/"][id^="delivery-"]`) == 0 {
+		t.Errorf("the delivery's incident link has no stable id: %s", p.Eval(`document.querySelector("#deliveries tbody").innerHTML`))
+	}
 	var deliveries []struct {
 		DeliveryID string `json:"delivery_id"`
 		Status     string `json:"status"`
