@@ -198,6 +198,15 @@ func TestDashboardNotificationChannels(t *testing.T) {
 		t.Errorf("the test delivery to %s does not verify with the shown secret: %v", reqs[0].Path, err)
 	}
 	checkPage(t, p, "notification-channel")
+	// The post redirected to the channel's page, which shows the outcome
+	// once: loading it again shows none and sends nothing.
+	if u, _ := url.Parse(p.URL()); u.Path != "/notifications/channels/"+itoa(hookID) {
+		t.Errorf("after Send test the browser is at %s, not the channel's page", p.URL())
+	}
+	p.Navigate(p.URL())
+	if p.Count("#test-result") != 0 || len(hooks.requests()) != 1 {
+		t.Errorf("loading the page again: %d outcomes shown, %d test deliveries", p.Count("#test-result"), len(hooks.requests()))
+	}
 	for _, path := range []string{"/notifications", "/notifications/channels/" + itoa(hookID), "/notifications/channels/" + itoa(hookID) + "/edit"} {
 		p.Navigate(s.URL + path)
 		if html, _ := p.Eval(`document.documentElement.outerHTML`).(string); strings.Contains(html, secret) {
