@@ -315,14 +315,7 @@ func (s *Server) setTestOutcome(w http.ResponseWriter, r *http.Request, id int64
 }
 
 func (s *Server) takeTestOutcome(w http.ResponseWriter, r *http.Request, id int64) *uiTestResult {
-	c, err := r.Cookie(testOutcomeCookie)
-	if err != nil || c.Value == "" {
-		return nil
-	}
-	gone := s.cookie(r, testOutcomeCookie, "", -1)
-	gone.Path = testOutcomePath(id)
-	http.SetCookie(w, gone)
-	value, err := url.QueryUnescape(c.Value)
+	value, err := url.QueryUnescape(s.takePathCookie(w, r, testOutcomeCookie, testOutcomePath(id)))
 	if err != nil {
 		return nil
 	}
@@ -374,14 +367,11 @@ func (s *Server) setOnceSecret(w http.ResponseWriter, r *http.Request, v *viewer
 // takeOnceSecret returns the secret the creating request left, and
 // removes it.
 func (s *Server) takeOnceSecret(w http.ResponseWriter, r *http.Request, v *viewer, id int64) string {
-	c, err := r.Cookie(secretCookie)
-	if err != nil || c.Value == "" {
+	sealed := s.takePathCookie(w, r, secretCookie, "/notifications/channels/"+strconv.FormatInt(id, 10)+"/created")
+	if sealed == "" {
 		return ""
 	}
-	gone := s.cookie(r, secretCookie, "", -1)
-	gone.Path = "/notifications/channels/" + strconv.FormatInt(id, 10) + "/created"
-	http.SetCookie(w, gone)
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	aead, aerr := s.secretAEAD()
 	if err != nil || aerr != nil || len(raw) < aead.NonceSize() {
 		return ""
@@ -452,6 +442,19 @@ func (s *Server) uiChannelCreated(w http.ResponseWriter, r *http.Request, v *vie
 	}
 	d := uiChannelCreatedData{ID: ch.ID, Name: ch.Name, Secret: s.takeOnceSecret(w, r, v, ch.ID), VerifyShell: uiVerifyShell, VerifyGo: uiVerifyGo}
 	return s.render(w, r, http.StatusOK, "channel_created", uiPage{Title: "Signing secret of " + ch.Name, Nav: "notifications", Viewer: v, Data: d})
+}
+
+// takePathCookie returns the value of the one-use cookie name, set for
+// path, and removes it; "" when there is none.
+func (s *Server) takePathCookie(w http.ResponseWriter, r *http.Request, name, path string) string {
+	c, err := r.Cookie(name)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	gone := s.cookie(r, name, "", -1)
+	gone.Path = path
+	http.SetCookie(w, gone)
+	return c.Value
 }
 
 // The channel form.
