@@ -236,7 +236,7 @@ func (s *Server) pageChannel(r *http.Request, v *viewer) (projections.ChannelVie
 	return list[0], nil
 }
 
-func (s *Server) renderChannel(w http.ResponseWriter, r *http.Request, v *viewer, test *uiTestResult) error {
+func (s *Server) uiChannel(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	ch, err := s.pageChannel(r, v)
 	if err != nil {
 		return err
@@ -252,7 +252,12 @@ func (s *Server) renderChannel(w http.ResponseWriter, r *http.Request, v *viewer
 		return err
 	}
 	d := uiChannelData{uiChannelRow: uiChannelRow{ChannelView: ch, TypeLabel: channelTypeLabel(ch.Type), Target: channelTarget(ch.ChannelConfig)},
-		Page: page, Test: test}
+		Page: page}
+	if r.Header.Get("HX-Request") != "true" {
+		// A live refresh of the log must not take the outcome the page
+		// shows above it.
+		d.Test = s.takeTestOutcome(w, r, ch.ID)
+	}
 	base := "/notifications/channels/" + strconv.FormatInt(ch.ID, 10)
 	if len(rows) > uiDeliveriesPageSize {
 		rows = rows[:uiDeliveriesPageSize]
@@ -265,29 +270,62 @@ func (s *Server) renderChannel(w http.ResponseWriter, r *http.Request, v *viewer
 	return s.render(w, r, http.StatusOK, "channel", uiPage{Title: ch.Name, Nav: "notifications", Viewer: v, Data: d})
 }
 
-func (s *Server) uiChannel(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	return s.renderChannel(w, r, v, nil)
-}
-
 // uiTestChannel sends a test notification as the API's
-// POST /api/notification-channels/{id}/test does and shows the channel's
-// page with the outcome: the send is bounded (15 s), so the page waits
-// for it.
+// POST /api/notification-channels/{id}/test does (the send is bounded,
+// 15 s, so the post waits for it), then redirects to the channel's page,
+// which shows the outcome once: reloading that page sends nothing again.
 func (s *Server) uiTestChannel(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	ch, err := s.pageChannel(r, v)
 	if err != nil {
 		return err
 	}
-	res := &uiTestResult{Delivered: true}
+	res := uiTestResult{Delivered: true}
 	if err := s.sendTestNotification(r.Context(), v.AccountID, ch.ID, "test-"+requestID(r)); err != nil {
 		if domain.ErrorCode(err) != domain.ErrInvalid {
 			return err
 		}
-		res = &uiTestResult{Error: domain.ErrorMessage(err)}
+		res = uiTestResult{Error: domain.ErrorMessage(err)}
 	}
-	// The page is this channel's, without a page of the log in the query.
-	r.URL.RawQuery = ""
-	return s.renderChannel(w, r, v, res)
+	s.setTestOutcome(w, r, ch.ID, res)
+	return redirect(w, r, "/notifications/channels/"+strconv.FormatInt(ch.ID, 10))
+}
+
+// Send test's outcome travels to the channel's page in a cookie for that
+// page's path, for a minute, taken when shown. It holds no secret (the
+// senders redact theirs from their errors) and is shown as text.
+const (
+	testOutcomeCookie = "ml_test"
+	maxTestError      = 1000 // bytes of the error kept, well inside a cookie
+)
+
+func testOutcomePath(id int64) string { return "/notifications/channels/" + strconv.FormatInt(id, 10) }
+
+func (s *Server) setTestOutcome(w http.ResponseWriter, r *http.Request, id int64, res uiTestResult) {
+	value := "delivered"
+	if !res.Delivered {
+		msg := res.Error
+		if len(msg) > maxTestError {
+			msg = strings.ToValidUTF8(msg[:maxTestError], "") + "…"
+		}
+		value = "failed:" + msg
+	}
+	c := s.cookie(r, testOutcomeCookie, url.QueryEscape(value), time.Minute)
+	c.Path = testOutcomePath(id)
+	http.SetCookie(w, c)
+}
+
+func (s *Server) takeTestOutcome(w http.ResponseWriter, r *http.Request, id int64) *uiTestResult {
+	value, err := url.QueryUnescape(s.takePathCookie(w, r, testOutcomeCookie, testOutcomePath(id)))
+	if err != nil {
+		return nil
+	}
+	if value == "delivered" {
+		return &uiTestResult{Delivered: true}
+	}
+	if msg, ok := strings.CutPrefix(value, "failed:"); ok {
+		return &uiTestResult{Error: msg}
+	}
+	return nil
 }
 
 // The signing secret, once.
@@ -329,14 +367,11 @@ func (s *Server) setOnceSecret(w http.ResponseWriter, r *http.Request, v *viewer
 // takeOnceSecret returns the secret the creating request left, and
 // removes it.
 func (s *Server) takeOnceSecret(w http.ResponseWriter, r *http.Request, v *viewer, id int64) string {
-	c, err := r.Cookie(secretCookie)
-	if err != nil || c.Value == "" {
+	sealed := s.takePathCookie(w, r, secretCookie, "/notifications/channels/"+strconv.FormatInt(id, 10)+"/created")
+	if sealed == "" {
 		return ""
 	}
-	gone := s.cookie(r, secretCookie, "", -1)
-	gone.Path = "/notifications/channels/" + strconv.FormatInt(id, 10) + "/created"
-	http.SetCookie(w, gone)
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	aead, aerr := s.secretAEAD()
 	if err != nil || aerr != nil || len(raw) < aead.NonceSize() {
 		return ""
@@ -407,6 +442,19 @@ func (s *Server) uiChannelCreated(w http.ResponseWriter, r *http.Request, v *vie
 	}
 	d := uiChannelCreatedData{ID: ch.ID, Name: ch.Name, Secret: s.takeOnceSecret(w, r, v, ch.ID), VerifyShell: uiVerifyShell, VerifyGo: uiVerifyGo}
 	return s.render(w, r, http.StatusOK, "channel_created", uiPage{Title: "Signing secret of " + ch.Name, Nav: "notifications", Viewer: v, Data: d})
+}
+
+// takePathCookie returns the value of the one-use cookie name, set for
+// path, and removes it; "" when there is none.
+func (s *Server) takePathCookie(w http.ResponseWriter, r *http.Request, name, path string) string {
+	c, err := r.Cookie(name)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	gone := s.cookie(r, name, "", -1)
+	gone.Path = path
+	http.SetCookie(w, gone)
+	return c.Value
 }
 
 // The channel form.

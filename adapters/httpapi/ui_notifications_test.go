@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -50,5 +51,55 @@ func TestRuleFormRoundTrip(t *testing.T) {
 	r = &http.Request{PostForm: url.Values{"monitor_scope": {"all"}, "cond_slow": {"false", "true"}, "slow_ms": {"fast"}}}
 	if _, err := postedRuleFields(r, ruleFieldsOf(rule)).config(); domain.ErrorCode(err) != domain.ErrInvalid {
 		t.Errorf("a threshold that is not a number: %v", err)
+	}
+}
+
+// TestTestOutcomeCookie: Send test's outcome reaches the channel's page
+// once, as sent, on that channel's path only; a long error is cut to fit
+// a cookie; a cookie that says neither outcome shows none.
+func TestTestOutcomeCookie(t *testing.T) {
+	s := &Server{}
+	carry := func(res uiTestResult, id int64) *http.Cookie {
+		t.Helper()
+		w := httptest.NewRecorder()
+		s.setTestOutcome(w, httptest.NewRequest("POST", "/notifications/channels/7/test", nil), id, res)
+		cs := w.Result().Cookies()
+		if len(cs) != 1 || cs[0].Name != testOutcomeCookie || cs[0].Path != "/notifications/channels/7" || !cs[0].HttpOnly || cs[0].MaxAge <= 0 {
+			t.Fatalf("outcome cookies %+v", cs)
+		}
+		return cs[0]
+	}
+	take := func(c *http.Cookie) (*uiTestResult, []*http.Cookie) {
+		t.Helper()
+		r := httptest.NewRequest("GET", "/notifications/channels/7", nil)
+		if c != nil {
+			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		w := httptest.NewRecorder()
+		return s.takeTestOutcome(w, r, 7), w.Result().Cookies()
+	}
+	if got, gone := take(carry(uiTestResult{Delivered: true}, 7)); got == nil || !got.Delivered || got.Error != "" ||
+		len(gone) != 1 || gone[0].MaxAge >= 0 || gone[0].Path != "/notifications/channels/7" {
+		t.Errorf("delivered: %+v, removal %+v", got, gone)
+	}
+	const failure = `the test notification through "<b>hook</b>" failed: webhook: Post "http://127.0.0.1:9/hook"; dial tcp: connection refused`
+	if got, _ := take(carry(uiTestResult{Error: failure}, 7)); got == nil || got.Delivered || got.Error != failure {
+		t.Errorf("failed: %+v", got)
+	}
+	long := strings.Repeat("é", 2000)
+	c := carry(uiTestResult{Error: long}, 7)
+	if len(c.String()) > 4096 {
+		t.Errorf("a long error makes a %d-byte cookie", len(c.String()))
+	}
+	if got, _ := take(c); got == nil || !strings.HasPrefix(long, strings.TrimSuffix(got.Error, "…")) || len(got.Error) > maxTestError+len("…") {
+		t.Errorf("a long error comes back as %d bytes", len(got.Error))
+	}
+	for _, v := range []string{"", "nonsense", "%zz"} {
+		if got, _ := take(&http.Cookie{Name: testOutcomeCookie, Value: v}); got != nil {
+			t.Errorf("cookie %q shows %+v", v, got)
+		}
+	}
+	if got, _ := take(nil); got != nil {
+		t.Errorf("no cookie shows %+v", got)
 	}
 }

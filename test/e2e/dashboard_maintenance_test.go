@@ -286,9 +286,10 @@ func TestDashboardMaintenance(t *testing.T) {
 		t.Errorf("the one-off is not in effect now:\n%s", p.Text("main"))
 	}
 
-	// Live: a window made elsewhere shows up without a reload, and hostile
-	// names are text.
+	// Live: a window made elsewhere shows up without a reload, keyboard
+	// focus stays on the control that had it, and hostile names are text.
 	p.Eval(`window.__sameDocument = 1`)
+	p.Eval(`document.querySelector('button[data-toggle="` + itoa(id) + `"]').focus()`)
 	hostile := `<img src=x onerror=alert(1)>`
 	var h uiTestWindow
 	s.expect(201, "POST", "/api/maintenance-windows", jwt, map[string]any{"name": hostile, "description": `"><script>window.__pwned=1</script>`,
@@ -299,6 +300,9 @@ func TestDashboardMaintenance(t *testing.T) {
 	}
 	if p.Eval(`window.__sameDocument === 1`) != true {
 		t.Error("the list reloaded")
+	}
+	if got := p.Eval(`document.activeElement && document.activeElement.id`); got != "window-"+itoa(id)+"-toggle" {
+		t.Errorf("after the live refresh the focus is on %v, want the toggle it was on", got)
 	}
 	if n := p.Count("#maint-list img, #maint-list script"); n != 0 {
 		t.Errorf("%d injected elements in the list", n)
@@ -364,6 +368,34 @@ func TestDashboardMaintenance(t *testing.T) {
 	}
 	if n := audit(); n != eventsBefore {
 		t.Errorf("the VIEWER's posts appended %d maintenance events", n-eventsBefore)
+	}
+
+	// Another account's session finds no window by its id: every page and
+	// post is a 404, and nothing changes.
+	signup(t, s, "maint-stranger@example.com", "Strangers")
+	sc := newFormClient(t, s)
+	sc.login("maint-stranger@example.com", dashboardPassword)
+	for _, path := range []string{"/maintenance/" + itoa(id) + "/edit", "/maintenance/" + itoa(id) + "/delete"} {
+		if status, body, _ := sc.get(path); status != http.StatusNotFound || strings.Contains(body, "Weekly patching") {
+			t.Errorf("another account's GET %s: %d", path, status)
+		}
+	}
+	_, _, stoken := sc.get("/maintenance")
+	if stoken == "" {
+		t.Fatal("no CSRF token on the stranger's list: the posts would be refused for that alone")
+	}
+	for path, form := range map[string]url.Values{
+		"/maintenance/" + itoa(id):              {"csrf": {stoken}, "name": {"taken over"}},
+		"/maintenance/" + itoa(id) + "/preview": {"csrf": {stoken}},
+		"/maintenance/" + itoa(id) + "/toggle":  {"csrf": {stoken}},
+		"/maintenance/" + itoa(id) + "/delete":  {"csrf": {stoken}},
+	} {
+		if status, body := sc.post(path, form); status != http.StatusNotFound || strings.Contains(body, "Weekly patching") {
+			t.Errorf("another account's POST %s: %d", path, status)
+		}
+	}
+	if diff := cmp.Diff(before, windows()); diff != "" {
+		t.Errorf("another account's posts changed windows:\n%s", diff)
 	}
 
 	// Deleted after a confirmation page: the API no longer has it.

@@ -198,6 +198,15 @@ func TestDashboardNotificationChannels(t *testing.T) {
 		t.Errorf("the test delivery to %s does not verify with the shown secret: %v", reqs[0].Path, err)
 	}
 	checkPage(t, p, "notification-channel")
+	// The post redirected to the channel's page, which shows the outcome
+	// once: loading it again shows none and sends nothing.
+	if u, _ := url.Parse(p.URL()); u.Path != "/notifications/channels/"+itoa(hookID) {
+		t.Errorf("after Send test the browser is at %s, not the channel's page", p.URL())
+	}
+	p.Navigate(p.URL())
+	if p.Count("#test-result") != 0 || len(hooks.requests()) != 1 {
+		t.Errorf("loading the page again: %d outcomes shown, %d test deliveries", p.Count("#test-result"), len(hooks.requests()))
+	}
 	for _, path := range []string{"/notifications", "/notifications/channels/" + itoa(hookID), "/notifications/channels/" + itoa(hookID) + "/edit"} {
 		p.Navigate(s.URL + path)
 		if html, _ := p.Eval(`document.documentElement.outerHTML`).(string); strings.Contains(html, secret) {
@@ -493,6 +502,11 @@ func TestDashboardNotificationRules(t *testing.T) {
 	if row := p.Text(`#deliveries tr[data-status="delivered"]`); !strings.Contains(row, "incident.triggered") {
 		t.Errorf("the delivery row: %q", row)
 	}
+	// Its incident link keeps its id from one live refresh to the next, so
+	// htmx gives keyboard focus back to it.
+	if p.Count(`#deliveries tr[data-status="delivered"] a[href^="/incidents/"][id^="delivery-"]`) == 0 {
+		t.Errorf("the delivery's incident link has no stable id: %s", p.Eval(`document.querySelector("#deliveries tbody").innerHTML`))
+	}
 	var deliveries []struct {
 		DeliveryID string `json:"delivery_id"`
 		Status     string `json:"status"`
@@ -558,14 +572,35 @@ func TestDashboardNotificationRules(t *testing.T) {
 	sc := newFormClient(t, s)
 	sc.login("stranger@example.com", dashboardPassword)
 	for _, path := range []string{"/notifications/channels/" + itoa(hook.ID), "/notifications/channels/" + itoa(hook.ID) + "/edit",
-		"/notifications/rules/" + itoa(ruleID) + "/edit"} {
+		"/notifications/channels/" + itoa(hook.ID) + "/created", "/notifications/channels/" + itoa(hook.ID) + "/delete",
+		"/notifications/channels/" + itoa(hook.ID) + "?page=2",
+		"/notifications/rules/" + itoa(ruleID) + "/edit", "/notifications/rules/" + itoa(ruleID) + "/delete"} {
 		if status, body, _ := sc.get(path); status != http.StatusNotFound || strings.Contains(body, "Everything down") {
 			t.Errorf("another account's %s: %d", path, status)
 		}
 	}
 	_, _, strangerCSRF := sc.get("/notifications")
-	if status, _ := sc.post("/notifications/channels/"+itoa(hook.ID)+"/test", url.Values{"csrf": {strangerCSRF}}); status != http.StatusNotFound {
-		t.Errorf("another account's Send test: %d", status)
+	if strangerCSRF == "" {
+		t.Fatal("no CSRF token on the stranger's list: the posts would be refused for that alone")
+	}
+	for path, form := range map[string]url.Values{
+		"/notifications/channels/" + itoa(hook.ID) + "/test":   {},
+		"/notifications/channels/" + itoa(hook.ID):             {"name": {"taken over"}, "webhook_url": {"http://127.0.0.1:9/stolen"}},
+		"/notifications/channels/" + itoa(hook.ID) + "/delete": {},
+		"/notifications/rules/" + itoa(ruleID):                 {"name": {"taken over"}},
+		"/notifications/rules/" + itoa(ruleID) + "/delete":     {},
+	} {
+		form.Set("csrf", strangerCSRF)
+		if status, _ := sc.post(path, form); status != http.StatusNotFound {
+			t.Errorf("another account's POST %s: %d", path, status)
+		}
+	}
+	if got := getChannel(t, s, jwt, hook.ID); got.Name != hostileImg || got.WebhookURL != hooks.URL+"/in" {
+		t.Errorf("another account's posts changed the channel: %+v", got)
+	}
+	s.expect(200, "GET", "/api/notification-rules/"+itoa(ruleID), jwt, nil).json(t, &edited)
+	if edited.Name != "Everything down" {
+		t.Errorf("another account's post renamed the rule to %q", edited.Name)
 	}
 
 	// Delete, after a confirmation.

@@ -96,16 +96,44 @@ func TestDashboardOperatorView(t *testing.T) {
 		t.Errorf("leaving did not end the view:\n%s", p.Text("main"))
 	}
 
-	// Without the form: a forged cookie and a post without the CSRF token
-	// are refused.
+	// Without the browser: the cookie the login sets opens the view; the
+	// same cookie with its signature or its expiry changed does not; a
+	// post without the CSRF token is refused.
 	c := newFormClient(t, s)
 	u, _ := url.Parse(s.URL + "/operator")
-	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "medialuna_operator", Value: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10) + ".forged", Path: "/operator"}})
-	if _, body, _ := c.get("/operator"); strings.Contains(body, "op-projections") {
-		t.Error("a forged operator cookie opened the view")
-	}
 	if status, _ := c.post("/operator/login", url.Values{"token": {operatorToken}}); status != http.StatusForbidden {
 		t.Errorf("operator login without the CSRF token: %d", status)
+	}
+	_, _, csrf := c.get("/operator")
+	if status, body := c.post("/operator/login", url.Values{"csrf": {csrf}, "token": {operatorToken}}); status != http.StatusSeeOther {
+		t.Fatalf("operator login through the form: %d\n%s", status, body)
+	}
+	var issued string
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "medialuna_operator" {
+			issued = ck.Value
+		}
+	}
+	opened := func(value string) bool {
+		t.Helper()
+		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "medialuna_operator", Value: value, Path: "/operator"}})
+		_, body, _ := c.get("/operator")
+		return strings.Contains(body, `id="op-projections"`)
+	}
+	if issued == "" || !opened(issued) {
+		t.Fatalf("the cookie the operator login set (%q) does not open the view", issued)
+	}
+	expires, sig, _ := strings.Cut(issued, ".")
+	unix, _ := strconv.ParseInt(expires, 10, 64)
+	for name, value := range map[string]string{
+		"a forged signature":               expires + ".forged",
+		"the signature of another expiry":  strconv.FormatInt(unix+30*24*3600, 10) + "." + sig,
+		"an expiry without a signature":    expires,
+		"an expired cookie, signed or not": strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10) + "." + sig,
+	} {
+		if opened(value) {
+			t.Errorf("%s opened the operator view", name)
+		}
 	}
 }
 
