@@ -146,8 +146,22 @@ func NewMonitorConfig(cfg MonitorConfig, given MonitorGiven) (MonitorConfig, err
 	if err := v.Err(); err != nil {
 		return cfg, err
 	}
-	if cfg.HTTPMethod == "" && cfg.RequestBody != "" {
-		cfg.HTTPMethod = "POST"
+	// The reference's defaults, written into the monitor so that it
+	// echoes what it checks: 200-299 and GET (POST with a body; HEAD for
+	// a HEAD monitor).
+	if cfg.Type == TypeHTTP || cfg.Type == TypeHEAD {
+		if len(cfg.ExpectedStatusCodes) == 0 {
+			cfg.ExpectedStatusCodes = DefaultStatusCodes()
+		}
+		switch {
+		case cfg.HTTPMethod != "":
+		case cfg.Type == TypeHEAD:
+			cfg.HTTPMethod = "HEAD"
+		case cfg.RequestBody != "":
+			cfg.HTTPMethod = "POST"
+		default:
+			cfg.HTTPMethod = "GET"
+		}
 	}
 	return cfg, nil
 }
@@ -159,6 +173,12 @@ func (c MonitorConfig) Spec() CheckSpec {
 		FollowRedirects: c.FollowRedirects, VerifySSL: c.VerifySSL, DNSRecordType: c.DNSRecordType, DNSResolver: c.DNSResolver}
 	if c.Type == TypeHEAD {
 		s.Method = "HEAD"
+	}
+	switch c.Type {
+	case TypeTCP, TypeSMTP, TypeSSH:
+		if host, _, ok := splitTarget(c.URL); ok {
+			s.URL = host
+		}
 	}
 	return s
 }
@@ -227,14 +247,16 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 			v.Add("url", "value_error.url", "url must be an http:// or https:// URL such as https://example.com/health")
 		}
 	case TypeTCP, TypeSMTP, TypeSSH:
-		host, port, ok := splitTarget(c.URL)
-		if !ok {
+		// The url stays as given ("db.example.com:5432" is echoed so);
+		// Spec takes the host from it, and the port when none is set.
+		_, port, ok := splitTarget(c.URL)
+		switch {
+		case !ok:
 			v.Add("url", "value_error", "url must be a host name or address such as db.example.com")
-		} else {
-			c.URL = host
-			if c.Port == 0 {
-				c.Port = port
-			}
+		case port != 0 && c.Port != 0 && port != c.Port:
+			v.Add("port", "value_error", "port %d differs from the port in url (%d); give one of them", c.Port, port)
+		case c.Port == 0:
+			c.Port = port
 		}
 		if c.Port == 0 {
 			switch c.Type {

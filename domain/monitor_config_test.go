@@ -16,6 +16,7 @@ func TestNewMonitorConfig(t *testing.T) {
 		missing    []string // fields reported missing, in order
 		wantMethod string
 		wantType   domain.MonitorType
+		wantCodes  string // FormatStatusCodes of the codes; "" for none
 	}{
 		{name: "nothing given", given: domain.MonitorGiven{}, missing: []string{"name", "type", "url"}},
 		{name: "no url for HTTP", cfg: func(c *domain.MonitorConfig) { c.Type = "http" }, given: domain.MonitorGiven{Name: true, Type: true},
@@ -25,10 +26,16 @@ func TestNewMonitorConfig(t *testing.T) {
 		{name: "no name", cfg: func(c *domain.MonitorConfig) { c.Type = "TCP" }, given: domain.MonitorGiven{Type: true, URL: true},
 			missing: []string{"name"}},
 		{name: "a body sets the method to POST", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP"; c.RequestBody = "{}" }, given: all,
-			wantMethod: "POST", wantType: domain.TypeHTTP},
+			wantMethod: "POST", wantType: domain.TypeHTTP, wantCodes: "200-299"},
 		{name: "a body keeps a method given", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP"; c.RequestBody = "{}"; c.HTTPMethod = "PUT" }, given: all,
-			wantMethod: "PUT", wantType: domain.TypeHTTP},
-		{name: "no body, no method", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP" }, given: all, wantType: domain.TypeHTTP},
+			wantMethod: "PUT", wantType: domain.TypeHTTP, wantCodes: "200-299"},
+		{name: "no body, no method: GET, said", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP" }, given: all, wantMethod: "GET",
+			wantType: domain.TypeHTTP, wantCodes: "200-299"},
+		{name: "a HEAD monitor's method", cfg: func(c *domain.MonitorConfig) { c.Type = "HEAD" }, given: all, wantMethod: "HEAD",
+			wantType: domain.TypeHEAD, wantCodes: "200-299"},
+		{name: "codes given are kept", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP"; c.ExpectedStatusCodes = []int{204} }, given: all,
+			wantMethod: "GET", wantType: domain.TypeHTTP, wantCodes: "204"},
+		{name: "no method or codes for TCP", cfg: func(c *domain.MonitorConfig) { c.Type = "TCP" }, given: all, wantType: domain.TypeTCP},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,6 +74,13 @@ func TestNewMonitorConfig(t *testing.T) {
 			}
 			if got.Type != tc.wantType {
 				t.Errorf("type %q, want %q", got.Type, tc.wantType)
+			}
+			codes := ""
+			if len(got.ExpectedStatusCodes) > 0 {
+				codes = domain.FormatStatusCodes(got.ExpectedStatusCodes)
+			}
+			if codes != tc.wantCodes {
+				t.Errorf("codes %q, want %q", codes, tc.wantCodes)
 			}
 		})
 	}

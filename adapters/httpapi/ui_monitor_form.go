@@ -40,10 +40,6 @@ type monitorFields struct {
 
 func fieldsOf(c domain.MonitorConfig) monitorFields {
 	itoa := strconv.Itoa
-	codes := make([]string, len(c.ExpectedStatusCodes))
-	for i, code := range c.ExpectedStatusCodes {
-		codes[i] = itoa(code)
-	}
 	names := make([]string, 0, len(c.RequestHeaders))
 	for name := range c.RequestHeaders {
 		names = append(names, name)
@@ -54,7 +50,7 @@ func fieldsOf(c domain.MonitorConfig) monitorFields {
 		headers[i] = name + ": " + c.RequestHeaders[name]
 	}
 	f := monitorFields{Name: c.Name, Type: string(c.Type), URL: c.URL, CheckInterval: itoa(c.CheckInterval), Timeout: itoa(c.Timeout),
-		ConfirmFrom: itoa(c.ConfirmFromLocations), Codes: strings.Join(codes, ", "), Headers: strings.Join(headers, "\n"),
+		ConfirmFrom: itoa(c.ConfirmFromLocations), Codes: domain.FormatStatusCodes(c.ExpectedStatusCodes), Headers: strings.Join(headers, "\n"),
 		Body: c.RequestBody, Method: c.HTTPMethod, SSLReminder: itoa(c.SSLExpiryReminder), DNSRecordType: c.DNSRecordType,
 		DNSResolver: c.DNSResolver, Grace: itoa(c.GracePeriod), PerfMs: itoa(c.PerformanceThresholdMs), PerfChecks: itoa(c.PerformanceConsecutiveChecks),
 		FollowRedirects: c.FollowRedirects, VerifySSL: c.VerifySSL,
@@ -146,15 +142,11 @@ func (f monitorFields) config(cfg domain.MonitorConfig) (domain.MonitorConfig, e
 	number("grace_period", f.Grace, &cfg.GracePeriod, 0)
 	number("performance_threshold_ms", f.PerfMs, &cfg.PerformanceThresholdMs, 0)
 	number("performance_consecutive_checks", f.PerfChecks, &cfg.PerformanceConsecutiveChecks, 0)
-	cfg.ExpectedStatusCodes = []int{}
-	for _, part := range strings.FieldsFunc(f.Codes, func(r rune) bool { return r == ',' || r == ' ' }) {
-		n, err := strconv.Atoi(part)
-		if err != nil {
-			v.Add("expected_status_codes", "int_parsing", "expected status codes are numbers separated by commas, such as 200, 204")
-			break
-		}
-		cfg.ExpectedStatusCodes = append(cfg.ExpectedStatusCodes, n)
+	codes, ok := domain.ParseStatusCodes(f.Codes)
+	if !ok {
+		v.Add("expected_status_codes", "int_parsing", "expected status codes are numbers or ranges separated by commas, such as 200-299, 304")
 	}
+	cfg.ExpectedStatusCodes = codes
 	cfg.RequestHeaders = map[string]string{}
 	for _, line := range strings.Split(f.Headers, "\n") {
 		line = strings.TrimSpace(line)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -158,13 +157,4 @@ func expected(code int, codes []int) bool {
 	return false
 }
 
-func expectedText(codes []int) string {
-	if len(codes) == 0 {
-		return "200-299"
-	}
-	s := make([]string, len(codes))
-	for i, c := range codes {
-		s[i] = strconv.Itoa(c)
-	}
-	return strings.Join(s, ", ")
-}
+func expectedText(codes []int) string { return domain.FormatStatusCodes(codes) }

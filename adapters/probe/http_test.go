@@ -86,7 +86,7 @@ func TestHTTPStatus(t *testing.T) {
 		{
 			name: "expected 201 gets 200",
 			spec: domain.CheckSpec{URL: srv.URL + "/status/200", ExpectedStatusCodes: []int{201, 202}},
-			want: domain.CheckOutcome{StatusCode: 200, Error: "unexpected status code 200 (expected 201, 202)"},
+			want: domain.CheckOutcome{StatusCode: 200, Error: "unexpected status code 200 (expected 201-202)"},
 		},
 		{
 			name: "expected 404 gets 404",
