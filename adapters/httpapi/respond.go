@@ -141,7 +141,71 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err := checkBodyText(data); err != nil {
 		return nil, err
 	}
-	return data, nil
+	return normalizeTimes(data)
+}
+
+// bodyTimeFields are the body fields that hold times, on every endpoint.
+var bodyTimeFields = []string{"start_time", "end_time", "recurrence_end_date", "expires_at"}
+
+// normalizeTimes rewrites the times a body carries (bodyTimeFields, at its
+// top level) in RFC 3339, the one form the decoders read, from any of the
+// ISO 8601 forms the query parameters take (parseISOTime); a time in none
+// of them is a 422 naming its field, all such fields at once, where the
+// decoder would have called the whole body malformed JSON. Anything else
+// (not an object, a time of another JSON type) is left to the decoder.
+func normalizeTimes(data []byte) ([]byte, error) {
+	present := false
+	for _, f := range bodyTimeFields {
+		if bytes.Contains(data, []byte(`"`+f+`"`)) {
+			present = true
+		}
+	}
+	if !present {
+		return data, nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return data, nil
+	}
+	var v domain.Validation
+	changed := false
+	for _, f := range bodyTimeFields {
+		raw, ok := obj[f]
+		if !ok {
+			continue
+		}
+		var text string
+		if json.Unmarshal(raw, &text) != nil {
+			continue // null, or a type the decoder refuses by name
+		}
+		t, ok := parseISOTime(text)
+		if !ok {
+			v.Add(f, "datetime_parsing", "%s must be an ISO 8601 time such as 2027-02-01T09:00:00Z, or a date such as 2027-02-01 (midnight UTC)", f)
+			continue
+		}
+		obj[f], _ = json.Marshal(t)
+		changed = true
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !changed {
+		return data, nil
+	}
+	return json.Marshal(obj)
+}
+
+// parseISOTime reads the ISO 8601 forms the API takes: RFC 3339 (with a
+// "T" or a space), a date and time without an offset (UTC), to the minute
+// or second, and a date alone (midnight UTC).
+func parseISOTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999",
+		"2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // readOpaqueBody reads the whole body without checking its text: only for
@@ -216,16 +280,8 @@ func writePaged[T any](w http.ResponseWriter, r *http.Request, list []T) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pageOf(list, skip, limit))
+	writeJSON(w, http.StatusOK, window(list, skip, limit))
 	return nil
-}
-
-// pageOf is the page of list from skip, at most limit long; never nil.
-func pageOf[T any](list []T, skip, limit int) []T {
-	if skip >= len(list) {
-		return []T{}
-	}
-	return list[skip:min(len(list), skip+limit)]
 }
 
 // paging reads skip and limit: limit defaults to 100, at most 1000.
@@ -258,10 +314,8 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
+	if t, ok := parseISOTime(s); ok {
+		return t, nil
 	}
 	return time.Time{}, badRequest("query parameter %s must be an ISO 8601 time such as 2026-01-02T15:04:05Z", name)
 }

@@ -154,7 +154,7 @@ func TestMaintenanceWindowsAPI(t *testing.T) {
 		{`{"name": "x", "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T01:00:00Z", "monitor_ids": [999999]}`, 422, "monitor_ids"},
 		{`{"name": "x", "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T01:00:00Z", "time_zone": "Nowhere/City", "applies_to_all_monitors": true}`, 422, "time_zone"},
 		{`{"name": "` + strings.Repeat("n", 201) + `", "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T01:00:00Z", "applies_to_all_monitors": true}`, 422, "name"},
-		{`{"name": "x", "start_time": "yesterday", "end_time": "2026-01-01T01:00:00Z"}`, 400, ""},
+		{`{"name": "x", "start_time": "yesterday", "end_time": "2026-01-01T01:00:00Z"}`, 422, `"loc":["body","start_time"]`},
 	} {
 		r := s.call("POST", "/api/maintenance-windows", jwt, c.body)
 		if r.Status != c.want || !strings.Contains(string(r.Body), c.field) {
