@@ -278,9 +278,8 @@ func (r *RuleConfig) Validate(ownChannel, ownMonitor func(int64) bool) error {
 			break
 		}
 	}
-	if r.ConsecutiveChecks == 0 {
-		r.ConsecutiveChecks = 1
-	}
+	// No coercion: 0 is refused as -1 is (the API's default of 1 is set
+	// before the body is read, where an absent field is told apart).
 	if r.ConsecutiveChecks < 1 || r.ConsecutiveChecks > 100 {
 		v.Add("consecutive_checks", "value_error", "consecutive_checks must be between 1 and 100")
 	}

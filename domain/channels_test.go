@@ -67,7 +67,7 @@ func TestRuleValidation(t *testing.T) {
 	}
 	base := func() domain.RuleConfig {
 		return domain.RuleConfig{Name: "down alerts", Conditions: []domain.Condition{{Type: "status", Operator: "EQ", Value: "DOWN"}},
-			ChannelIDs: []int64{1}, Enabled: true}
+			ChannelIDs: []int64{1}, Enabled: true, ConsecutiveChecks: 1}
 	}
 	cases := []struct {
 		name  string
@@ -88,6 +88,7 @@ func TestRuleValidation(t *testing.T) {
 		{"no channel", func(r *domain.RuleConfig) { r.ChannelIDs = nil }, "channel_ids"},
 		{"foreign monitor", func(r *domain.RuleConfig) { r.MonitorIDs = []int64{9} }, "monitor_ids"},
 		{"too many consecutive", func(r *domain.RuleConfig) { r.ConsecutiveChecks = 101 }, "consecutive_checks"},
+		{"zero consecutive, not taken as one", func(r *domain.RuleConfig) { r.ConsecutiveChecks = 0 }, "consecutive_checks"},
 		{"renotify every 30 minutes", func(r *domain.RuleConfig) { r.RenotifyMinutes = 30 }, ""},
 		{"renotify too often", func(r *domain.RuleConfig) { r.RenotifyMinutes = 4 }, "renotify_minutes"},
 		{"renotify past a week", func(r *domain.RuleConfig) { r.RenotifyMinutes = 10081 }, "renotify_minutes"},

@@ -336,9 +336,8 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 	if c.PerformanceThresholdMs < 0 || c.PerformanceThresholdMs > MaxTimeout*1000 {
 		v.Add("performance_threshold_ms", "value_error", "performance_threshold_ms must be between 0 (off) and %d", MaxTimeout*1000)
 	}
-	if c.PerformanceConsecutiveChecks == 0 {
-		c.PerformanceConsecutiveChecks = 3
-	}
+	// No coercion: 0 is refused as -1 is (the default, 3, is set before a
+	// request is read; upcast gives it to monitors from before the field).
 	if c.PerformanceConsecutiveChecks < 1 || c.PerformanceConsecutiveChecks > 100 {
 		v.Add("performance_consecutive_checks", "value_error", "performance_consecutive_checks must be between 1 and 100")
 	}
@@ -486,14 +485,25 @@ func (m *Monitor) Apply(e Event) {
 	switch e := e.(type) {
 	case *MonitorCreated:
 		m.ID, m.AccountID, m.Config, m.PushToken = e.MonitorID, e.AccountID, e.Config, e.PushToken
+		m.Config.upcast()
 	case *MonitorUpdated:
 		m.Config = e.Config
+		m.Config.upcast()
 	case *MonitorPaused:
 		m.Paused = true
 	case *MonitorResumed:
 		m.Paused = false
 	case *MonitorDeleted:
 		m.Deleted = true
+	}
+}
+
+// upcast fills what events from before a field existed leave out: a
+// monitor configured before performance_consecutive_checks has its
+// default, so an update that does not name it is not refused for it.
+func (c *MonitorConfig) upcast() {
+	if c.PerformanceConsecutiveChecks == 0 {
+		c.PerformanceConsecutiveChecks = DefaultMonitorConfig().PerformanceConsecutiveChecks
 	}
 }
 

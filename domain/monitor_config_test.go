@@ -111,3 +111,24 @@ func TestCheckTypeChange(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSilentCoercion: a zero performance_consecutive_checks is refused
+// as a negative one is; a monitor from before the field existed gets its
+// default when its events are folded, so its updates are not refused.
+func TestNoSilentCoercion(t *testing.T) {
+	cfg := domain.DefaultMonitorConfig()
+	cfg.Name, cfg.Type, cfg.URL, cfg.RegionIDs = "web", domain.TypeHTTP, "https://example.com", []int64{1}
+	cfg.PerformanceConsecutiveChecks = 0
+	limits, _ := domain.LimitsOf(domain.PlanPro)
+	err := cfg.Validate(domain.MonitorRules{Limits: limits, ActiveRegions: map[int64]bool{1: true}})
+	var de *domain.Error
+	if !errors.As(err, &de) || len(de.Fields) == 0 || de.Fields[0].Field != "performance_consecutive_checks" {
+		t.Errorf("0 consecutive checks: %v", err)
+	}
+	var m domain.Monitor
+	old := cfg
+	m.Apply(&domain.MonitorCreated{MonitorID: 1, AccountID: 1, Config: old})
+	if m.Config.PerformanceConsecutiveChecks != 3 {
+		t.Errorf("a monitor from before the field: %d", m.Config.PerformanceConsecutiveChecks)
+	}
+}

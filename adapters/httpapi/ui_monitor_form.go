@@ -141,7 +141,7 @@ func (f monitorFields) config(cfg domain.MonitorConfig) (domain.MonitorConfig, e
 	number("port", f.Port, &cfg.Port, 0)
 	number("grace_period", f.Grace, &cfg.GracePeriod, 0)
 	number("performance_threshold_ms", f.PerfMs, &cfg.PerformanceThresholdMs, 0)
-	number("performance_consecutive_checks", f.PerfChecks, &cfg.PerformanceConsecutiveChecks, 0)
+	number("performance_consecutive_checks", f.PerfChecks, &cfg.PerformanceConsecutiveChecks, domain.DefaultMonitorConfig().PerformanceConsecutiveChecks)
 	codes, ok := domain.ParseStatusCodes(f.Codes)
 	if !ok {
 		v.Add("expected_status_codes", "int_parsing", "expected status codes are numbers or ranges separated by commas, such as 200-299, 304")
