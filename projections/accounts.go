@@ -18,8 +18,10 @@ func (Accounts) SettlesWrites() bool { return true }
 
 func (Accounts) Name() string { return "accounts" }
 
-// Version 2: users gain two_factor and tokens_valid_after.
-func (Accounts) Version() int { return 2 }
+// Version 2: users gain two_factor and tokens_valid_after. Version 3:
+// withdrawn and replaced invitations stay, with revoked_at and replaced_by,
+// so an invitation link can say why it no longer works.
+func (Accounts) Version() int { return 3 }
 
 // Handles implements EventFilter.
 func (Accounts) Handles(t string) bool {
@@ -66,7 +68,9 @@ func (Accounts) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			expires_at  TIMESTAMPTZ NOT NULL,
 			accepted_by BIGINT,
 			created_at  TIMESTAMPTZ NOT NULL,
-			accepted_at TIMESTAMPTZ);
+			accepted_at TIMESTAMPTZ,
+			revoked_at  TIMESTAMPTZ,
+			replaced_by BIGINT);
 		CREATE INDEX invites_account ON invites (account_id, id);`)
 	return err
 }
@@ -99,16 +103,18 @@ func (Accounts) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev
 		}
 	// The team's changes. A removed member keeps their row with no role:
 	// authentication, the member list and the plan's count all skip
-	// users without one. Withdrawn and replaced invitations leave the
-	// table (it lists what can still be accepted, and what was).
+	// users without one. Withdrawn and replaced invitations stay, marked
+	// (revoked_at, and replaced_by for a resend), so that their link can
+	// say why it no longer works; the pending list skips them.
 	case *domain.MemberRoleChanged:
 		_, err = tx.ExecContext(ctx, `UPDATE users SET role = $3 WHERE id = $1 AND account_id = $2`, e.UserID, accountOf(rec), e.To)
 	case *domain.MemberRemoved:
 		_, err = tx.ExecContext(ctx, `UPDATE users SET role = NULL WHERE id = $1 AND account_id = $2`, e.UserID, accountOf(rec))
 	case *domain.InviteRevoked:
-		_, err = tx.ExecContext(ctx, `DELETE FROM invites WHERE id = $1 AND account_id = $2`, e.InviteID, accountOf(rec))
+		_, err = tx.ExecContext(ctx, `UPDATE invites SET revoked_at = $3 WHERE id = $1 AND account_id = $2`, e.InviteID, accountOf(rec), at)
 	case *domain.InviteResent:
-		_, err = tx.ExecContext(ctx, `DELETE FROM invites WHERE id = $1 AND account_id = $2`, e.InviteID, accountOf(rec))
+		_, err = tx.ExecContext(ctx, `UPDATE invites SET revoked_at = $3, replaced_by = $4 WHERE id = $1 AND account_id = $2`,
+			e.InviteID, accountOf(rec), at, e.NewInviteID)
 		if err == nil {
 			_, err = tx.ExecContext(ctx, `INSERT INTO invites (id, account_id, email, role, invited_by, expires_at, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
@@ -171,4 +177,9 @@ type InviteRow struct {
 	AcceptedBy *int64     `db:"accepted_by" json:"accepted_by"`
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	AcceptedAt *time.Time `db:"accepted_at" json:"accepted_at"`
+	// RevokedAt is when the invitation was withdrawn or replaced;
+	// ReplacedBy the invitation a resend replaced it with. Neither is
+	// listed as pending.
+	RevokedAt  *time.Time `db:"revoked_at" json:"-"`
+	ReplacedBy *int64     `db:"replaced_by" json:"-"`
 }

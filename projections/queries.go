@@ -56,11 +56,21 @@ func (q *Queries) Users(ctx context.Context, accountID int64) ([]UserRow, error)
 	return out, err
 }
 
-// PendingInvites lists invitations not yet accepted nor expired.
+// PendingInvites lists invitations not yet accepted, withdrawn, replaced
+// nor expired.
 func (q *Queries) PendingInvites(ctx context.Context, accountID int64, now time.Time) ([]InviteRow, error) {
 	out := []InviteRow{}
-	err := q.db.SelectContext(ctx, &out, `SELECT * FROM invites WHERE account_id = $1 AND accepted_by IS NULL AND expires_at > $2 ORDER BY id`, accountID, now)
+	err := q.db.SelectContext(ctx, &out, `SELECT * FROM invites WHERE account_id = $1 AND accepted_by IS NULL AND revoked_at IS NULL
+		AND expires_at > $2 ORDER BY id`, accountID, now)
 	return out, err
+}
+
+// Invite returns invitation id of account accountID, whatever became of it
+// (accepted, withdrawn, replaced or expired).
+func (q *Queries) Invite(ctx context.Context, accountID, id int64) (InviteRow, error) {
+	var inv InviteRow
+	err := q.db.GetContext(ctx, &inv, `SELECT * FROM invites WHERE id = $1 AND account_id = $2`, id, accountID)
+	return inv, notFound(err, "invitation")
 }
 
 // APIKeyByHash finds a key by the SHA-256 of its secret.
@@ -107,7 +117,7 @@ func (q *Queries) Usage(ctx context.Context, accountID int64, now time.Time) (Us
 		(SELECT count(*) FROM monitors WHERE account_id = $1) AS monitors,
 		(SELECT count(*) FROM users WHERE account_id = $1 AND role IS NOT NULL) AS users,
 		(SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS api_keys,
-		(SELECT count(*) FROM invites WHERE account_id = $1 AND accepted_by IS NULL AND expires_at > $2) AS pending_invites,
+		(SELECT count(*) FROM invites WHERE account_id = $1 AND accepted_by IS NULL AND revoked_at IS NULL AND expires_at > $2) AS pending_invites,
 		(SELECT coalesce(max(cardinality(region_ids)), 0) FROM monitors WHERE account_id = $1) AS regions`,
 		accountID, now)
 	if err != nil {

@@ -108,6 +108,12 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, a access) (*
 	}
 	p.Plan = domain.Plan(acc.Plan)
 	if p.APIKeyID != 0 {
+		// A key acts with its owner's role as it is now, not as it was
+		// when the key was made: a member demoted since keeps only what
+		// the new role may do (their key's other scopes stop working).
+		if !p.Role.Includes(a.role) {
+			return p, domain.Errorf(domain.ErrForbidden, "this API key's owner is now %s; this needs role %s or higher", p.Role, a.role)
+		}
 		for _, sc := range p.Scopes {
 			if sc == string(a.scope) {
 				return p, nil

@@ -40,6 +40,8 @@ type AccountReads interface {
 	UserByEmail(ctx context.Context, email string) (projections.UserRow, error)
 	Users(ctx context.Context, accountID int64) ([]projections.UserRow, error)
 	PendingInvites(ctx context.Context, accountID int64, now time.Time) ([]projections.InviteRow, error)
+	// Invite returns an invitation in any state. Errors: ErrNotFound.
+	Invite(ctx context.Context, accountID, id int64) (projections.InviteRow, error)
 	APIKey(ctx context.Context, accountID, id int64) (projections.APIKeyRow, error)
 	// APIKeyByHash finds a key by the hash of its secret (commands.HashAPIKey).
 	APIKeyByHash(ctx context.Context, hash string) (projections.APIKeyRow, error)

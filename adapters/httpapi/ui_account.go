@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -238,6 +239,17 @@ type uiFollow struct {
 	URL, Heading, Link string
 }
 
+// providerLink checks the address a billing command returned before the
+// page hands the browser to it: only an absolute https URL, as Stripe's
+// are, is followed; anything else is the provider failing (502).
+func providerLink(link string) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return "", domain.Errorf(domain.ErrUpstream, "the payment provider returned an address that is not an https URL")
+	}
+	return u.String(), nil
+}
+
 func (s *Server) uiCheckout(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	plan := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("plan")))
 	if !s.billingEnabled() {
@@ -255,6 +267,9 @@ func (s *Server) uiCheckout(w http.ResponseWriter, r *http.Request, v *viewer) e
 	// As the API does: the new customer's link must be in the read models
 	// before Stripe's first webhook asks whose it is.
 	s.settle(r, pos)
+	if err == nil {
+		link, err = providerLink(link)
+	}
 	if err != nil {
 		return s.billingRefused(w, r, v, plan, err)
 	}
@@ -267,6 +282,9 @@ func (s *Server) uiPortal(w http.ResponseWriter, r *http.Request, v *viewer) err
 		return s.billingRefused(w, r, v, "", commands.ErrBillingByOperator)
 	}
 	link, err := s.deps.OpenPortal.Handle(r.Context(), commands.OpenPortal{Actor: v.actor(r), ReturnURL: s.accountReturn("")})
+	if err == nil {
+		link, err = providerLink(link)
+	}
 	if err != nil {
 		return s.billingRefused(w, r, v, "", err)
 	}

@@ -37,6 +37,8 @@ type uiAuthForm struct {
 	// set, is why the sign-up page does not.
 	SignupOpen   bool
 	SignupClosed string
+	// Closed, on the invitation page, is why its link no longer works.
+	Closed string
 }
 
 // signupClosed says why nobody may sign up here now, or "" when someone
@@ -189,8 +191,33 @@ func (s *Server) uiLogout(w http.ResponseWriter, r *http.Request, v *viewer) err
 
 func (s *Server) uiInvitePage(w http.ResponseWriter, r *http.Request, _ *viewer) error {
 	token := r.URL.Query().Get("token")
-	if _, _, err := s.deps.InviteTokens.Verify(token); err != nil {
+	accountID, inviteID, err := s.deps.InviteTokens.Verify(token)
+	if err != nil {
 		return &requestError{status: http.StatusNotFound, detail: "This invitation link is not valid. Ask for a new invitation."}
+	}
+	inv, err := s.deps.Queries.Invite(r.Context(), accountID, inviteID)
+	if domain.ErrorCode(err) == domain.ErrNotFound {
+		// Signed by this server, so in the log; the read model has not
+		// caught up yet. The command decides on submit.
+		return s.render(w, r, http.StatusOK, "invite", uiPage{Title: "Accept the invitation", Data: uiAuthForm{Token: token}})
+	}
+	if err != nil {
+		return err
+	}
+	// Say why a link no longer works before asking for a password: the
+	// same states, in the same order, as AcceptInvite refuses them.
+	closed := func(status int, msg string) error {
+		return s.render(w, r, status, "invite", uiPage{Title: "Invitation closed", Data: uiAuthForm{Closed: msg}})
+	}
+	switch {
+	case inv.ReplacedBy != nil:
+		return closed(http.StatusNotFound, "This invitation was replaced by a newer one. Use the link in the latest invitation email to "+inv.Email+".")
+	case inv.RevokedAt != nil:
+		return closed(http.StatusNotFound, "This invitation was withdrawn. Ask the team's ADMIN for a new one if you still need it.")
+	case inv.AcceptedBy != nil:
+		return closed(http.StatusConflict, "This invitation has already been accepted. Log in with the password chosen then.")
+	case !s.deps.Now().Before(inv.ExpiresAt):
+		return closed(http.StatusGone, "This invitation expired on "+uiWhen(inv.ExpiresAt)+". Ask the team's ADMIN to send it again.")
 	}
 	return s.render(w, r, http.StatusOK, "invite", uiPage{Title: "Accept the invitation", Data: uiAuthForm{Token: token}})
 }

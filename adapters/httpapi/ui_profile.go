@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"image/png"
 	"net/http"
+	"strconv"
 
 	"github.com/pquerna/otp"
 
@@ -77,7 +78,39 @@ func (s *Server) uiRename(w http.ResponseWriter, r *http.Request, v *viewer) err
 	return redirect(w, r, "/settings/profile")
 }
 
+// uiPasswordAttempt counts a password typed to change the login (a new
+// password, two-factor sign-in off) against the email's failed-login
+// limit, as a login's is: a session left open or stolen gives no
+// unlimited guesses at the password. A refusal is the form's message.
+func (s *Server) uiPasswordAttempt(r *http.Request, v *viewer) map[string]string {
+	if s.deps.LoginLimiter == nil {
+		return nil
+	}
+	count, reset, err := s.deps.LoginLimiter.TakeLoginAttempt(r.Context(), v.Email, s.deps.LoginFailureWindow)
+	if err != nil {
+		s.deps.Log.Warn("login limiter unavailable", "err", err)
+		return nil
+	}
+	if count <= s.deps.LoginFailuresPerWindow {
+		return nil
+	}
+	retry := max(int(reset.Sub(s.deps.Now()).Seconds()+0.999), 1)
+	return map[string]string{"": "Too many failed password attempts for this email address; try again in " + strconv.Itoa(retry) + " s."}
+}
+
+// uiPasswordRight forgets the counted attempts, as a right login does.
+func (s *Server) uiPasswordRight(r *http.Request, v *viewer) {
+	if s.deps.LoginLimiter != nil {
+		if err := s.deps.LoginLimiter.ClearLogin(r.Context(), v.Email); err != nil {
+			s.deps.Log.Warn("clear failed logins", "err", err)
+		}
+	}
+}
+
 func (s *Server) uiChangePassword(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if errs := s.uiPasswordAttempt(r, v); errs != nil {
+		return s.renderProfile(w, r, v, http.StatusTooManyRequests, errs, "")
+	}
 	pos, err := s.deps.ChangePassword.Handle(r.Context(), commands.ChangePassword{Actor: v.actor(r),
 		CurrentPassword: r.PostFormValue("current_password"), NewPassword: r.PostFormValue("new_password")})
 	if err != nil {
@@ -85,6 +118,7 @@ func (s *Server) uiChangePassword(w http.ResponseWriter, r *http.Request, v *vie
 			return s.renderProfile(w, r, v, status, errs, "")
 		})
 	}
+	s.uiPasswordRight(r, v)
 	// Every other dashboard session of the user ends now; access tokens
 	// issued before the change stop working once the read model has it.
 	if err := s.deps.Sessions.DeleteUser(r.Context(), v.UserID, v.sessionHash); err != nil {
@@ -144,6 +178,9 @@ func (s *Server) uiConfirmTwoFactor(w http.ResponseWriter, r *http.Request, v *v
 }
 
 func (s *Server) uiDisableTwoFactor(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if errs := s.uiPasswordAttempt(r, v); errs != nil {
+		return s.renderProfile(w, r, v, http.StatusTooManyRequests, errs, "")
+	}
 	pos, err := s.deps.DisableTwoFactor.Handle(r.Context(), commands.DisableTwoFactor{Actor: v.actor(r),
 		Password: r.PostFormValue("password"), Code: r.PostFormValue("code")})
 	if err != nil {
@@ -151,6 +188,7 @@ func (s *Server) uiDisableTwoFactor(w http.ResponseWriter, r *http.Request, v *v
 			return s.renderProfile(w, r, v, status, errs, "")
 		})
 	}
+	s.uiPasswordRight(r, v)
 	s.settleUI(w, r, pos, "Two-factor sign-in is off.")
 	return redirect(w, r, "/settings/profile")
 }

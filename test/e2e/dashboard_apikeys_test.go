@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,7 +175,8 @@ func TestDashboardAPIKeys(t *testing.T) {
 	// Another member's key is not theirs to see or revoke.
 	other := signup(t, s, "otherkeys@example.com", "Other keys")
 	var theirs struct {
-		ID int64 `json:"id"`
+		ID  int64  `json:"id"`
+		Key string `json:"key"`
 	}
 	s.expect(201, "POST", "/api/users/api-keys", other.AccessToken, map[string]any{"name": "theirs", "scopes": []string{"read:monitors"}}).json(t, &theirs)
 	c := newFormClient(t, s)
@@ -182,4 +184,9 @@ func TestDashboardAPIKeys(t *testing.T) {
 	if status, _, _ := c.get("/settings/api-keys/" + strconv.FormatInt(theirs.ID, 10) + "/revoke"); status != http.StatusNotFound {
 		t.Errorf("another account's key's revoke page: %d", status)
 	}
+	_, _, csrf := c.get("/settings/api-keys")
+	if status, _ := c.post("/settings/api-keys/"+strconv.FormatInt(theirs.ID, 10)+"/revoke", url.Values{"csrf": {csrf}}); status != http.StatusNotFound {
+		t.Errorf("a posted revocation of another account's key: %d", status)
+	}
+	s.expect(200, "GET", "/api/v1/monitors", theirs.Key, nil)
 }

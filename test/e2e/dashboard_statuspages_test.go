@@ -268,6 +268,13 @@ func TestDashboardStatusPages(t *testing.T) {
 	if status, _, _ := otherForm.get("/status-pages/" + id); status != http.StatusNotFound {
 		t.Errorf("another account's GET of the page: %d", status)
 	}
+	_, _, otherCSRF := otherForm.get("/status-pages")
+	theirs := url.Values{"csrf": {otherCSRF}, "title": {"Taken over"}, "subdomain": {"taken-over"}, "is_public": {"true"}}
+	for _, path := range []string{"/status-pages/" + id, "/status-pages/" + id + "/delete"} {
+		if status, _ := otherForm.post(path, theirs); status != http.StatusNotFound {
+			t.Errorf("another account's POST %s: %d", path, status)
+		}
+	}
 	got = apiStatusPage{}
 	s.expect(200, "GET", "/api/status-pages/"+id, jwt, nil).json(t, &got)
 	if d := cmp.Diff(want, got); d != "" {

@@ -123,10 +123,13 @@ func TestTwoFactorSignIn(t *testing.T) {
 		return lp
 	}
 	lp := login()
-	// Without the code, nothing is signed in.
-	if st, _, _ := newFormClient(t, s).get("/settings/profile"); st != 303 {
-		t.Errorf("a fresh client reaches the profile: %d", st)
+	// Without the code, nothing is signed in: the browser holding the
+	// pending sign-in is sent to the login page.
+	lp.Navigate(s.URL + "/settings/profile")
+	if !strings.HasPrefix(strings.TrimPrefix(lp.URL(), s.URL), "/login?") {
+		t.Errorf("the password step alone reaches the profile: %s", lp.URL())
 	}
+	lp.Navigate(s.URL + "/login/2fa")
 	checkPage(t, lp, "login-2fa")
 	lp.Fill("#code", "123456")
 	lp.ClickButton("Sign in")
@@ -261,6 +264,10 @@ func TestTwoFactorCodesAreLimited(t *testing.T) {
 	_, _, pre := guesser.get("/login")
 	if st, _ := guesser.post("/login", url.Values{"csrf": {pre}, "email": {email}, "password": {dashboardPassword}}); st != 303 {
 		t.Fatalf("password step: %d", st)
+	}
+	// The pending sign-in's cookie is no session.
+	if st, body, _ := guesser.get("/settings/profile"); st != 303 || strings.Contains(body, "Your profile") {
+		t.Errorf("the password step alone reaches the profile: %d", st)
 	}
 	refusedAt := 0
 	for i := 1; i <= 12; i++ {

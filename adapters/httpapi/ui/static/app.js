@@ -168,7 +168,9 @@ document.addEventListener("htmx:afterSettle", function (e) {
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
-    var a = document.querySelector("a[data-follow]");
-    if (a && /^https?:\/\//.test(a.href)) window.location.assign(a.href);
+    // Only the hand-off page's one link, and only to an https address
+    // (the server checked it is the provider's answer).
+    var a = document.querySelector("a#follow-link[data-follow]");
+    if (a && /^https:\/\//.test(a.href)) window.location.assign(a.href);
   });
 })();
