@@ -70,6 +70,10 @@ type ImportResult struct {
 	DryRun   bool            `json:"dry_run"`
 	Entries  []ImportedEntry `json:"entries"`
 	Position domain.Position `json:"-"`
+	// Err is the server failure (not an entry's refusal: the store or the
+	// read models) that stopped the import; the entries from there on are
+	// reported failed, those before it stand.
+	Err error `json:"-"`
 }
 
 // ImportMonitorsHandler handles ImportMonitors.
@@ -92,12 +96,13 @@ func NewImportMonitorsHandler(store domain.EventStore, ids IDs, now Clock, facts
 
 // Handle imports the entries and reports on each. Errors (nothing is then
 // created): ErrInvalid for more than MaxImportEntries entries; a failure
-// to read the account's tags or the log. Every refusal of one entry is in
-// its report instead.
+// to read the account's tags or the log before the first entry. Every
+// refusal of one entry is in its report instead, and a server failure
+// midway stops the import with the result's Err set.
 func (h *ImportMonitorsHandler) Handle(ctx context.Context, cmd ImportMonitors) (ImportResult, error) {
 	res := ImportResult{DryRun: cmd.DryRun, Entries: []ImportedEntry{}}
 	if len(cmd.Entries) > MaxImportEntries {
-		return res, domain.Invalid("body", "value_error", "an import holds at most %d monitors; this one holds %d: split the file", MaxImportEntries, len(cmd.Entries))
+		return res, domain.Errorf(domain.ErrInvalid, "an import holds at most %d monitors; this one holds %d: split the file", MaxImportEntries, len(cmd.Entries))
 	}
 	tags, err := h.tagIndex(ctx, cmd.Actor.AccountID)
 	if err != nil {
@@ -110,111 +115,132 @@ func (h *ImportMonitorsHandler) Handle(ctx context.Context, cmd ImportMonitors) 
 		known.tags[id] = true
 	}
 	create := NewCreateMonitorHandler(h.store, h.ids, h.now, known, h.minFloor)
-	var sim *importSimulation
-	if cmd.DryRun {
-		if sim, err = h.simulate(ctx, cmd.Actor.AccountID, cmd.Plan, known); err != nil {
-			return res, err
-		}
+	// Every entry is decided first as its create would decide it (the
+	// validation, the plan's monitor count with the entries before it), so
+	// that a refused one creates no tags; the create then decides again,
+	// authoritatively.
+	sim, err := h.simulate(ctx, cmd.Actor.AccountID, cmd.Plan, known)
+	if err != nil {
+		return res, err
 	}
 	planned := map[string]bool{} // tags a dry run would create
 	for i, e := range cmd.Entries {
-		rep := ImportedEntry{Index: i, Line: e.Line, Name: e.Name, Warnings: slices.Clone(e.Warnings)}
-		if rep.Warnings == nil {
-			rep.Warnings = []string{}
-		}
-		fail := func(err error) {
-			rep.Status, rep.Error = ImportFailed, importMessage(err)
-			res.Failed++
-		}
-		var tagErr error
-		tagFailed := func(name string, err error) {
-			tagErr = err
-			rep.Error = fmt.Sprintf("tag %q: ", strings.TrimSpace(name))
-		}
-		cfg, err := h.entryConfig(e)
+		rep, pos, err := h.importOne(ctx, cmd, i, e, tags, known, sim, create, planned)
 		if err != nil {
-			fail(err)
-			res.Entries = append(res.Entries, rep)
-			continue
-		}
-		// Tags: found by name, or created with the tag command.
-		for _, name := range e.Tags {
-			key := domain.NameKey(name)
-			if id, ok := tags[key]; ok {
-				cfg.TagIDs = append(cfg.TagIDs, id)
-				continue
+			// The store or the read models failed, not the entry: stop,
+			// and say which entries were not tried.
+			res.Err = err
+			for j := i; j < len(cmd.Entries); j++ {
+				res.Entries = append(res.Entries, ImportedEntry{Index: j, Line: cmd.Entries[j].Line, Name: cmd.Entries[j].Name, Status: ImportFailed,
+					Error: "not imported: the import stopped at entry " + fmt.Sprint(i) + " on a server error", Warnings: []string{}})
+				res.Failed++
 			}
-			if cmd.DryRun {
-				if _, err := domain.NewTag(1, cmd.Actor.AccountID, name, ""); err != nil {
-					tagFailed(name, err)
-					break
-				}
-				if !planned[key] {
-					planned[key] = true
-					rep.Warnings = append(rep.Warnings, fmt.Sprintf("tag %q would be created", strings.TrimSpace(name)))
-				}
-				continue
-			}
-			id, pos, err := h.tags.Handle(ctx, CreateTag{Actor: cmd.Actor, Name: name})
-			if domain.ErrorCode(err) == domain.ErrConflict {
-				// Made meanwhile: look again.
-				if tags, err = h.tagIndex(ctx, cmd.Actor.AccountID); err != nil {
-					return res, err
-				}
-				var ok bool
-				if id, ok = tags[key]; !ok {
-					tagFailed(name, domain.Errorf(domain.ErrConflict, "the tag is being changed; try again"))
-					break
-				}
-			} else if err != nil {
-				tagFailed(name, err)
-				break
-			} else {
-				tags[key] = id
-				res.Position = later(res.Position, pos)
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("tag %q was created", strings.TrimSpace(name)))
-			}
-			known.tags[id] = true
-			cfg.TagIDs = append(cfg.TagIDs, id)
-		}
-		if tagErr != nil {
-			prefix := rep.Error
-			fail(tagErr)
-			rep.Error = prefix + rep.Error
-			res.Entries = append(res.Entries, rep)
-			continue
-		}
-		if cmd.DryRun {
-			if err := sim.decide(ctx, cfg); err != nil {
-				fail(err)
-			} else {
-				rep.Status = ImportWouldCreate
-			}
-			res.Entries = append(res.Entries, rep)
-			continue
-		}
-		id, pos, err := create.Handle(ctx, CreateMonitor{Actor: cmd.Actor, Plan: cmd.Plan, Config: cfg})
-		if err != nil {
-			fail(err)
-			res.Entries = append(res.Entries, rep)
-			continue
+			break
 		}
 		res.Position = later(res.Position, pos)
-		rep.Status, rep.MonitorID = ImportCreated, id
-		res.Created++
-		known.monitors = append(known.monitors, id)
-		if e.Paused {
-			pos, err := h.state.Handle(ctx, SetMonitorState{Actor: cmd.Actor, MonitorID: id, Action: "pause"})
-			if err != nil {
-				rep.Warnings = append(rep.Warnings, "created, but not paused: "+importMessage(err))
-			} else {
-				res.Position = later(res.Position, pos)
-				rep.Warnings = append(rep.Warnings, "created paused: the file disables it")
-			}
+		if rep.Status == ImportFailed {
+			res.Failed++
+		} else if rep.Status == ImportCreated {
+			res.Created++
 		}
 		res.Entries = append(res.Entries, rep)
 	}
 	return res, nil
+}
+
+// importOne decides and, unless it is a dry run, creates one entry. Its
+// error is one that stops the import (the log cannot be read); the
+// entry's own refusal is in the report.
+func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitors, i int, e ImportEntry, tags map[string]int64,
+	known *importFacts, sim *importSimulation, create *CreateMonitorHandler, planned map[string]bool) (ImportedEntry, domain.Position, error) {
+	rep := ImportedEntry{Index: i, Line: e.Line, Name: e.Name, Warnings: slices.Clone(e.Warnings)}
+	if rep.Warnings == nil {
+		rep.Warnings = []string{}
+	}
+	var last domain.Position
+	var failed func(prefix string, err error) (ImportedEntry, domain.Position, error)
+	failed = func(prefix string, err error) (ImportedEntry, domain.Position, error) {
+		if domain.ErrorCode(err) == domain.ErrInternal {
+			return rep, last, err
+		}
+		rep.Status, rep.Error = ImportFailed, prefix+importMessage(err)
+		return rep, last, nil
+	}
+	cfg, err := h.entryConfig(e)
+	if err != nil {
+		return failed("", err)
+	}
+	// Tags: the account's of that name, in any case, or new ones.
+	var missing []string
+	for _, name := range e.Tags {
+		key := domain.NameKey(name)
+		if id, ok := tags[key]; ok {
+			if !slices.Contains(cfg.TagIDs, id) {
+				cfg.TagIDs = append(cfg.TagIDs, id)
+			}
+			continue
+		}
+		if _, err := domain.NewTag(1, cmd.Actor.AccountID, name, ""); err != nil {
+			return failed(fmt.Sprintf("tag %q: ", strings.TrimSpace(name)), err)
+		}
+		if !slices.ContainsFunc(missing, func(m string) bool { return domain.NameKey(m) == key }) {
+			missing = append(missing, name)
+		}
+	}
+	if err := sim.decide(ctx, cfg); err != nil {
+		return failed("", err)
+	}
+	if cmd.DryRun {
+		for _, name := range missing {
+			if key := domain.NameKey(name); !planned[key] {
+				planned[key] = true
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("tag %q would be created", strings.TrimSpace(name)))
+			}
+		}
+		rep.Status = ImportWouldCreate
+		return rep, last, nil
+	}
+	for _, name := range missing {
+		key := domain.NameKey(name)
+		id, pos, err := h.tags.Handle(ctx, CreateTag{Actor: cmd.Actor, Name: name})
+		switch {
+		case domain.ErrorCode(err) == domain.ErrConflict:
+			// Made meanwhile, by someone else: use it.
+			fresh, ierr := h.tagIndex(ctx, cmd.Actor.AccountID)
+			if ierr != nil {
+				return rep, last, ierr
+			}
+			var ok bool
+			if id, ok = fresh[key]; !ok {
+				return failed(fmt.Sprintf("tag %q: ", strings.TrimSpace(name)), err)
+			}
+		case err != nil:
+			return failed(fmt.Sprintf("tag %q: ", strings.TrimSpace(name)), err)
+		default:
+			last = later(last, pos)
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("tag %q was created", strings.TrimSpace(name)))
+		}
+		tags[key] = id
+		known.tags[id] = true
+		cfg.TagIDs = append(cfg.TagIDs, id)
+	}
+	id, pos, err := create.Handle(ctx, CreateMonitor{Actor: cmd.Actor, Plan: cmd.Plan, Config: cfg})
+	if err != nil {
+		return failed("", err)
+	}
+	last = later(last, pos)
+	rep.Status, rep.MonitorID = ImportCreated, id
+	known.monitors = append(known.monitors, id)
+	if e.Paused {
+		pos, err := h.state.Handle(ctx, SetMonitorState{Actor: cmd.Actor, MonitorID: id, Action: "pause"})
+		if err != nil {
+			rep.Warnings = append(rep.Warnings, "created, but not paused: "+importMessage(err))
+		} else {
+			last = later(last, pos)
+			rep.Warnings = append(rep.Warnings, "created paused: the file disables it (enabled: false)")
+		}
+	}
+	return rep, last, nil
 }
 
 // entryConfig turns an entry into the config a create would take, refusing
@@ -265,10 +291,13 @@ func checkConfigText(e ImportEntry) error {
 // message (a plan limit names it).
 func importMessage(err error) string {
 	var e *domain.Error
-	if errors.As(err, &e) && len(e.Fields) > 1 {
+	if errors.As(err, &e) && len(e.Fields) > 0 {
 		msgs := make([]string, len(e.Fields))
 		for i, f := range e.Fields {
 			msgs[i] = f.Message
+			if f.Field != "" && !strings.HasPrefix(f.Message, f.Field) {
+				msgs[i] = f.Field + ": " + f.Message // "url: field required"
+			}
 		}
 		return strings.Join(msgs, "; ")
 	}
@@ -384,4 +413,17 @@ func later(a, b domain.Position) domain.Position {
 		return b
 	}
 	return a
+}
+
+// AccountPlan returns the plan of account id as the log holds it, for
+// callers without a signed-in user's plan (the CLI). Errors: ErrNotFound.
+func (h *ImportMonitorsHandler) AccountPlan(ctx context.Context, id int64) (domain.Plan, error) {
+	acc := domain.NewAccount()
+	if _, err := load(ctx, h.store, domain.AccountStream(id), acc); err != nil {
+		return "", err
+	}
+	if !acc.Exists() {
+		return "", domain.Errorf(domain.ErrNotFound, "account %d not found", id)
+	}
+	return acc.Plan, nil
 }

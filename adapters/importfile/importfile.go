@@ -78,6 +78,26 @@ func FormatOfFileName(name string) (Format, bool) {
 	return "", false
 }
 
+// Files reads import files for the API and the CLI (httpapi.ImportFiles).
+type Files struct{}
+
+// Format picks the format a ?format= value names (gatus, yaml, yml, json,
+// csv) or, when it is empty, the one a Content-Type names; false when they
+// name none.
+func (Files) Format(name, contentType string) (string, bool) {
+	if name != "" {
+		f, err := ParseFormat(name)
+		return string(f), err == nil
+	}
+	f, ok := FormatOfContentType(contentType)
+	return string(f), ok
+}
+
+// Parse reads data as format; see the package's Parse.
+func (Files) Parse(format string, data []byte) ([]commands.ImportEntry, error) {
+	return Parse(Format(format), data)
+}
+
 // Parse reads data as format. Errors: ErrInvalid when the file does not
 // parse at all (naming the line), holds no entries, or holds more than
 // commands.MaxImportEntries.
@@ -112,7 +132,7 @@ func Parse(format Format, data []byte) ([]commands.ImportEntry, error) {
 func fileError(format Format, line int, msg string) error {
 	what := map[Format]string{Gatus: "Gatus configuration", JSON: "JSON list", CSV: "CSV list"}[format]
 	if line > 0 {
-		return domain.Invalid("body", "value_error", "the %s cannot be read: line %d: %s", what, line, msg)
+		return domain.Errorf(domain.ErrInvalid, "the %s cannot be read: line %d: %s", what, line, msg)
 	}
-	return domain.Invalid("body", "value_error", "the %s cannot be read: %s", what, msg)
+	return domain.Errorf(domain.ErrInvalid, "the %s cannot be read: %s", what, msg)
 }
