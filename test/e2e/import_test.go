@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medialuna/medialuna/test/smtpcatcher"
 	"github.com/medialuna/medialuna/test/testdb"
@@ -242,6 +243,23 @@ func TestImportMonitors(t *testing.T) {
 	}
 	if r := postFile(t, s, "?format=json", "", "", []byte("[]")); r.Status != 401 {
 		t.Errorf("anonymous: %d %s", r.Status, r.Body)
+	}
+	// JWT only, EDITOR+: an API key is a 401, a VIEWER a 403.
+	var key struct {
+		Key string `json:"key"`
+	}
+	s.expect(201, "POST", "/api/users/api-keys", jwt, map[string]any{"name": "ci", "scopes": []string{"write:monitors"}}).json(t, &key)
+	if r := postFile(t, s, "", key.Key, "application/yaml", gatus); r.Status != 401 {
+		t.Errorf("API key: %d %s", r.Status, r.Body)
+	}
+	s.expect(200, "POST", "/api/accounts/users/invite", jwt, map[string]string{"email": "viewer@example.com", "role": "VIEWER"})
+	var viewer struct {
+		AccessToken string `json:"access_token"`
+	}
+	s.expect(200, "POST", "/api/auth/accept-invite", "", map[string]string{"token": inviteToken(t, s.Mail.WaitFor(t, "viewer@example.com", 20*time.Second).Data),
+		"password": "viewer password"}).json(t, &viewer)
+	if r := postFile(t, s, "", viewer.AccessToken, "application/yaml", gatus); r.Status != 403 {
+		t.Errorf("VIEWER: %d %s", r.Status, r.Body)
 	}
 	var many strings.Builder
 	many.WriteString("name,type,url\n")
