@@ -158,8 +158,9 @@ func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitor
 		rep.Warnings = []string{}
 	}
 	var last domain.Position
-	var failed func(prefix string, err error) (ImportedEntry, domain.Position, error)
-	failed = func(prefix string, err error) (ImportedEntry, domain.Position, error) {
+	// failed reports the entry refused; a server failure (not a domain
+	// refusal) is returned instead, to stop the import.
+	failed := func(prefix string, err error) (ImportedEntry, domain.Position, error) {
 		if domain.ErrorCode(err) == domain.ErrInternal {
 			return rep, last, err
 		}
