@@ -304,3 +304,26 @@ func TestFormats(t *testing.T) {
 		t.Errorf("config.YML: %v", f)
 	}
 }
+
+// TestJSONText: what Go's decoder would quietly turn into U+FFFD refuses
+// the entry, as the API's text check refuses such a body.
+func TestJSONText(t *testing.T) {
+	for _, tc := range []struct {
+		raw     string
+		refused bool
+	}{
+		{`{"name": "caf\u00e9 \ud83d\ude00 \\ud800 \\\u00e9"}`, false}, // a pair; an escaped backslash then text
+		{`{"name": "\ud800"}`, true},
+		{`{"name": "\udc00x"}`, true},
+		{`{"name": "\ud800\u0041"}`, true},
+		{"{\"name\": \"\xff\"}", true},
+	} {
+		got, err := Parse(JSON, []byte("["+tc.raw+"]"))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.raw, err)
+		}
+		if (got[0].Refused != "") != tc.refused {
+			t.Errorf("%s: refused %q, want refused %v", tc.raw, got[0].Refused, tc.refused)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
@@ -51,6 +52,17 @@ func parseJSON(data []byte) ([]commands.ImportEntry, error) {
 
 func jsonEntry(raw json.RawMessage, line int) commands.ImportEntry {
 	e := commands.ImportEntry{Line: line, Config: domain.DefaultMonitorConfig()}
+	// Go's decoder turns invalid UTF-8 and lone surrogate escapes into
+	// U+FFFD without a word; the API refuses them (httpapi's text check),
+	// so an entry holding them is refused here before decoding hides them.
+	if !utf8.Valid(raw) {
+		e.Refused = "the entry holds text that is not valid UTF-8"
+		return e
+	}
+	if loneSurrogate(raw) {
+		e.Refused = `the entry holds a lone UTF-16 surrogate escape (\ud800 to \udfff), which is not text`
+		return e
+	}
 	var given struct {
 		Name *string  `json:"name"`
 		Type *string  `json:"type"`
@@ -71,6 +83,42 @@ func jsonEntry(raw json.RawMessage, line int) commands.ImportEntry {
 	e.Given = domain.MonitorGiven{Name: given.Name != nil, Type: given.Type != nil, URL: given.URL != nil}
 	e.Tags = given.Tags
 	return e
+}
+
+// loneSurrogate reports whether raw JSON (already known to be valid) holds
+// a \uD800-\uDFFF escape that is not half of a surrogate pair. In valid
+// JSON a backslash only ever starts an escape inside a string.
+func loneSurrogate(raw []byte) bool {
+	hex4 := func(i int) (int, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 32)
+		return int(n), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		code, ok := hex4(i)
+		if !ok {
+			i++ // \\, \", \n, ...: skip the escaped character
+			continue
+		}
+		switch {
+		case code >= 0xDC00 && code <= 0xDFFF:
+			return true
+		case code >= 0xD800 && code < 0xDC00:
+			low, ok := hex4(i + 6)
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 // jsonFieldError says what the create endpoint's 400 says of a wrong type.

@@ -192,6 +192,24 @@ func TestImportMonitors(t *testing.T) {
 		t.Errorf("the bystander has %d monitors", len(got))
 	}
 
+	// A JSON list: the account's tag found in any case; text no request
+	// may carry refuses its entry only.
+	var js importReport
+	postFile(t, s, "", jwt, "application/json", []byte(`[
+  {"name": "api", "type": "HTTP", "url": "https://api.example.com", "check_interval": 120, "tags": ["core"]},
+  {"name": "nul\u0000", "type": "HTTP", "url": "https://example.com"},
+  {"name": "half \ud800", "type": "HTTP", "url": "https://example.com"},
+  {"name": "typo", "type": "HTTP", "url": "https://example.com", "timeout": "10"}
+]`)).jsonStatus(t, 200, &js)
+	if js.Created != 1 || js.Failed != 3 || !strings.Contains(js.Entries[1].Error, "NUL") || !strings.Contains(js.Entries[2].Error, "surrogate") ||
+		js.Entries[3].Error != `field "timeout" must be of type number` {
+		t.Errorf("json import: %s", mustJSON(js))
+	}
+	mons = listMonitors(t, s, jwt)
+	if got := monitorTags(mons["api"]); len(mons) != 8 || !slices.Equal(got, []string{"Core"}) {
+		t.Errorf("json monitor: %d monitors, tags %v", len(mons), got)
+	}
+
 	// A FREE account's CSV: the plan's 10 monitors, then the create's
 	// refusal; hostile names are stored as text.
 	var csv strings.Builder
@@ -272,7 +290,7 @@ func TestImportMonitors(t *testing.T) {
 	if r := postFile(t, s, "?format=json", jwt, "", bytes.Repeat([]byte(" "), 1<<20+1)); r.Status != 413 {
 		t.Errorf("over 1 MiB: %d %s", r.Status, r.Body)
 	}
-	if got := listMonitors(t, s, jwt); len(got) != 7 {
+	if got := listMonitors(t, s, jwt); len(got) != 8 {
 		t.Errorf("refused files created monitors: %d", len(got))
 	}
 
