@@ -238,3 +238,44 @@ func TestImportPausedAndBounded(t *testing.T) {
 		t.Errorf("1001 entries: %v", err)
 	}
 }
+
+// TestConcurrentImportsShareThePlan: two imports of 8 monitors at once into
+// one FREE account create 10 between them, as concurrent creates would.
+func TestConcurrentImportsShareThePlan(t *testing.T) {
+	f := newImportFixture(t)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("name,type,url,tags\n")
+	for i := range 8 {
+		b.WriteString("m" + string(rune('a'+i)) + ",PING,h.example.com,shared\n")
+	}
+	entries := parse(t, importfile.CSV, b.String())
+	results := make(chan commands.ImportResult, 2)
+	for range 2 {
+		go func() {
+			res, err := f.h.Handle(ctx, commands.ImportMonitors{Actor: actorOf(5), Plan: domain.PlanFree, Entries: entries})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		}()
+	}
+	created, tagIDs := 0, map[int64]bool{}
+	for range 2 {
+		res := <-results
+		created += res.Created
+		for _, e := range res.Entries {
+			if e.Status == commands.ImportCreated {
+				c, _ := f.created(t, e.MonitorID)
+				for _, id := range c.Config.TagIDs {
+					tagIDs[id] = true
+				}
+			} else if e.Error != "plan FREE allows 10 monitors; delete one or upgrade" {
+				t.Errorf("entry %+v", e)
+			}
+		}
+	}
+	if created != 10 || len(tagIDs) != 1 {
+		t.Errorf("created %d monitors with tags %v, want 10 with one tag", created, tagIDs)
+	}
+}
