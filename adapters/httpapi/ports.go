@@ -186,6 +186,19 @@ type (
 	CreateTag interface {
 		Handle(ctx context.Context, cmd commands.CreateTag) (int64, domain.Position, error)
 	}
+	ImportMonitors interface {
+		Handle(ctx context.Context, cmd commands.ImportMonitors) (commands.ImportResult, error)
+	}
+	// ImportFiles reads the files monitors are imported from
+	// (adapters/importfile.Files).
+	ImportFiles interface {
+		// Format picks the format a ?format= value names or, when it is
+		// empty, the one a Content-Type names; false when they name none.
+		Format(name, contentType string) (string, bool)
+		// Parse reads a file. Errors: ErrInvalid, naming the line, for a
+		// file that does not parse, holds nothing or holds too much.
+		Parse(format string, data []byte) ([]commands.ImportEntry, error)
+	}
 	DeleteTag interface {
 		Handle(ctx context.Context, cmd commands.DeleteTag) (domain.Position, error)
 	}

@@ -65,6 +65,8 @@ type Deps struct {
 	SetMonitorState SetMonitorState
 	CreateTag       CreateTag
 	DeleteTag       DeleteTag
+	ImportMonitors  ImportMonitors // with ImportFiles, POST /api/monitors/import
+	ImportFiles     ImportFiles
 	RegisterRegion  RegisterRegion
 	RecordChecks    RecordChecks
 	// What people do with incidents; the detector opens and resolves them.

@@ -1,6 +1,6 @@
 // Command medialuna is the Media Luna server and its operator tools: serve,
 // migrate, probe, projections rebuild|status, events export, accounts
-// set-plan, secrets seal-log|rotate-key, version.
+// create|set-plan, monitors import, secrets seal-log|rotate-key, version.
 // main only wires: configuration comes from flags with environment
 // fallbacks, and every part gets its dependencies passed in.
 package main
@@ -26,7 +26,7 @@ Usage:
   medialuna migrate               apply pending database migrations and exit
   medialuna probe --region CODE --server URL
                                   run a probe agent for a region, checking what the server assigns
-` + projectionsUsage + eventsUsage + accountsUsage + secretsUsage + `  medialuna version                print the version, commit and Go version (also --version)
+` + projectionsUsage + eventsUsage + accountsUsage + monitorsUsage + secretsUsage + `  medialuna version                print the version, commit and Go version (also --version)
 
 Run 'medialuna COMMAND --help' for a command's flags. Every flag has an
 environment variable fallback, named in its help.
@@ -121,6 +121,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return subcommand(cmd, accountsUsage, rest, stdout, map[string]func([]string) error{
 			"set-plan": func(a []string) error { return runSetPlan(ctx, a, stdout, stderr) },
 			"create":   func(a []string) error { return runCreateAccount(ctx, a, stdout, stderr) },
+		})
+	case "monitors":
+		return subcommand(cmd, monitorsUsage, rest, stdout, map[string]func([]string) error{
+			"import": func(a []string) error { return runImportMonitors(ctx, a, stdout, stderr) },
 		})
 	}
 	return fmt.Errorf("unknown command %q; run 'medialuna --help'", cmd)

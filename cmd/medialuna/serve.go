@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/medialuna/medialuna/adapters/httpapi"
+	"github.com/medialuna/medialuna/adapters/importfile"
 	"github.com/medialuna/medialuna/adapters/mail"
 	"github.com/medialuna/medialuna/adapters/metrics"
 	"github.com/medialuna/medialuna/adapters/postgres"
@@ -279,6 +280,8 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		SetMonitorState:     commands.NewSetMonitorStateHandler(a.store, utcNow, queries),
 		CreateTag:           commands.NewCreateTagHandler(a.store, ids, utcNow, queries),
 		DeleteTag:           commands.NewDeleteTagHandler(a.store, utcNow),
+		ImportMonitors:      commands.NewImportMonitorsHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
+		ImportFiles:         importfile.Files{},
 		RegisterRegion:      m.cmds.registerRegion,
 		RecordChecks:        m.cmds.recordChecks,
 		AcknowledgeIncident: commands.NewAcknowledgeIncidentHandler(a.store, utcNow),
