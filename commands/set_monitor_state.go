@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -88,8 +89,57 @@ func (h *SetMonitorStateHandler) Handle(ctx context.Context, cmd SetMonitorState
 		// After the deletion is recorded, so the count never drops below
 		// what exists.
 		h.quotas.release(ctx, cmd.Actor, cmd.Actor.AccountID, domain.QuotaMonitors, cmd.MonitorID)
+		if p, err := h.dropEmptiedWindows(ctx, cmd.Actor, cmd.MonitorID); err == nil && pos.Less(p) {
+			pos = p
+		}
 	}
 	return pos, err
+}
+
+// WindowsToReview finds, in the read models, the account's maintenance
+// windows that name a monitor, and those left naming none.
+type WindowsToReview interface {
+	WindowsNamingMonitor(ctx context.Context, accountID, monitorID int64) ([]int64, error)
+}
+
+// dropEmptiedWindows deletes the windows the deletion of monitorID left
+// covering nothing (domain.MaintenanceWindow.MonitorsGone), each decided
+// on its own stream, whose monitor ids the read model may already have
+// dropped. Whether the other monitors a window names still exist is read
+// from their streams: in a bulk deletion the read models may not have
+// applied the deletions before this one yet.
+func (h *SetMonitorStateHandler) dropEmptiedWindows(ctx context.Context, actor Actor, monitorID int64) (domain.Position, error) {
+	finder, ok := h.facts.(WindowsToReview)
+	if !ok {
+		return domain.Position{}, nil
+	}
+	ids, err := finder.WindowsNamingMonitor(ctx, actor.AccountID, monitorID)
+	if err != nil {
+		return domain.Position{}, err
+	}
+	// A monitor whose stream cannot be read counts as existing: when in
+	// doubt, the window stays.
+	exists := func(id int64) bool {
+		if id == monitorID {
+			return false
+		}
+		var m domain.Monitor
+		_, err := load(ctx, h.store, domain.MonitorStream(id), &m)
+		return err != nil || (m.Exists() && m.AccountID == actor.AccountID)
+	}
+	var last domain.Position
+	for _, id := range ids {
+		pos, err := decideOwned(ctx, h.store, h.now, actor, actor.AccountID, domain.MaintenanceStream(id), fmt.Sprintf("maintenance window %d", id),
+			func() *domain.MaintenanceWindow { return &domain.MaintenanceWindow{} },
+			func(w *domain.MaintenanceWindow) ([]domain.Event, error) { return w.MonitorsGone(exists), nil })
+		if err != nil && domain.ErrorCode(err) != domain.ErrNotFound {
+			return last, err
+		}
+		if last.Less(pos) {
+			last = pos
+		}
+	}
+	return last, nil
 }
 
 func retag(have, change []int64, add bool) []int64 {

@@ -226,6 +226,23 @@ func (w *MaintenanceWindow) Apply(e Event) {
 // Exists reports whether the window was created and not deleted.
 func (w *MaintenanceWindow) Exists() bool { return w.ID != 0 && !w.Deleted }
 
+// MonitorsGone decides what becomes of the window once monitors it names
+// are deleted (exists says which still are): a window left naming none,
+// and not covering every monitor, is deleted with them, as the reference
+// deletes everything of a deleted monitor. Kept, it would be a window of
+// nothing that create refuses and no update could keep.
+func (w *MaintenanceWindow) MonitorsGone(exists func(monitorID int64) bool) []Event {
+	if !w.Exists() || w.Config.AppliesToAllMonitors || len(w.Config.MonitorIDs) == 0 {
+		return nil
+	}
+	for _, id := range w.Config.MonitorIDs {
+		if exists(id) {
+			return nil
+		}
+	}
+	return []Event{&MaintenanceDeleted{}}
+}
+
 // Owner is the account the window belongs to.
 func (w *MaintenanceWindow) Owner() int64 { return w.AccountID }
 

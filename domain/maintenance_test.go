@@ -208,3 +208,31 @@ func BenchmarkMaintenanceInEffect(b *testing.B) {
 		cfg.InEffect(at.Add(12*time.Hour), madrid)
 	}
 }
+
+func TestWindowWhenItsMonitorsAreDeleted(t *testing.T) {
+	gone := map[int64]bool{1: true, 2: true}
+	exists := func(id int64) bool { return !gone[id] }
+	for _, tc := range []struct {
+		name    string
+		cfg     domain.MaintenanceConfig
+		deleted bool
+	}{
+		{"its only monitor deleted", domain.MaintenanceConfig{MonitorIDs: []int64{1}}, true},
+		{"all its monitors deleted", domain.MaintenanceConfig{MonitorIDs: []int64{1, 2}}, true},
+		{"one of its monitors left", domain.MaintenanceConfig{MonitorIDs: []int64{1, 3}}, false},
+		{"covering every monitor", domain.MaintenanceConfig{AppliesToAllMonitors: true, MonitorIDs: []int64{1}}, false},
+		{"naming none (every monitor)", domain.MaintenanceConfig{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := domain.MaintenanceWindow{ID: 7, AccountID: 1, Config: tc.cfg}
+			got := w.MonitorsGone(exists)
+			if (len(got) == 1) != tc.deleted {
+				t.Errorf("events %v, want deleted %v", got, tc.deleted)
+			}
+		})
+	}
+	deleted := domain.MaintenanceWindow{ID: 7, AccountID: 1, Config: domain.MaintenanceConfig{MonitorIDs: []int64{1}}, Deleted: true}
+	if got := deleted.MonitorsGone(exists); got != nil {
+		t.Errorf("a deleted window: %v", got)
+	}
+}

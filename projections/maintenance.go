@@ -178,3 +178,17 @@ func (q *Queries) InMaintenance(ctx context.Context, accountID, monitorID int64,
 	}
 	return domain.AnyCovers(windows[accountID], monitorID, t, zone), nil
 }
+
+// WindowsNamingMonitor returns the account's windows that name the
+// monitor, and those that name none without covering every monitor (the
+// read model drops a deleted monitor's id from its windows, maybe before
+// the deletion's command asks).
+func (q *Queries) WindowsNamingMonitor(ctx context.Context, accountID, monitorID int64) ([]int64, error) {
+	ids := []int64{}
+	err := q.db.SelectContext(ctx, &ids, `SELECT id FROM maintenance_windows WHERE account_id = $1
+		AND (config->'monitor_ids' @> to_jsonb(ARRAY[$2::bigint])
+			OR (CASE jsonb_typeof(config->'monitor_ids') WHEN 'array' THEN jsonb_array_length(config->'monitor_ids') ELSE 0 END = 0
+				AND NOT coalesce((config->>'applies_to_all_monitors')::boolean, false)))
+		ORDER BY id`, accountID, monitorID)
+	return ids, err
+}
