@@ -64,12 +64,22 @@ func (p *Page) Fill(selector, value string) {
 	defer cancel()
 	// Empty it first from script: chromedp's Clear fails on an empty
 	// textarea (it has no text node to clear).
-	ok, _ := p.Eval(fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.value = ""; return true })()`, jsString(selector))).(bool)
-	if !ok {
-		p.t.Fatalf("browser: fill %q: no element matches on %s", selector, p.URL())
-	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(selector), value)); err != nil {
-		p.t.Fatalf("browser: fill %q on %s: %v", selector, p.URL(), err)
+	// A page that is still settling (a redirect's target replacing the
+	// document) can swap the node between the query and the typing:
+	// chromedp then names a node that is gone. Find it again and retype.
+	for attempt := 1; ; attempt++ {
+		ok, _ := p.Eval(fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.value = ""; return true })()`, jsString(selector))).(bool)
+		if !ok {
+			p.t.Fatalf("browser: fill %q: no element matches on %s", selector, p.URL())
+		}
+		err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(selector), value))
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node") {
+			p.t.Fatalf("browser: fill %q on %s: %v", selector, p.URL(), err)
+		}
+		p.waitQuiet()
 	}
 }
 
