@@ -85,6 +85,31 @@ func (v *Validation) Add(field, typ, format string, args ...any) {
 	v.fields = append(v.fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...), Type: typ})
 }
 
+// Join adds the fields an ErrInvalid error names that have not failed
+// here yet (other errors add nothing): a request's refusal names every
+// failing field once.
+func (v *Validation) Join(err error) {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != ErrInvalid {
+		return
+	}
+	for _, f := range e.Fields {
+		if !v.has(f.Field) {
+			v.fields = append(v.fields, f)
+		}
+	}
+}
+
+// has reports whether field already failed.
+func (v *Validation) has(field string) bool {
+	for _, f := range v.fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // Err returns nil when nothing failed, otherwise an ErrInvalid *Error.
 func (v *Validation) Err() error {
 	if len(v.fields) == 0 {

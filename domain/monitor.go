@@ -144,7 +144,12 @@ func NewMonitorConfig(cfg MonitorConfig, given MonitorGiven) (MonitorConfig, err
 		v.Add("url", "missing", "field required")
 	}
 	if err := v.Err(); err != nil {
-		return cfg, err
+		// Every failing field at once: what the given fields break on
+		// their own joins the missing ones (the account's facts are
+		// checked once all are there).
+		probe := cfg
+		v.Join(probe.Validate(MonitorRules{factsUnknown: true}))
+		return cfg, v.Err()
 	}
 	// The reference's defaults, written into the monitor so that it
 	// echoes what it checks: 200-299 and GET (POST with a body; HEAD for
@@ -204,6 +209,10 @@ type MonitorRules struct {
 	AccountTags      map[int64]bool // the account's tags
 	AccountMonitors  map[int64]bool // the account's monitors
 	MonitorID        int64          // the monitor's own id, once it has one
+	// factsUnknown skips what needs the account's facts and plan (regions,
+	// tags, dependencies, the plan's interval and region limits): the
+	// checks a request's fields can fail on their own.
+	factsUnknown bool
 }
 
 // Keeping returns the rules for updating a monitor configured as old. A
@@ -297,7 +306,7 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 			}
 		}
 	}
-	if min := r.MinInterval(); c.CheckInterval < min {
+	if min := r.MinInterval(); c.CheckInterval < min && !r.factsUnknown {
 		unit := "seconds"
 		if min == 1 {
 			unit = "second"
@@ -345,6 +354,9 @@ func (c *MonitorConfig) Validate(r MonitorRules) error {
 		v.Add("grace_period", "value_error", "grace_period must be between 0 and %d seconds", MaxCheckInterval)
 	}
 	c.RegionIDs = dedupe(c.RegionIDs)
+	if r.factsUnknown {
+		return v.Err()
+	}
 	if c.Type != TypePUSH && len(c.RegionIDs) == 0 {
 		v.Add("region_ids", "value_error", "a monitor needs at least one probe region; see GET /api/regions/public")
 	}

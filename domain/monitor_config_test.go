@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/medialuna/medialuna/domain"
@@ -19,11 +20,11 @@ func TestNewMonitorConfig(t *testing.T) {
 		wantCodes  string // FormatStatusCodes of the codes; "" for none
 	}{
 		{name: "nothing given", given: domain.MonitorGiven{}, missing: []string{"name", "type", "url"}},
-		{name: "no url for HTTP", cfg: func(c *domain.MonitorConfig) { c.Type = "http" }, given: domain.MonitorGiven{Name: true, Type: true},
+		{name: "no url for HTTP", cfg: func(c *domain.MonitorConfig) { c.Type, c.Name = "http", "web" }, given: domain.MonitorGiven{Name: true, Type: true},
 			missing: []string{"url"}},
 		{name: "no url for PUSH, lower case", cfg: func(c *domain.MonitorConfig) { c.Type = "push" }, given: domain.MonitorGiven{Name: true, Type: true},
 			wantType: domain.TypePUSH},
-		{name: "no name", cfg: func(c *domain.MonitorConfig) { c.Type = "TCP" }, given: domain.MonitorGiven{Type: true, URL: true},
+		{name: "no name", cfg: func(c *domain.MonitorConfig) { c.Type, c.URL = "TCP", "db.internal:5432" }, given: domain.MonitorGiven{Type: true, URL: true},
 			missing: []string{"name"}},
 		{name: "a body sets the method to POST", cfg: func(c *domain.MonitorConfig) { c.Type = "HTTP"; c.RequestBody = "{}" }, given: all,
 			wantMethod: "POST", wantType: domain.TypeHTTP, wantCodes: "200-299"},
@@ -130,5 +131,27 @@ func TestNoSilentCoercion(t *testing.T) {
 	m.Apply(&domain.MonitorCreated{MonitorID: 1, AccountID: 1, Config: old})
 	if m.Config.PerformanceConsecutiveChecks != 3 {
 		t.Errorf("a monitor from before the field: %d", m.Config.PerformanceConsecutiveChecks)
+	}
+}
+
+// TestNewMonitorConfigReportsEveryFieldAtOnce: a body missing a field and
+// breaking another's rule hears of both in one refusal, the missing one
+// first; what needs the account's facts (regions, tags) waits until the
+// body is whole.
+func TestNewMonitorConfigReportsEveryFieldAtOnce(t *testing.T) {
+	cfg := domain.DefaultMonitorConfig()
+	cfg.Type, cfg.URL, cfg.Timeout, cfg.TagIDs = "HTTP", "ftp://example.com", 0, []int64{99}
+	_, err := domain.NewMonitorConfig(cfg, domain.MonitorGiven{Type: true, URL: true})
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v", err)
+	}
+	var got []string
+	for _, f := range de.Fields {
+		got = append(got, f.Field+":"+f.Type)
+	}
+	want := []string{"name:missing", "url:value_error.url", "timeout:value_error"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("fields %v, want %v", got, want)
 	}
 }

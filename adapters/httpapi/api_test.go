@@ -197,6 +197,8 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"a time of the wrong type", "POST", "/api/maintenance-windows", true, `{"name": "w", "start_time": 5, "end_time": "2027-02-01"}`, 400, `"start_time" must be of type string`},
 		{"bad timezone", "PATCH", "/api/v1/account", true, map[string]string{"timezone": "Mars/Olympus"}, 422, "IANA"},
 		{"body over 1 MiB", "POST", "/api/auth/signup", false, `{"email": "` + strings.Repeat("a", 2<<20) + `"}`, 413, "1 MiB"},
+		{"a missing field and a bad one, both named", "POST", "/api/maintenance-windows", true, map[string]any{"start_time": "2027-02-01T02:00:00Z", "end_time": "2027-02-01T01:00:00Z"}, 422,
+			`[{"loc":["body","name"],"msg":"field required","type":"missing"},{"loc":["body","end_time"]`},
 		{"bad limit", "GET", "/api/accounts/users?limit=5000", true, nil, 400, "between 1 and 1000"},
 		{"negative skip", "GET", "/api/accounts/users?skip=-1", true, nil, 400, "skip"},
 		{"non-numeric limit", "GET", "/api/accounts/users?limit=ten", true, nil, 400, "integer"},

@@ -59,8 +59,10 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p *princi
 	if required.Type == nil {
 		v.Add("channel_type", "missing", "field required")
 	}
-	if err := v.Err(); err != nil {
-		return err
+	if v.Err() != nil {
+		probe := cfg // every failing field at once
+		v.Join(probe.Validate())
+		return v.Err()
 	}
 	id, secret, pos, err := s.deps.CreateChannel.Handle(r.Context(), commands.CreateChannel{Actor: p.actor(r), Config: cfg})
 	if err != nil {
@@ -145,8 +147,13 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request, p *principal
 	if required.ChannelIDs == nil {
 		v.Add("channel_ids", "missing", "field required")
 	}
-	if err := v.Err(); err != nil {
-		return err
+	if v.Err() != nil {
+		// Every failing field at once, the account's channels and
+		// monitors taken as its own (the command checks them).
+		probe := cfg
+		own := func(int64) bool { return true }
+		v.Join(probe.Validate(own, own))
+		return v.Err()
 	}
 	id, pos, err := s.deps.CreateRule.Handle(r.Context(), commands.CreateRule{Actor: p.actor(r), Config: cfg})
 	if err != nil {

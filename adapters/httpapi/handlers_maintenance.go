@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
@@ -92,8 +93,13 @@ func (s *Server) createMaintenance(w http.ResponseWriter, r *http.Request, p *pr
 	if required.EndTime == nil {
 		v.Add("end_time", "missing", "field required")
 	}
-	if err := v.Err(); err != nil {
-		return err
+	if v.Err() != nil {
+		// Every failing field at once: what the given fields break on
+		// their own, with the account's monitors taken as its own (the
+		// command checks them once the body is whole).
+		probe := cfg
+		v.Join(probe.Validate(time.LoadLocation, func(int64) bool { return true }))
+		return v.Err()
 	}
 	id, pos, err := s.deps.ScheduleMaintenance.Handle(r.Context(), commands.ScheduleMaintenance{Actor: p.actor(r), Config: cfg})
 	if err != nil {

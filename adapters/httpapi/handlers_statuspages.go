@@ -101,8 +101,12 @@ func (s *Server) createStatusPage(w http.ResponseWriter, r *http.Request, p *pri
 	if required.Subdomain == nil {
 		v.Add("subdomain", "missing", "field required")
 	}
-	if err := v.Err(); err != nil {
-		return err
+	if v.Err() != nil {
+		// Every failing field at once, the account's monitors taken as
+		// its own (the command checks them).
+		probe := cfg
+		v.Join(probe.Validate(func(int64) bool { return true }))
+		return v.Err()
 	}
 	id, pos, err := s.deps.CreateStatusPage.Handle(r.Context(), commands.CreateStatusPage{Actor: p.actor(r), Plan: p.Plan, Config: cfg})
 	if err != nil {
