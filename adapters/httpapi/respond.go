@@ -169,6 +169,7 @@ func normalizeTimes(data []byte) ([]byte, error) {
 	}
 	var v domain.Validation
 	changed := false
+	var err error
 	for _, f := range bodyTimeFields {
 		raw, ok := obj[f]
 		if !ok {
@@ -179,11 +180,18 @@ func normalizeTimes(data []byte) ([]byte, error) {
 			continue // null, or a type the decoder refuses by name
 		}
 		t, ok := parseISOTime(text)
-		if !ok {
+		var utc []byte
+		if ok {
+			// An offset can carry a year-9999 or year-0000 time out of the
+			// years RFC 3339 writes; such a time would be written as null
+			// (an API key's expires_at: none) if its error were dropped.
+			utc, err = json.Marshal(t)
+		}
+		if !ok || err != nil {
 			v.Add(f, "datetime_parsing", "%s must be an ISO 8601 time such as 2027-02-01T09:00:00Z, or a date such as 2027-02-01 (midnight UTC)", f)
 			continue
 		}
-		obj[f], _ = json.Marshal(t)
+		obj[f] = utc
 		changed = true
 	}
 	if err := v.Err(); err != nil {
