@@ -251,18 +251,32 @@ func runCreateAccount(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("%s", domain.ErrorMessage(err))
 	}
+	pos := res.Position
 	if p := domain.Plan(strings.ToUpper(plan)); p != domain.PlanFree {
-		if _, err := commands.NewChangePlanHandler(a.store, utcNow).Handle(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem,
-			AccountID: res.AccountID, CorrelationID: "cli"}, AccountID: res.AccountID, Plan: string(p), Reason: "set by operator"}); err != nil {
+		changed, err := commands.NewChangePlanHandler(a.store, utcNow).Handle(ctx, commands.ChangePlan{Actor: commands.Actor{Type: domain.ActorSystem,
+			AccountID: res.AccountID, CorrelationID: "cli"}, AccountID: res.AccountID, Plan: string(p), Reason: "set by operator"})
+		if err != nil {
 			return fmt.Errorf("account %d was created, but its plan was not set: %s", res.AccountID, domain.ErrorMessage(err))
 		}
+		if pos.Less(changed) {
+			pos = changed
+		}
+	}
+	// As set-plan does: return once the servers' accounts read model holds
+	// the account, its ADMIN and its plan, so a sign-in right after this
+	// command finds them (and is held to the plan asked for).
+	waitCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	pending := ""
+	if err := projections.NewQueries(a.db).WaitFor(waitCtx, []string{projections.Accounts{}.Name()}, pos); err != nil {
+		pending = "No server has applied it yet (is one running?); each will when it does.\n"
 	}
 	login := strings.TrimRight(baseURL, "/") + "/login"
 	if baseURL == "" {
 		login = "the server's /login page"
 	}
-	fmt.Fprintf(stdout, "Created account %d (%s, plan %s) with its ADMIN %s (user %d).\nOne-time password: %s\nSign in at %s and change it under Settings, Your profile; it is not shown again.\n",
-		res.AccountID, accountName, strings.ToUpper(plan), email, res.UserID, password, login)
+	fmt.Fprintf(stdout, "Created account %d (%s, plan %s) with its ADMIN %s (user %d).\nOne-time password: %s\nSign in at %s and change it under Settings, Your profile; it is not shown again.\n%s",
+		res.AccountID, accountName, strings.ToUpper(plan), email, res.UserID, password, login, pending)
 	return nil
 }
 
