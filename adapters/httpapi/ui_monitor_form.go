@@ -226,6 +226,7 @@ func (s *Server) monitorForm(r *http.Request, v *viewer, id int64, f monitorFiel
 		return d, err
 	}
 	d.Plan, _ = domain.LimitsOf(v.Plan)
+	d.Plan = d.Plan.WithIntervalFloor(s.deps.MinCheckInterval) // the minimum this server takes
 	if d.Plan.MaxRegions == domain.Unlimited {
 		d.RegionLimit = "Your plan (" + d.Plan.DisplayName + ") allows any number of regions per monitor."
 	} else {

@@ -113,7 +113,7 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request, v *viewer) e
 		}
 	}
 	limits, _ := domain.LimitsOf(v.Plan)
-	d.Plan = limits
+	d.Plan = limits.WithIntervalFloor(s.deps.MinCheckInterval) // the minimum this server takes
 	u, err := s.deps.Queries.Usage(ctx, v.AccountID, now)
 	if err != nil {
 		return err
