@@ -44,8 +44,14 @@ func FormatStatusCodes(codes []int) string {
 
 // ParseStatusCodes reads what FormatStatusCodes writes: codes and ranges
 // separated by commas or spaces. It reports false for anything else.
+//
+// A range lies within 100-599 and a code is kept once, so what a form
+// field expands to is bounded by the codes HTTP has, not by how many
+// ranges it repeats ("100-599, 100-599, ..." is 500 codes, not 500 a
+// range); a single code outside them is kept for Validate to name.
 func ParseStatusCodes(s string) ([]int, bool) {
 	codes := []int{}
+	seen := map[int]bool{}
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
 		from, to, isRange := strings.Cut(part, "-")
 		lo, err := strconv.Atoi(from)
@@ -54,12 +60,15 @@ func ParseStatusCodes(s string) ([]int, bool) {
 		}
 		hi := lo
 		if isRange {
-			if hi, err = strconv.Atoi(to); err != nil || hi < lo || hi-lo > 499 {
+			if hi, err = strconv.Atoi(to); err != nil || hi < lo || lo < 100 || hi > 599 {
 				return nil, false
 			}
 		}
 		for c := lo; c <= hi; c++ {
-			codes = append(codes, c)
+			if !seen[c] {
+				seen[c] = true
+				codes = append(codes, c)
+			}
 		}
 	}
 	return codes, true

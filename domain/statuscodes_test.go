@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -22,7 +23,15 @@ func TestStatusCodesRoundTrip(t *testing.T) {
 	if got, ok := ParseStatusCodes("200-202, 301 404"); !ok || !slices.Equal(got, []int{200, 201, 202, 301, 404}) {
 		t.Errorf("ParseStatusCodes: %v %v", got, ok)
 	}
-	for _, bad := range []string{"ok", "299-200", "200-", "100-999"} {
+	// Repeated ranges expand to each code once; a range outside the
+	// codes HTTP has is refused (each would otherwise add 500 codes).
+	if got, ok := ParseStatusCodes(strings.Repeat("100-599, ", 10000) + "200"); !ok || len(got) != 500 {
+		t.Errorf("repeated ranges: %d codes, %v", len(got), ok)
+	}
+	if got, ok := ParseStatusCodes("200, 700"); !ok || !slices.Equal(got, []int{200, 700}) {
+		t.Errorf("a single code outside HTTP's is kept for Validate to name: %v %v", got, ok)
+	}
+	for _, bad := range []string{"ok", "299-200", "200-", "100-999", "1000-1499", "0-99"} {
 		if _, ok := ParseStatusCodes(bad); ok {
 			t.Errorf("ParseStatusCodes(%q) accepted", bad)
 		}
