@@ -51,7 +51,8 @@ func TestDeployKit(t *testing.T) {
 	}
 }
 
-// envKeys lists the variables an environment file sets, commented or not.
+// envKeys lists the variables an environment file sets (comment lines,
+// which systemd ignores, are passed over).
 func envKeys(t *testing.T, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)
