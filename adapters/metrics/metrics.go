@@ -42,9 +42,10 @@ type Config struct {
 	// Projectors are the read models and consumers whose lag is reported.
 	Projectors []string
 	// MaxMonitors bounds the per-monitor series (0: DefaultMaxMonitors;
-	// negative: none). Each monitor gives 3 series plus one per region
-	// (2 with a certificate); past the bound, the lowest ids are reported
-	// and medialuna_monitors_unreported says how many were left out.
+	// negative: none). Each monitor gives at most 4 series (info, paused,
+	// response time, certificate expiry) plus 2 per region (up, last
+	// check); past the bound, the lowest ids are reported and
+	// medialuna_monitors_unreported is 1 (it is no count).
 	MaxMonitors int
 	// ScrapeTimeout bounds the read-model queries of one scrape.
 	ScrapeTimeout time.Duration
