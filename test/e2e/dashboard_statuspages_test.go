@@ -195,10 +195,13 @@ func TestDashboardStatusPages(t *testing.T) {
 	p.Fill("#pos-"+itoa(hostileMon), "3")
 	const css = ".banner { border-radius: 0 } h1 { color: rgb(1, 2, 3) } .x { background: url(http://192.0.2.1/x.png) }"
 	p.SetValue("#custom_css", css)
+	logo := s.URL + "/static/favicon.svg" // on this machine: checkPage counts requests leaving it
+	p.Fill("#logo_url", logo)
 	// The frame shows the new order and applies the custom CSS, sanitised
 	// (the url() is dropped: the frame fetches nothing from 192.0.2.1).
-	if !p.WaitTrue(inFrame(frameMonitors+` === "Alpha API|Beta web|<img src=x onerror=alert(1)>" && getComputedStyle(d.querySelector("h1")).color === "rgb(1, 2, 3)"`), 10*time.Second) {
-		t.Errorf("the preview after reordering and styling: %v, h1 %v", p.Eval(inFrame(frameMonitors)), p.Eval(inFrame(`getComputedStyle(d.querySelector("h1")).color`)))
+	if !p.WaitTrue(inFrame(frameMonitors+` === "Alpha API|Beta web|<img src=x onerror=alert(1)>" && getComputedStyle(d.querySelector("h1")).color === "rgb(1, 2, 3)" && !!d.querySelector("header img") && d.querySelector("header img").complete && d.querySelector("header img").naturalWidth > 0`), 10*time.Second) {
+		t.Errorf("the preview after reordering, styling and a logo: %v, h1 %v, logo %v", p.Eval(inFrame(frameMonitors)), p.Eval(inFrame(`getComputedStyle(d.querySelector("h1")).color`)),
+			p.Eval(inFrame(`d.querySelector("header img") && d.querySelector("header img").naturalWidth`)))
 	}
 	if p.ScriptRan() {
 		t.Error("a script ran in the preview")
@@ -237,6 +240,7 @@ func TestDashboardStatusPages(t *testing.T) {
 	got = apiStatusPage{}
 	s.expect(200, "GET", "/api/status-pages/"+id, jwt, nil).json(t, &got)
 	want.Subdomain, want.URL, want.MonitorIDs, want.CustomCSS = "acme-two", s.URL+"/status/acme-two", []int64{alpha, beta, hostileMon}, strp(css)
+	want.LogoURL = strp(logo)
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("edited page (-want +got):\n%s", d)
 	}
