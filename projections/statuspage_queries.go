@@ -57,12 +57,19 @@ type PublicPageData struct {
 // from dailySince (a UTC midnight), incidents started since
 // incidentsSince.
 func (q *Queries) PublicPage(ctx context.Context, subdomain string, dailySince, incidentsSince, now time.Time) (PublicPageData, error) {
-	var d PublicPageData
 	page, err := q.StatusPageBySubdomain(ctx, subdomain)
 	if err != nil {
-		return d, err
+		return PublicPageData{}, err
 	}
-	d.Page = page
+	return q.PublicPageOf(ctx, page, dailySince, incidentsSince, now)
+}
+
+// PublicPageOf reads what a page shows, given the page itself: a saved
+// one (PublicPage) or one not saved yet (the editor's preview). Only
+// monitors of page.AccountID are shown, whatever ids the page lists; the
+// incidents and maintenance windows are those of the monitors shown.
+func (q *Queries) PublicPageOf(ctx context.Context, page StatusPageView, dailySince, incidentsSince, now time.Time) (PublicPageData, error) {
+	d := PublicPageData{Page: page}
 	ids := pq.Array(page.MonitorIDs)
 	var monitors []PublicMonitor
 	if err := q.db.SelectContext(ctx, &monitors, `SELECT m.id, m.name, coalesce(st.status, 'pending') AS status, st.last_checked_at

@@ -196,6 +196,32 @@ func TestPublicPageQuery(t *testing.T) {
 	if _, err := f.queries.PublicPage(context.Background(), "nope", now, now, now); domain.ErrorCode(err) != domain.ErrNotFound {
 		t.Errorf("unknown page: %v", err)
 	}
+
+	// A page not saved (the editor's preview): its own order, and another
+	// account's monitor listed is not shown, nor its incidents.
+	unsaved := projections.StatusPageView{AccountID: 7, StatusPageConfig: domain.StatusPageConfig{Title: "Draft", Subdomain: "draft",
+		MonitorIDs: []int64{50, 1, 2}}}
+	d, err = f.queries.PublicPageOf(context.Background(), unsaved, time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC), now.Add(-90*24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range d.Monitors {
+		names = append(names, m.Name)
+	}
+	if diff := cmp.Diff([]string{"Web", "API"}, names); diff != "" {
+		t.Errorf("unsaved page's monitors (-want +got):\n%s", diff)
+	}
+	incs = nil
+	for _, i := range d.Incidents {
+		incs = append(incs, i.ID)
+	}
+	if diff := cmp.Diff([]int64{1, 3, 5}, incs); diff != "" {
+		t.Errorf("unsaved page's incidents (-want +got):\n%s", diff)
+	}
+	if d.Page.Title != "Draft" {
+		t.Errorf("unsaved page = %+v", d.Page)
+	}
 }
 
 // TestMaintenanceDropsDeletedMonitor: a deleted monitor leaves the windows

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -21,6 +22,10 @@ type PublicSite interface {
 	Invalidate(subdomain string)
 	// URL is the public address of the page with a subdomain.
 	URL(subdomain string) string
+	// RenderPreview renders a page, saved or not, public or a draft, as
+	// its public page would show it now, with the Content-Security-Policy
+	// to serve it with (the page's own but for frame-ancestors 'self').
+	RenderPreview(ctx context.Context, page projections.StatusPageView) (body []byte, csp string, err error)
 }
 
 // statusPageView is a page as the API shows it, with its public address.

@@ -35,10 +35,11 @@ var uiStaticFiles embed.FS
 
 // uiContentSecurityPolicy allows only this server's own scripts, styles,
 // images and connections: no inline script or style element, no eval, no
-// frames, no form posting elsewhere. uPlot and htmx set element styles
-// from script (the CSSOM), which style-src does not govern.
+// frames but its own (the status page preview), no form posting
+// elsewhere. uPlot and htmx set element styles from script (the CSSOM),
+// which style-src does not govern.
 const uiContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; font-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // ui holds the dashboard's parsed templates and its live feed.
 type ui struct {

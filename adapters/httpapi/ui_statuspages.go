@@ -16,8 +16,8 @@ import (
 
 // The status page editor: the account's pages, a form for each (title,
 // subdomain said free or not as it is typed, description, logo, monitors
-// in order, custom CSS) with a live preview of what the public page will
-// show, the public, badge and feed addresses to copy, and deletion after a
+// in order, custom CSS) with a live preview, the public page itself built
+// from the unsaved values (statushtml's RenderPreview) in a frame, the public, badge and feed addresses to copy, and deletion after a
 // confirmation. It runs the API's commands (CreateStatusPage,
 // UpdateStatusPage, DeleteStatusPage); the subdomain check asks the claim
 // lookup those commands use (commands' Available), so what it says is
@@ -28,7 +28,7 @@ func (s *Server) uiStatusPageRoutes() {
 	s.uiRoute("GET", "/status-pages/new", domain.RoleViewer, s.uiNewStatusPage)
 	s.uiRoute("POST", "/status-pages", domain.RoleEditor, s.uiCreateStatusPage)
 	s.uiRoute("GET", "/status-pages/subdomain-check", domain.RoleViewer, s.uiSubdomainCheck)
-	s.uiRoute("GET", "/status-pages/preview", domain.RoleViewer, s.uiStatusPagePreview)
+	s.uiRoute("GET", "/status-pages/preview/page", domain.RoleViewer, s.uiStatusPagePreviewPage)
 	s.uiRoute("GET", "/status-pages/{id:[0-9]+}", domain.RoleViewer, s.uiStatusPage)
 	s.uiRoute("POST", "/status-pages/{id:[0-9]+}", domain.RoleEditor, s.uiUpdateStatusPage)
 	s.uiRoute("GET", "/status-pages/{id:[0-9]+}/delete", domain.RoleViewer, s.uiDeleteStatusPagePage)
@@ -187,18 +187,6 @@ type uiPageMonitor struct {
 	Position string
 }
 
-// uiPreview is what the public page will show, from the form's values.
-type uiPreview struct {
-	Title, Description, LogoURL string
-	State, StateText            string
-	Monitors                    []uiPreviewMonitor
-	CustomCSS                   bool
-}
-
-type uiPreviewMonitor struct {
-	Name, State, Word string
-}
-
 type uiStatusPageForm struct {
 	ID       int64 // 0 for a new page
 	Action   string
@@ -207,11 +195,12 @@ type uiStatusPageForm struct {
 	Submit   string
 	F        pageFields
 	Monitors []uiPageMonitor
-	Preview  uiPreview
-	Links    uiPageLinks // of the saved page
-	Use      string
-	AtLimit  bool
-	MaxCSS   int
+	// PreviewURL is the preview frame's address with the form's values.
+	PreviewURL string
+	Links      uiPageLinks // of the saved page
+	Use        string
+	AtLimit    bool
+	MaxCSS     int
 }
 
 // accountMonitors lists the account's monitors by name with their states.
@@ -224,46 +213,6 @@ func (s *Server) accountMonitors(ctx context.Context, accountID int64) ([]projec
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
 	return list, nil
-}
-
-// previewOf renders what a page with f would show now: its monitors'
-// states and the page's overall state, decided as the public page decides
-// them (domain.ComponentState, OverallState). Maintenance, incidents and
-// uptime history show on the public page itself.
-func previewOf(f pageFields, monitors []projections.MonitorView) uiPreview {
-	p := uiPreview{Title: f.Title, Description: strings.TrimSpace(f.Description), LogoURL: f.LogoURL, CustomCSS: strings.TrimSpace(f.CustomCSS) != ""}
-	byID := map[int64]projections.MonitorView{}
-	for _, m := range monitors {
-		byID[m.ID] = m
-	}
-	var states []string
-	for _, id := range f.Order {
-		m, ok := byID[id]
-		if !ok {
-			continue
-		}
-		st := domain.ComponentState(m.Status, false, false)
-		states = append(states, st)
-		p.Monitors = append(p.Monitors, uiPreviewMonitor{Name: m.Name, State: st, Word: componentWord(st)})
-	}
-	p.State = domain.OverallState(states)
-	p.StateText = domain.StateText(p.State)
-	return p
-}
-
-// componentWord is what the public page says for a monitor's state.
-func componentWord(state string) string {
-	switch state {
-	case domain.PageOperational:
-		return "Operational"
-	case domain.PageDegraded:
-		return "Degraded"
-	case domain.PageDown:
-		return "Down"
-	case domain.PageMaintenance:
-		return "Maintenance"
-	}
-	return "No data"
 }
 
 func (s *Server) statusPageForm(r *http.Request, v *viewer, id int64, f pageFields, saved string) (uiStatusPageForm, error) {
@@ -283,7 +232,7 @@ func (s *Server) statusPageForm(r *http.Request, v *viewer, id int64, f pageFiel
 		return d, err
 	}
 	d.Monitors = formMonitors(f, monitors)
-	d.Preview = previewOf(f, monitors)
+	d.PreviewURL = previewURL(f)
 	return d, nil
 }
 
@@ -495,12 +444,60 @@ func (s *Server) uiSubdomainCheck(w http.ResponseWriter, r *http.Request, v *vie
 	return s.renderPart(w, "statuspage_form", "spsubdomain", st)
 }
 
-func (s *Server) uiStatusPagePreview(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	monitors, err := s.accountMonitors(r.Context(), v.AccountID)
+// previewURL is the preview frame's address for the form's values, read
+// back by postedPageFields: the ticked monitors in order.
+func previewURL(f pageFields) string {
+	q := url.Values{"title": {f.Title}, "subdomain": {f.Subdomain}, "description": {f.Description}, "logo_url": {f.LogoURL},
+		"custom_css": {f.CustomCSS}, "is_public": {strconv.FormatBool(f.IsPublic)}}
+	for _, id := range f.Order {
+		q.Add("monitor_ids", strconv.FormatInt(id, 10))
+	}
+	return "/status-pages/preview/page?" + q.Encode()
+}
+
+// previewPage is the page the form's values would make, for the
+// viewer's account: only its monitors can show, whatever ids are asked
+// for (the query reads monitors of AccountID only). A logo URL the
+// command would refuse is left out, as the subdomain when it is not one.
+func previewPage(v *viewer, f pageFields) projections.StatusPageView {
+	cfg := f.config(domain.StatusPageConfig{})
+	if cfg.LogoURL != nil {
+		if u, err := domain.ValidateLogoURL(*cfg.LogoURL); err == nil {
+			cfg.LogoURL = &u
+		} else {
+			cfg.LogoURL = nil
+		}
+	}
+	if sub, err := domain.NormalizeSubdomain(cfg.Subdomain); err == nil {
+		cfg.Subdomain = sub
+	} else {
+		cfg.Subdomain = ""
+	}
+	return projections.StatusPageView{AccountID: v.AccountID, StatusPageConfig: cfg}
+}
+
+// uiStatusPagePreviewPage serves the public page as the form's values
+// would make it, built as the public page is (the status site's
+// RenderPreview), for the editor's frame. Its headers are the preview's
+// own, replacing the dashboard's: the page's CSP, which allows no script
+// and lets only this server frame it, and X-Frame-Options SAMEORIGIN.
+func (s *Server) uiStatusPagePreviewPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if s.deps.StatusSite == nil {
+		return domain.Errorf(domain.ErrNotFound, "this server does not serve public status pages")
+	}
+	body, policy, err := s.deps.StatusSite.RenderPreview(r.Context(), previewPage(v, postedPageFields(r.URL.Query())))
 	if err != nil {
 		return err
 	}
-	return s.renderPart(w, "statuspage_form", "sppreview", previewOf(postedPageFields(r.URL.Query()), monitors))
+	h := w.Header()
+	h.Set("Content-Security-Policy", policy)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
 }
 
 // renderPart writes one template of a page's file, for htmx to swap in.

@@ -40,21 +40,27 @@ func TestPostedPageFieldsOrder(t *testing.T) {
 	}
 }
 
-// TestPreviewStates: the preview decides states as the public page does.
-func TestPreviewStates(t *testing.T) {
-	monitors := []projections.MonitorView{{ID: 1, Status: "up"}, {ID: 2, Status: "down"}, {ID: 3, Status: "paused"}}
-	for _, c := range []struct {
-		order []int64
-		want  string
-	}{
-		{nil, domain.PageOperational},
-		{[]int64{1}, domain.PageOperational},
-		{[]int64{1, 2}, domain.PagePartialOutage},
-		{[]int64{2, 3}, domain.PageMajorOutage},
-		{[]int64{3, 99}, domain.PageOperational}, // unknown ids drop out
-	} {
-		if got := previewOf(pageFields{Order: c.order}, monitors).State; got != c.want {
-			t.Errorf("%v: %s, want %s", c.order, got, c.want)
-		}
+// TestPreviewPage: the frame's address carries the form's values back
+// (monitors in order), and the page previewed is the viewer's account's,
+// with a logo URL the command would refuse and a bad subdomain left out.
+func TestPreviewPage(t *testing.T) {
+	v := &viewer{principal: principal{AccountID: 7}}
+	f := pageFields{Title: `"><script>x</script>`, Subdomain: "Acme", Description: "d", LogoURL: "javascript:alert(1)",
+		CustomCSS: "h1{color:red}", IsPublic: false, Order: []int64{3, 1, 2}}
+	u, err := url.Parse(previewURL(f))
+	if err != nil || u.Path != "/status-pages/preview/page" {
+		t.Fatalf("preview URL %v: %v", u, err)
+	}
+	got := previewPage(v, postedPageFields(u.Query()))
+	css, desc := "h1{color:red}", "d"
+	want := projections.StatusPageView{AccountID: 7, StatusPageConfig: domain.StatusPageConfig{Title: f.Title, Subdomain: "acme",
+		Description: &desc, CustomCSS: &css, MonitorIDs: []int64{3, 1, 2}}}
+	if !cmp.Equal(got, want) {
+		t.Errorf("preview page: %s", cmp.Diff(want, got))
+	}
+	f.LogoURL, f.Subdomain = " https://127.0.0.1:8080/logo.png ", "-bad"
+	got = previewPage(v, f)
+	if got.LogoURL == nil || *got.LogoURL != "https://127.0.0.1:8080/logo.png" || got.Subdomain != "" {
+		t.Errorf("logo %v, subdomain %q", got.LogoURL, got.Subdomain)
 	}
 }

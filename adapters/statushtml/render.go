@@ -106,12 +106,18 @@ func logoOrigin(logo *string) string {
 // run but this page's one stylesheet (by hash) and its logo (by origin).
 // No script source is allowed at all.
 func csp(style, logo string) string {
+	return framedCSP(style, logo, "'none'")
+}
+
+// framedCSP is csp with the frame-ancestors source given: 'self' for the
+// editor's preview, which the dashboard frames.
+func framedCSP(style, logo, ancestors string) string {
 	img := "'none'"
 	if logo != "" {
 		img = logo
 	}
 	return "default-src 'none'; style-src " + style + "; img-src " + img +
-		"; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"; base-uri 'none'; form-action 'none'; frame-ancestors " + ancestors
 }
 
 // links are the addresses a rendered page points at: path-based under
@@ -135,6 +141,8 @@ type pageData struct {
 	Logo    string
 	Links   links
 	Updated string
+	// Preview marks the editor's preview: not to be indexed.
+	Preview bool
 }
 
 // barClass is the colour class of a day's bar.
@@ -186,7 +194,8 @@ var pageTemplate = template.Must(template.New("page").Funcs(funcs).Parse(`<!doct
 <title>{{.Title}}</title>
 {{with .Description}}<meta name="description" content="{{.}}">
 {{end}}<meta name="referrer" content="no-referrer">
-<link rel="alternate" type="application/atom+xml" title="{{.Title}} incidents" href="{{.Links.Feed}}">
+{{if .Preview}}<meta name="robots" content="noindex, nofollow">
+{{end}}<link rel="alternate" type="application/atom+xml" title="{{.Title}} incidents" href="{{.Links.Feed}}">
 <style>{{.CSS}}</style>
 </head>
 <body class="s-{{.Status}}">
@@ -243,9 +252,19 @@ var pageTemplate = template.Must(template.New("page").Funcs(funcs).Parse(`<!doct
 
 // renderPage renders a page's HTML and the CSP that goes with it.
 func renderPage(p *Page, l links) (body []byte, policy string, err error) {
+	return render(p, l, false)
+}
+
+// renderPreview renders a page as renderPage does, marked noindex and
+// allowed to be framed by the server's own pages.
+func renderPreview(p *Page, l links) (body []byte, policy string, err error) {
+	return render(p, l, true)
+}
+
+func render(p *Page, l links, preview bool) (body []byte, policy string, err error) {
 	css := pageCSS(p.customCSS)
 	logo := logoOrigin(p.LogoURL)
-	d := pageData{Page: p, CSS: template.CSS(css), Links: l, Updated: when(p.GeneratedAt)}
+	d := pageData{Page: p, CSS: template.CSS(css), Links: l, Updated: when(p.GeneratedAt), Preview: preview}
 	if logo != "" {
 		d.Logo = *p.LogoURL
 	}
@@ -253,7 +272,11 @@ func renderPage(p *Page, l links) (body []byte, policy string, err error) {
 	if err := pageTemplate.Execute(&buf, d); err != nil {
 		return nil, "", err
 	}
-	return buf.Bytes(), csp(styleHash(css), logo), nil
+	ancestors := "'none'"
+	if preview {
+		ancestors = "'self'"
+	}
+	return buf.Bytes(), framedCSP(styleHash(css), logo, ancestors), nil
 }
 
 var notFoundCSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1a202c}`

@@ -42,6 +42,9 @@ type Reader interface {
 	// uptime, incidents, public updates and maintenance windows. Errors:
 	// domain.ErrNotFound when no page has the subdomain.
 	PublicPage(ctx context.Context, subdomain string, dailySince, incidentsSince, now time.Time) (projections.PublicPageData, error)
+	// PublicPageOf returns the same for a page given whole, saved or not
+	// (the editor's preview); only monitors of page.AccountID are shown.
+	PublicPageOf(ctx context.Context, page projections.StatusPageView, dailySince, incidentsSince, now time.Time) (projections.PublicPageData, error)
 }
 
 // Config configures a Site.
@@ -471,8 +474,8 @@ func (s *Site) entry(sub string) *entry {
 func (s *Site) build(ctx context.Context, e *entry, sub string, prev *snapshot) (*snapshot, error) {
 	s.builds.Add(1)
 	now := s.cfg.Now().UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	data, err := s.cfg.Reader.PublicPage(ctx, sub, today.AddDate(0, 0, -(historyDays-1)), now.Add(-feedHistory), now)
+	dailySince, incidentsSince := since(now)
+	data, err := s.cfg.Reader.PublicPage(ctx, sub, dailySince, incidentsSince, now)
 	snap := &snapshot{built: s.cfg.Now()}
 	switch {
 	case domain.ErrorCode(err) == domain.ErrNotFound:
@@ -512,6 +515,29 @@ func (s *Site) build(ctx context.Context, e *entry, sub string, prev *snapshot) 
 	snap.json = newVariant(jsonBody, "application/json", "default-src 'none'; frame-ancestors 'none'", modified(jsonBody, &pj), true)
 	e.snap.Store(snap)
 	return snap, nil
+}
+
+// since is how far back a page built at now reads: daily uptime from the
+// first of its historyDays (a UTC midnight), incidents from feedHistory ago.
+func since(now time.Time) (dailySince, incidentsSince time.Time) {
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return today.AddDate(0, 0, -(historyDays - 1)), now.Add(-feedHistory)
+}
+
+// RenderPreview renders a page that need not be saved, nor public (the
+// status page editor's live preview): read over the same history and built
+// by the same code as the public page, from the site's clock, with its
+// path links. The body differs from the public page's only by a robots
+// noindex; its Content-Security-Policy only by frame-ancestors 'self', so
+// that the dashboard may frame it. Nothing is cached.
+func (s *Site) RenderPreview(ctx context.Context, page projections.StatusPageView) (body []byte, policy string, err error) {
+	now := s.cfg.Now().UTC()
+	dailySince, incidentsSince := since(now)
+	data, err := s.cfg.Reader.PublicPageOf(ctx, page, dailySince, incidentsSince, now)
+	if err != nil {
+		return nil, "", err
+	}
+	return renderPreview(buildPage(data, now, zone), pathLinks(page.Subdomain))
 }
 
 // zone loads a window's time zone, UTC when unknown (validation refused

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -39,6 +41,17 @@ func (f *fakeReader) PublicPage(_ context.Context, sub string, dailySince, incid
 	if !ok {
 		return d, domain.Errorf(domain.ErrNotFound, "status page not found")
 	}
+	return d, nil
+}
+
+// PublicPageOf serves the data set for the page's subdomain with the
+// page given in place of the saved one.
+func (f *fakeReader) PublicPageOf(_ context.Context, page projections.StatusPageView, dailySince, incidentsSince, now time.Time) (projections.PublicPageData, error) {
+	f.reads.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.pages[page.Subdomain]
+	d.Page = page
 	return d, nil
 }
 
@@ -463,6 +476,71 @@ type errReader struct{}
 
 func (errReader) PublicPage(context.Context, string, time.Time, time.Time, time.Time) (projections.PublicPageData, error) {
 	return projections.PublicPageData{}, io.ErrUnexpectedEOF
+}
+
+func (errReader) PublicPageOf(context.Context, projections.StatusPageView, time.Time, time.Time, time.Time) (projections.PublicPageData, error) {
+	return projections.PublicPageData{}, io.ErrUnexpectedEOF
+}
+
+// TestPreviewIsThePublicPage: the editor's preview of a page, hostile
+// fields and all, is the public page's bytes but for a robots noindex,
+// custom CSS sanitised alike, and its CSP is the page's but for
+// frame-ancestors; a draft is previewed too, and nothing is cached.
+func TestPreviewIsThePublicPage(t *testing.T) {
+	h := newHarness(t)
+	public := h.get(t, "", "/status/acme")
+	if public.Code != 200 {
+		t.Fatalf("public page: %d", public.Code)
+	}
+	page := fixture(*h.now.Load()).Page
+	body, policy, err := h.site.RenderPreview(context.Background(), page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const noindex = `<meta name="robots" content="noindex, nofollow">` + "\n"
+	if strings.Count(string(body), noindex) != 1 {
+		t.Errorf("preview lacks one %q", noindex)
+	}
+	if diff := cmp.Diff(public.Body.String(), strings.Replace(string(body), noindex, "", 1)); diff != "" {
+		t.Errorf("preview differs from the public page beyond the robots tag (-public +preview):\n%s", diff)
+	}
+	for _, bad := range []string{"<script", "<img src=x", "javascript:", "expression(", "url("} {
+		if strings.Contains(strings.ToLower(string(body)), bad) {
+			t.Errorf("preview contains %q", bad)
+		}
+	}
+	if css := styleRE.FindStringSubmatch(string(body))[1]; !strings.Contains(css, "body{color:red}") || strings.Contains(css, "<") {
+		t.Errorf("preview's custom CSS not sanitised as the page's: %q", css)
+	}
+	want := strings.Replace(public.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'", "frame-ancestors 'self'", 1)
+	if policy != want || !strings.HasSuffix(policy, "frame-ancestors 'self'") {
+		t.Errorf("preview CSP %q, want %q", policy, want)
+	}
+
+	// A draft with other values: previewed as typed, in its own order.
+	builds := h.site.Builds()
+	page.IsPublic, page.Title, page.MonitorIDs = false, "Draft <b>x</b>", []int64{3, 2}
+	page.CustomCSS = ptr("h1{color:rgb(1,2,3)}")
+	d := fixture(*h.now.Load())
+	d.Monitors = []projections.PublicMonitor{d.Monitors[2], d.Monitors[0]}
+	h.reader.set("acme", d)
+	body, _, err = h.site.RenderPreview(context.Background(), page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := string(body)
+	if !strings.Contains(b, "<h1>Draft &lt;b&gt;x&lt;/b&gt;</h1>") || !strings.Contains(b, "h1{color:rgb(1,2,3)}") {
+		t.Errorf("draft preview lacks its title or CSS")
+	}
+	if a, c := strings.Index(b, `data-monitor="3"`), strings.Index(b, `data-monitor="2"`); a < 0 || c < a || strings.Contains(b, `data-monitor="1"`) {
+		t.Error("draft preview's monitors not in its order")
+	}
+	if h.site.Builds() != builds {
+		t.Error("a preview went through the page cache")
+	}
+	if _, _, err := New(Config{Reader: errReader{}}).RenderPreview(context.Background(), page); err == nil {
+		t.Error("a read error was not returned")
+	}
 }
 
 func TestBadges(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,17 @@ func createMonitorAPI(t *testing.T, s *server, jwt, name string) int64 {
 }
 
 func strp(s string) *string { return &s }
+
+// inFrame is a JavaScript expression true when the preview frame has
+// loaded a document for which cond (an expression over its document, d)
+// holds.
+func inFrame(cond string) string {
+	return `(() => { const f = document.querySelector("#sp-frame"); const d = f && f.contentDocument; if (!d || !d.body || d.readyState !== "complete") return false; return (` + cond + `) })()`
+}
+
+// frameMonitors is an expression for the frame's monitor names, in order,
+// joined by "|".
+const frameMonitors = `Array.from(d.querySelectorAll("#monitors .name")).map(e => e.textContent).join("|")`
 
 // TestDashboardStatusPages drives the status page editor in Chromium
 // through the real binary: the subdomain said taken, reserved, invalid
@@ -89,8 +101,9 @@ func TestDashboardStatusPages(t *testing.T) {
 		t.Errorf("the subdomain check is not announced: aria-live %q", live)
 	}
 
-	// The preview shows the unsaved values: title (hostile, as text),
-	// description and the ticked monitors in the typed order.
+	// The preview, the public page itself in a frame, shows the unsaved
+	// values: title (hostile, as text), description and the ticked
+	// monitors in the typed order.
 	const title = `"><script>alert(1)</script> Acme status`
 	p.Fill("#title", title)
 	const desc = `Everything Acme runs. </textarea><img src=x onerror=alert(1)>`
@@ -99,14 +112,11 @@ func TestDashboardStatusPages(t *testing.T) {
 	p.Check("#mon-"+itoa(alpha), true)
 	p.Fill("#pos-"+itoa(beta), "1")
 	p.Fill("#pos-"+itoa(alpha), "2")
-	if !p.WaitText("#preview-title", title, 10*time.Second) {
-		t.Errorf("the preview does not show the unsaved title: %q", p.Text("#sp-preview"))
+	if !p.WaitTrue(inFrame(`d.querySelector("h1").textContent === `+strconv.Quote(title)+` && `+frameMonitors+` === "Beta web|Alpha API" && d.querySelector(".desc").textContent === `+strconv.Quote(desc)), 10*time.Second) {
+		t.Errorf("the preview does not show the unsaved title, monitors and description: %v", p.Eval(inFrame(`d.body.innerText`)))
 	}
-	if !p.WaitTrue(`document.querySelector("#preview-monitors").innerText.indexOf("Beta web") >= 0 && document.querySelector("#preview-monitors").innerText.indexOf("Beta web") < document.querySelector("#preview-monitors").innerText.indexOf("Alpha API")`, 10*time.Second) {
-		t.Errorf("the preview's monitors: %q", p.Text("#preview-monitors"))
-	}
-	if !strings.Contains(p.Text("#preview-desc"), "Everything Acme runs.") {
-		t.Errorf("the preview's description: %q", p.Text("#sp-preview"))
+	if p.ScriptRan() || p.Count("script:not([src])") != 0 {
+		t.Error("a script ran on the editor or its preview")
 	}
 
 	// A refusal comes back beside its field, with what was typed, and
@@ -183,16 +193,54 @@ func TestDashboardStatusPages(t *testing.T) {
 	p.Fill("#pos-"+itoa(beta), "2")
 	p.Check("#mon-"+itoa(hostileMon), true)
 	p.Fill("#pos-"+itoa(hostileMon), "3")
-	p.SetValue("#custom_css", ".banner { border-radius: 0 }")
-	if !p.WaitTrue(`(() => { const t = document.querySelector("#preview-monitors").innerText; return t.indexOf("Alpha API") >= 0 && t.indexOf("Alpha API") < t.indexOf("Beta web") && t.indexOf("<img src=x") > t.indexOf("Beta web") })()`, 10*time.Second) {
-		t.Errorf("the preview after reordering: %q", p.Text("#preview-monitors"))
+	const css = ".banner { border-radius: 0 } h1 { color: rgb(1, 2, 3) } .x { background: url(http://192.0.2.1/x.png) }"
+	p.SetValue("#custom_css", css)
+	logo := s.URL + "/static/favicon.svg" // on this machine: checkPage counts requests leaving it
+	p.Fill("#logo_url", logo)
+	// The frame shows the new order and applies the custom CSS, sanitised
+	// (the url() is dropped: the frame fetches nothing from 192.0.2.1).
+	if !p.WaitTrue(inFrame(frameMonitors+` === "Alpha API|Beta web|<img src=x onerror=alert(1)>" && getComputedStyle(d.querySelector("h1")).color === "rgb(1, 2, 3)" && !!d.querySelector("header img") && d.querySelector("header img").complete && d.querySelector("header img").naturalWidth > 0`), 10*time.Second) {
+		t.Errorf("the preview after reordering, styling and a logo: %v, h1 %v, logo %v", p.Eval(inFrame(frameMonitors)), p.Eval(inFrame(`getComputedStyle(d.querySelector("h1")).color`)),
+			p.Eval(inFrame(`d.querySelector("header img") && d.querySelector("header img").naturalWidth`)))
+	}
+	if p.ScriptRan() {
+		t.Error("a script ran in the preview")
+	}
+
+	// The frame's response: the public page's own CSP but frame-ancestors
+	// 'self', SAMEORIGIN, noindex; another account's monitor asked for by
+	// id is not shown.
+	theirMon := createMonitorAPI(t, s, other.AccessToken, "Their secret monitor")
+	frameSrc, _ := p.Eval(`document.querySelector("#sp-frame").contentWindow.location.pathname + document.querySelector("#sp-frame").contentWindow.location.search`).(string)
+	if !strings.HasPrefix(frameSrc, "/status-pages/preview/page?") || strings.Contains(frameSrc, "csrf") {
+		t.Errorf("the frame's address: %q", frameSrc)
+	}
+	pc := newFormClient(t, s)
+	pc.login(email, dashboardPassword)
+	resp, err := pc.http.Get(s.URL + frameSrc + "&monitor_ids=" + itoa(theirMon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frameBody := readBody(t, resp)
+	policy := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != 200 || resp.Header.Get("X-Frame-Options") != "SAMEORIGIN" || !strings.HasSuffix(policy, "frame-ancestors 'self'") ||
+		strings.Contains(policy, "frame-ancestors 'none'") || strings.Contains(policy, "script-src") || !strings.HasPrefix(policy, "default-src 'none'; style-src 'sha256-") {
+		t.Errorf("the frame's response: %d %v", resp.StatusCode, resp.Header)
+	}
+	if !strings.Contains(frameBody, `<meta name="robots" content="noindex, nofollow">`) || strings.Contains(frameBody, "Their secret monitor") ||
+		!strings.Contains(frameBody, "Alpha API") || strings.Contains(frameBody, "192.0.2.1") || strings.Contains(frameBody, "<script") {
+		t.Errorf("the frame's page:\n%s", frameBody)
+	}
+	if status, _, _ := newFormClient(t, s).get(frameSrc); status == http.StatusOK {
+		t.Error("the preview answered without a session")
 	}
 	checkPage(t, p, "status-page-edit")
 	p.ClickButton("Save changes")
 	p.WaitText(".flash", "Status page saved", 10*time.Second)
 	got = apiStatusPage{}
 	s.expect(200, "GET", "/api/status-pages/"+id, jwt, nil).json(t, &got)
-	want.Subdomain, want.URL, want.MonitorIDs, want.CustomCSS = "acme-two", s.URL+"/status/acme-two", []int64{alpha, beta, hostileMon}, strp(".banner { border-radius: 0 }")
+	want.Subdomain, want.URL, want.MonitorIDs, want.CustomCSS = "acme-two", s.URL+"/status/acme-two", []int64{alpha, beta, hostileMon}, strp(css)
+	want.LogoURL = strp(logo)
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("edited page (-want +got):\n%s", d)
 	}
@@ -230,7 +278,7 @@ func TestDashboardStatusPages(t *testing.T) {
 		t.Errorf("the viewer's list:\n%s", vp.Text("main"))
 	}
 	vp.Navigate(s.URL + "/status-pages/" + id)
-	if vp.Count("#sp-form")+vp.Count("#delete-page") != 0 || !strings.Contains(vp.Text("main"), "acme-two") || !strings.Contains(vp.Text("#preview-monitors"), "Beta web") {
+	if vp.Count("#sp-form")+vp.Count("#delete-page") != 0 || !strings.Contains(vp.Text("main"), "acme-two") || !vp.WaitTrue(inFrame(frameMonitors+` === "Alpha API|Beta web|<img src=x onerror=alert(1)>"`), 10*time.Second) {
 		t.Errorf("the viewer's page:\n%s", vp.Text("main"))
 	}
 	checkPage(t, vp, "status-page-viewer")
@@ -295,7 +343,7 @@ func TestDashboardStatusPages(t *testing.T) {
 	if len(pages) != 0 || p.Count(row) != 0 {
 		t.Errorf("after delete: API %+v, rows %d", pages, p.Count(row))
 	}
-	resp, err := http.Get(s.URL + "/status/acme-two")
+	resp, err = http.Get(s.URL + "/status/acme-two")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,3 +174,39 @@ document.addEventListener("htmx:afterSettle", function (e) {
     if (a && /^https:\/\//.test(a.href)) window.location.assign(a.href);
   });
 })();
+
+// Status page editor (sp-preview): the preview frame shows the public page
+// as the form's current values make it. Half a second after the last
+// change it is reloaded from /status-pages/preview/page with the form's
+// fields (all but the CSRF token), replacing the frame's history entry so
+// Back leaves the editor as usual.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-preview-frame]");
+    if (!form) return;
+    var frame = document.querySelector(form.getAttribute("data-preview-frame"));
+    if (!frame) return;
+    var timer = null;
+    var last = frame.getAttribute("src");
+    function reload() {
+      timer = null;
+      var q = new URLSearchParams(new FormData(form));
+      q.delete("csrf");
+      var url = "/status-pages/preview/page?" + q.toString();
+      if (url === last) return;
+      last = url;
+      try {
+        frame.contentWindow.location.replace(url);
+      } catch (e) {
+        frame.src = url;
+      }
+    }
+    function changed() {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(reload, 500);
+    }
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+  });
+})();
