@@ -5,12 +5,21 @@
 package openapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/medialuna/medialuna/adapters/httpapi"
 )
 
 const docPath = "../../docs/openapi.yaml"
@@ -87,4 +96,66 @@ func TestNoInventedProperties(t *testing.T) {
 		}
 	}
 	walk(&root, "")
+}
+
+// TestServedDocument: the server serves the embedded document as it is in
+// docs/, and its JSON form is the same document.
+func TestServedDocument(t *testing.T) {
+	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Log: slog.New(slog.DiscardHandler)}).Handler())
+	t.Cleanup(srv.Close)
+	get := func(path, ifNoneMatch string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+
+	resp, yamlBody := get("/api/openapi.yaml", "")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/yaml" {
+		t.Fatalf("GET /api/openapi.yaml: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !bytes.Equal(yamlBody, readDoc(t)) {
+		t.Error("GET /api/openapi.yaml is not docs/openapi.yaml")
+	}
+	if again, _ := get("/api/openapi.yaml", resp.Header.Get("ETag")); again.StatusCode != http.StatusNotModified {
+		t.Errorf("GET /api/openapi.yaml with If-None-Match its ETag: %d, want 304", again.StatusCode)
+	}
+
+	resp, jsonBody := get("/api/openapi.json", "")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /api/openapi.json: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	fromJSON, err := openapi3.NewLoader().LoadFromData(jsonBody)
+	if err != nil {
+		t.Fatalf("GET /api/openapi.json does not load: %v", err)
+	}
+	if err := fromJSON.Validate(context.Background()); err != nil {
+		t.Fatalf("GET /api/openapi.json does not validate: %v", err)
+	}
+	// The same document: equal once both are decoded (the YAML with its
+	// aliases followed).
+	var fromYAML, decodedJSON any
+	if err := yaml.Unmarshal(yamlBody, &fromYAML); err != nil {
+		t.Fatal(err)
+	}
+	viaJSON, _ := json.Marshal(fromYAML)
+	var wantJSON any
+	json.Unmarshal(viaJSON, &wantJSON)
+	if err := json.Unmarshal(jsonBody, &decodedJSON); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantJSON, decodedJSON); diff != "" {
+		t.Errorf("GET /api/openapi.json differs from the YAML (-yaml +json):\n%s", diff)
+	}
 }
