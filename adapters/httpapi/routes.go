@@ -24,6 +24,7 @@ func (s *Server) routes() {
 
 	s.handle("GET", "/healthz", public, s.healthz)
 	s.handle("GET", "/api/plans", public, s.listPlans)
+	s.openAPIRoutes()
 
 	s.handle("POST", "/api/auth/signup", public, s.signup)
 	s.handle("POST", "/api/auth/login", public, s.login)

@@ -32,6 +32,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "medialuna")
+	if err := installAPIChecker(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	build := exec.Command("go", "build", "-o", binary, "../../cmd/medialuna")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
@@ -101,6 +105,9 @@ func startServer(t testing.TB, db *testdb.DB, mail *smtpcatcher.Catcher, extraEn
 			t.Logf("server logs:\n%s", s.logs.String())
 		}
 	})
+	// Checked against docs/openapi.yaml until t ends (its findings are
+	// reported before the server's logs).
+	watchServer(t, addr)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(s.URL + "/healthz")
