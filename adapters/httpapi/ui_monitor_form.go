@@ -252,15 +252,18 @@ func (s *Server) renderMonitorForm(w http.ResponseWriter, r *http.Request, v *vi
 	return s.render(w, r, status, "monitor_form", uiPage{Title: d.Heading, Nav: "monitors", Viewer: v, Errors: errs, Data: d})
 }
 
-func needEditor(v *viewer) error {
+// needEditor refuses a page that changes what (monitors, notifications,
+// status pages) to a VIEWER, before it shows a form the command would
+// refuse anyway.
+func needEditor(v *viewer, what string) error {
 	if !v.CanEdit() {
-		return domain.Errorf(domain.ErrForbidden, "changing monitors needs role EDITOR or higher; you are %s", v.Role)
+		return domain.Errorf(domain.ErrForbidden, "changing %s needs role EDITOR or higher; you are %s", what, v.Role)
 	}
 	return nil
 }
 
 func (s *Server) uiNewMonitor(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needEditor(v); err != nil {
+	if err := needEditor(v, "monitors"); err != nil {
 		return err
 	}
 	cfg := domain.DefaultMonitorConfig()
@@ -314,7 +317,7 @@ func (s *Server) uiCreateMonitor(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (s *Server) uiEditMonitor(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needEditor(v); err != nil {
+	if err := needEditor(v, "monitors"); err != nil {
 		return err
 	}
 	m, err := s.pageMonitor(r, v)
@@ -378,7 +381,7 @@ func (s *Server) uiMonitorState(action string) uiHandler {
 }
 
 func (s *Server) uiDeleteMonitorPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needEditor(v); err != nil {
+	if err := needEditor(v, "monitors"); err != nil {
 		return err
 	}
 	m, err := s.pageMonitor(r, v)

@@ -48,15 +48,6 @@ func (s *Server) uiNotificationRoutes() {
 	s.uiRoute("POST", "/notifications/rules/{id:[0-9]+}/delete", domain.RoleEditor, s.uiDeleteRule)
 }
 
-// needNotifyEditor refuses the forms to a VIEWER (the POSTs are refused
-// by uiRoute's role check whatever the page showed).
-func needNotifyEditor(v *viewer) error {
-	if !v.CanEdit() {
-		return domain.Errorf(domain.ErrForbidden, "changing notifications needs role EDITOR or higher; you are %s", v.Role)
-	}
-	return nil
-}
-
 // uiChannelTypes are the channel types, in the order the form offers them.
 var uiChannelTypes = []uiChoice{
 	{string(domain.ChannelEmail), "Email"},
@@ -537,7 +528,7 @@ func (s *Server) renderChannelForm(w http.ResponseWriter, r *http.Request, v *vi
 }
 
 func (s *Server) uiNewChannel(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needNotifyEditor(v); err != nil {
+	if err := needEditor(v, "notifications"); err != nil {
 		return err
 	}
 	f := channelFields{Type: string(domain.ChannelEmail), Enabled: true}
@@ -570,7 +561,7 @@ func (s *Server) uiCreateChannel(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (s *Server) uiEditChannel(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needNotifyEditor(v); err != nil {
+	if err := needEditor(v, "notifications"); err != nil {
 		return err
 	}
 	ch, err := s.pageChannel(r, v)
@@ -635,7 +626,7 @@ type uiNotifyDeleteData struct {
 }
 
 func (s *Server) uiDeleteChannelPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needNotifyEditor(v); err != nil {
+	if err := needEditor(v, "notifications"); err != nil {
 		return err
 	}
 	ch, err := s.pageChannel(r, v)
@@ -828,7 +819,7 @@ func (s *Server) pageRule(r *http.Request, v *viewer) (projections.RuleView, err
 }
 
 func (s *Server) uiNewRule(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needNotifyEditor(v); err != nil {
+	if err := needEditor(v, "notifications"); err != nil {
 		return err
 	}
 	f := ruleFieldsOf(domain.RuleConfig{Enabled: true, ConsecutiveChecks: 1})
@@ -860,7 +851,7 @@ func (s *Server) uiCreateRule(w http.ResponseWriter, r *http.Request, v *viewer)
 }
 
 func (s *Server) uiEditRule(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needNotifyEditor(v); err != nil {
+	if err := needEditor(v, "notifications"); err != nil {
 		return err
 	}
 	rule, err := s.pageRule(r, v)
@@ -897,7 +888,7 @@ func (s *Server) uiUpdateRule(w http.ResponseWriter, r *http.Request, v *viewer)
 }
 
 func (s *Server) uiDeleteRulePage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needNotifyEditor(v); err != nil {
+	if err := needEditor(v, "notifications"); err != nil {
 		return err
 	}
 	rule, err := s.pageRule(r, v)

@@ -91,7 +91,6 @@ func (s *Server) uiOperator(w http.ResponseWriter, r *http.Request, v *viewer) e
 	d := uiOperatorData{Enabled: s.deps.OperatorToken != "", SignedIn: s.isOperator(r), At: s.deps.Now()}
 	page := uiPage{Title: "Operator", Nav: "operator", Viewer: v, Data: &d}
 	if !d.SignedIn {
-		status := http.StatusOK
 		if r.Header.Get("HX-Request") == "true" {
 			// A refresh of the status after the cookie ran out: load the
 			// sign-in form as a page.
@@ -99,7 +98,7 @@ func (s *Server) uiOperator(w http.ResponseWriter, r *http.Request, v *viewer) e
 			w.WriteHeader(http.StatusUnauthorized)
 			return nil
 		}
-		return s.render(w, r, status, "operator_login", page)
+		return s.render(w, r, http.StatusOK, "operator_login", page)
 	}
 	var err error
 	if d.Projections, err = s.deps.Queries.ProjectorStatuses(r.Context(), s.deps.Projectors); err != nil {

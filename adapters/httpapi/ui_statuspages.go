@@ -287,15 +287,9 @@ func (s *Server) pageRefused(w http.ResponseWriter, r *http.Request, v *viewer, 
 	return s.renderStatusPageForm(w, r, v, statusOf(domain.ErrorCode(err)), id, f, saved, links, errs)
 }
 
-func needPageEditor(v *viewer) error {
-	if !v.CanEdit() {
-		return domain.Errorf(domain.ErrForbidden, "changing status pages needs role EDITOR or higher; you are %s", v.Role)
-	}
-	return nil
-}
 
 func (s *Server) uiNewStatusPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needPageEditor(v); err != nil {
+	if err := needEditor(v, "status pages"); err != nil {
 		return err
 	}
 	return s.renderStatusPageForm(w, r, v, http.StatusOK, 0, pageFields{IsPublic: true, Positions: map[int64]string{}}, "", uiPageLinks{}, nil)
@@ -361,7 +355,7 @@ type uiStatusPageDelete struct {
 }
 
 func (s *Server) uiDeleteStatusPagePage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if err := needPageEditor(v); err != nil {
+	if err := needEditor(v, "status pages"); err != nil {
 		return err
 	}
 	p, err := s.pageOf(r, v)
