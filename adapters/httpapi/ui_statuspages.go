@@ -287,7 +287,6 @@ func (s *Server) pageRefused(w http.ResponseWriter, r *http.Request, v *viewer, 
 	return s.renderStatusPageForm(w, r, v, statusOf(domain.ErrorCode(err)), id, f, saved, links, errs)
 }
 
-
 func (s *Server) uiNewStatusPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	if err := needEditor(v, "status pages"); err != nil {
 		return err
