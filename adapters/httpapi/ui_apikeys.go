@@ -1,10 +1,6 @@
 package httpapi
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,7 +106,7 @@ func (s *Server) uiCreateAPIKey(w http.ResponseWriter, r *http.Request, v *viewe
 	if err != nil {
 		return refuse(err)
 	}
-	sealed, err := s.sealAPIKeyOnce(v, strconv.FormatInt(res.ID, 10)+":"+res.Key)
+	sealed, err := s.sealForSession(v, "api key", strconv.FormatInt(res.ID, 10)+":"+res.Key)
 	if err != nil {
 		return err
 	}
@@ -118,41 +114,6 @@ func (s *Server) uiCreateAPIKey(w http.ResponseWriter, r *http.Request, v *viewe
 		SameSite: http.SameSiteStrictMode, Secure: s.deps.SecureCookies || r.TLS != nil, MaxAge: 300})
 	s.settleUI(w, r, res.Position, "API key created.")
 	return redirect(w, r, "/settings/api-keys/"+strconv.FormatInt(res.ID, 10)+"/created")
-}
-
-// sealAPIKeyOnce encrypts text for this session alone (AES-GCM, the session as
-// additional data), for a cookie that holds a secret for one page view.
-func (s *Server) sealAPIKeyOnce(v *viewer, text string) (string, error) {
-	aead, err := s.apiKeyOnceAEAD()
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(text), []byte(v.sessionHash))), nil
-}
-
-func (s *Server) openAPIKeyOnce(v *viewer, sealed string) (string, bool) {
-	aead, err := s.apiKeyOnceAEAD()
-	if err != nil {
-		return "", false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < aead.NonceSize() {
-		return "", false
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(v.sessionHash))
-	return string(plain), err == nil
-}
-
-func (s *Server) apiKeyOnceAEAD() (cipher.AEAD, error) {
-	block, err := aes.NewCipher(derivedKey(s.deps.JWTSecret, "dashboard once"))
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
 }
 
 func (s *Server) uiAPIKeyCreated(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -168,7 +129,7 @@ func (s *Server) uiAPIKeyCreated(w http.ResponseWriter, r *http.Request, v *view
 	if c, err := r.Cookie(apiKeyOnceCookie); err == nil {
 		// Whatever it holds, it is read once.
 		http.SetCookie(w, &http.Cookie{Name: apiKeyOnceCookie, Value: "", Path: "/settings/api-keys/", MaxAge: -1})
-		if text, ok := s.openAPIKeyOnce(v, c.Value); ok {
+		if text, ok := s.openForSession(v, "api key", c.Value); ok {
 			if keyID, key, _ := strings.Cut(text, ":"); keyID == strconv.FormatInt(id, 10) {
 				d.Key = key
 			}

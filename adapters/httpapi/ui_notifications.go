@@ -1,10 +1,6 @@
 package httpapi
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -323,37 +319,22 @@ func (s *Server) takeTestOutcome(w http.ResponseWriter, r *http.Request, id int6
 
 const secretCookie = "ml_once"
 
-func (s *Server) secretAEAD() (cipher.AEAD, error) {
-	block, err := aes.NewCipher(derivedKey(s.deps.JWTSecret, "dashboard webhook secret, shown once")[:32])
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
-// secretBinding ties a sealed secret to one channel and one session.
-func secretBinding(v *viewer, id int64) []byte {
-	return []byte(strconv.FormatInt(id, 10) + "|" + v.sessionHash)
-}
-
 // setOnceSecret hands the secret to the next page only: sealed, for that
 // page's path, for five minutes, taken when read.
 func (s *Server) setOnceSecret(w http.ResponseWriter, r *http.Request, v *viewer, id int64, secret string) error {
-	aead, err := s.secretAEAD()
+	sealed, err := s.sealForSession(v, channelSecretBinding(id), secret)
 	if err != nil {
 		return err
 	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	sealed := aead.Seal(nonce, nonce, []byte(secret), secretBinding(v, id))
-	c := s.cookie(r, secretCookie, base64.RawURLEncoding.EncodeToString(sealed), 5*time.Minute)
+	c := s.cookie(r, secretCookie, sealed, 5*time.Minute)
 	c.Path = "/notifications/channels/" + strconv.FormatInt(id, 10) + "/created"
 	c.SameSite = http.SameSiteStrictMode
 	http.SetCookie(w, c)
 	return nil
 }
+
+// channelSecretBinding ties a sealed secret to one channel.
+func channelSecretBinding(id int64) string { return "channel " + strconv.FormatInt(id, 10) }
 
 // takeOnceSecret returns the secret the creating request left, and
 // removes it.
@@ -362,16 +343,8 @@ func (s *Server) takeOnceSecret(w http.ResponseWriter, r *http.Request, v *viewe
 	if sealed == "" {
 		return ""
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	aead, aerr := s.secretAEAD()
-	if err != nil || aerr != nil || len(raw) < aead.NonceSize() {
-		return ""
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], secretBinding(v, id))
-	if err != nil {
-		return ""
-	}
-	return string(plain)
+	plain, _ := s.openForSession(v, channelSecretBinding(id), sealed)
+	return plain
 }
 
 // uiVerifyShell and uiVerifyGo show receivers how to check a delivery's

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -206,4 +208,43 @@ func takeFlash(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	return msg
+}
+
+// sealForSession encrypts text for one session and one purpose (AES-GCM,
+// the session and what as additional data), for a cookie that carries a
+// secret to the one page that shows it (a new API key, a webhook's signing
+// secret): another session, or another page, cannot open it.
+func (s *Server) sealForSession(v *viewer, what, text string) (string, error) {
+	aead, err := s.onceAEAD()
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(text), []byte(what+"|"+v.sessionHash))), nil
+}
+
+// openForSession opens what sealForSession sealed for this session and
+// purpose; false for anything else.
+func (s *Server) openForSession(v *viewer, what, sealed string) (string, bool) {
+	aead, err := s.onceAEAD()
+	if err != nil {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil || len(raw) < aead.NonceSize() {
+		return "", false
+	}
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(what+"|"+v.sessionHash))
+	return string(plain), err == nil
+}
+
+func (s *Server) onceAEAD() (cipher.AEAD, error) {
+	block, err := aes.NewCipher(derivedKey(s.deps.JWTSecret, "dashboard once"))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
