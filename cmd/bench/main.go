@@ -1,11 +1,14 @@
-// Command bench is the load driver for the check engine. It builds and runs
-// the real medialuna server against a fresh database and a local HTTP
-// target, creates thousands of HTTP monitors through the API, lets them run
-// for a while and reports: checks run against checks due, start lateness,
-// CPU per check end to end (server plus PostgreSQL), memory, projection lag
-// and API latency while it runs.
+// Command bench holds the load drivers that measure the real medialuna
+// server. Each scenario builds and runs the binary against a fresh database
+// and prints a report; `go run ./cmd/bench SCENARIO --help` lists its flags.
 //
-//	go run ./cmd/bench --monitors 10000 --interval 30 --duration 3m
+// The checks scenario (the default, when the first argument is a flag)
+// creates thousands of HTTP monitors through the API against a local
+// target, lets them run for a while and reports: checks run against checks
+// due, start lateness, CPU per check end to end (server plus PostgreSQL),
+// memory, projection lag and API latency while it runs.
+//
+//	go run ./cmd/bench checks --monitors 10000 --interval 30 --duration 3m
 package main
 
 import (
@@ -47,7 +50,25 @@ type config struct {
 }
 
 func main() {
+	name, args := "checks", os.Args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	run := scenario(name)
+	if run == nil {
+		fmt.Fprintf(os.Stderr, "bench: unknown scenario %q; the scenarios: %s\n", name, strings.Join(scenarioNames(), ", "))
+		os.Exit(2)
+	}
+	if err := run(args); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// checksMain is the checks scenario: the check engine end to end.
+func checksMain(args []string) error {
 	var c config
+	flag := flag.NewFlagSet("checks", flag.ExitOnError)
 	flag.IntVar(&c.monitors, "monitors", 10000, "HTTP monitors to create")
 	flag.IntVar(&c.interval, "interval", 30, "check interval in seconds")
 	flag.DurationVar(&c.duration, "duration", 3*time.Minute, "how long to measure after warm-up")
@@ -56,14 +77,13 @@ func main() {
 	flag.IntVar(&c.inFlight, "probe-max-in-flight", 0, "the embedded probe's ceiling of checks in flight (0: the server's default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the bench database (its URL is printed) for inspection")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./cmd/bench [flags]\n\nLoad-tests the check engine end to end and prints a report.\n\nFlags:\n")
+		fmt.Fprintf(flag.Output(), "Usage: go run ./cmd/bench checks [flags]\n\nLoad-tests the check engine end to end and prints a report.\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
-	flag.Parse()
-	if err := run(c); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	if err := flag.Parse(args); err != nil {
+		return err
 	}
+	return run(c)
 }
 
 func envOr(k, def string) string {
