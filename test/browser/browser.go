@@ -70,6 +70,7 @@ const (
 	stepTimeout = 30 * time.Second
 	quietPeriod = 200 * time.Millisecond
 	quietMax    = 3 * time.Second
+	busyIdleMax = 10 * time.Second
 )
 
 // Browser is one headless Chromium process, seen from one test: failures of
@@ -236,6 +237,10 @@ type Page struct {
 	console      []ConsoleMessage
 	errors       []string
 	lastActivity time.Time
+	// loading holds the documents in flight (a navigation, a form post)
+	// that a step waits for. Only documents: Chromium does not always close
+	// a subresource served from its cache, and streams never finish.
+	loading map[network.RequestID]string
 }
 
 // Dialog is a JavaScript dialog that the page opened (and the harness
@@ -260,7 +265,7 @@ func (m ConsoleMessage) String() string { return m.Type + ": " + m.Text }
 func (b *Browser) Open(rawURL string) *Page {
 	b.t.Helper()
 	ctx, cancel := chromedp.NewContext(b.tabParent())
-	p := &Page{t: b.t, ctx: ctx, cancel: cancel, url: rawURL, seen: map[string]bool{}, lastActivity: time.Now()}
+	p := &Page{t: b.t, ctx: ctx, cancel: cancel, url: rawURL, seen: map[string]bool{}, loading: map[network.RequestID]string{}, lastActivity: time.Now()}
 	b.mu.Lock()
 	b.pages = append(b.pages, p)
 	b.mu.Unlock()
@@ -322,6 +327,13 @@ func (p *Page) record(ev any) {
 		if ev.Request != nil {
 			p.addRequest(ev.Request.URL)
 		}
+		if ev.Type == network.ResourceTypeDocument && ev.Request != nil {
+			p.loading[ev.RequestID] = ev.Request.URL
+		}
+	case *network.EventLoadingFinished:
+		delete(p.loading, ev.RequestID)
+	case *network.EventLoadingFailed:
+		delete(p.loading, ev.RequestID)
 	case *network.EventWebSocketCreated:
 		p.addRequest(ev.URL)
 	case *page.EventJavascriptDialogOpening:
@@ -372,15 +384,31 @@ func (p *Page) addRequest(u string) {
 }
 
 func (p *Page) waitQuiet() {
-	deadline := time.Now().Add(quietMax)
-	for time.Now().Before(deadline) {
+	// A request still in flight (a form post the server takes a while to
+	// answer on a busy machine) is waited for up to a step's timeout, not
+	// mistaken for quiet: the next step would otherwise read the page
+	// that is about to be replaced.
+	quiet := time.Now().Add(quietMax)
+	hard := time.Now().Add(stepTimeout)
+	for now := time.Now(); now.Before(hard); now = time.Now() {
 		p.mu.Lock()
 		idle := time.Since(p.lastActivity)
+		busy := len(p.loading) > 0
 		p.mu.Unlock()
-		if idle >= quietPeriod {
+		if !busy && (idle >= quietPeriod || now.After(quiet)) {
 			return
 		}
-		time.Sleep(quietPeriod - idle)
+		if busy && idle >= busyIdleMax { // a request Chromium never closes
+			p.mu.Lock()
+			p.t.Logf("browser: %d requests still open after %s without activity; going on: %v", len(p.loading), busyIdleMax, p.loading)
+			p.mu.Unlock()
+			return
+		}
+		wait := quietPeriod - idle
+		if busy || wait <= 0 {
+			wait = 20 * time.Millisecond
+		}
+		time.Sleep(wait)
 	}
 }
 

@@ -24,9 +24,12 @@ func TestDashboardAuditLog(t *testing.T) {
 	unlimited(t, s, a.Account.ID)
 	other := signup(t, s, "other@example.com", "Other")
 	const secret = "Bearer audit-s3cret-token-value"
+	// A healthy target: a failing one opens incidents whenever its checks
+	// run, and those would be the newest events.
+	tg := newTarget(t)
 	for i := range 30 {
 		s.expect(201, "POST", "/api/v1/monitors", a.AccessToken, map[string]any{"name": fmt.Sprintf("<b>svc</b>-%02d", i), "type": "HTTP",
-			"url": "http://127.0.0.1:9/", "request_headers": map[string]string{"Authorization": secret}})
+			"url": tg.URL, "request_headers": map[string]string{"Authorization": secret}})
 	}
 	s.expect(201, "POST", "/api/v1/monitors", other.AccessToken, map[string]any{"name": "Other account's monitor", "type": "HTTP", "url": "http://127.0.0.1:9/"})
 	s.expect(200, "POST", "/api/accounts/users/invite", a.AccessToken, map[string]string{"email": "viewer@example.com", "role": "VIEWER"})

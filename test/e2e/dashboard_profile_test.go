@@ -113,7 +113,7 @@ func TestDashboardProfile(t *testing.T) {
 	login.Fill("#email", email)
 	login.Fill("#password", dashboardPassword)
 	login.ClickButton("Log in")
-	if !strings.Contains(login.Text(".form-error"), "Wrong email or password") {
+	if !login.WaitText(".form-error", "Wrong email or password", 10*time.Second) {
 		t.Errorf("the old password in the browser: %q", login.Text("main"))
 	}
 	s.expect(401, "POST", "/api/auth/login", "", map[string]string{"email": email, "password": dashboardPassword})
