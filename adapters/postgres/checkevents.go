@@ -79,7 +79,9 @@ func compactOf(stream string, e domain.EventData) (compactCheck, bool) {
 	return c, true
 }
 
-func (c compactCheck) derivedID() string { return domain.CheckEventID(c.monitor, c.region, c.scheduled) }
+func (c compactCheck) derivedID() string {
+	return domain.CheckEventID(c.monitor, c.region, c.scheduled)
+}
 
 // event returns the check as the domain struct, with times as PostgreSQL
 // keeps them (microseconds, UTC).

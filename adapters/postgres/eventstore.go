@@ -198,8 +198,9 @@ func isUniqueViolation(err error, constraint string) bool {
 // appendBatchSQL skips events already in the log (by event id in events;
 // by check and explicit id, if any, in check_events), numbers the rest per
 // stream in the batch's order after the stream's current version (the
-// greater of events' and check_stream_heads'), and inserts checks into
-// check_events and everything else into events.
+// greater of events' and check_stream_heads'), takes their positions in
+// the batch's order (so the log keeps it across both tables), and inserts
+// checks into check_events and everything else into events.
 const appendBatchSQL = `
 	WITH input AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
@@ -218,17 +219,18 @@ const appendBatchSQL = `
 			coalesce((SELECT h.version FROM check_stream_heads h WHERE h.stream_id = f.stream), -1)) AS v
 		FROM (SELECT DISTINCT stream FROM fresh) AS f),
 	numbered AS (
-		SELECT f.*, cur.v + row_number() OVER (PARTITION BY f.stream ORDER BY f.ord) AS ver
-		FROM fresh f JOIN cur ON cur.stream = f.stream),
+		SELECT n.*, nextval('events_position_seq') AS pos FROM (
+			SELECT f.*, cur.v + row_number() OVER (PARTITION BY f.stream ORDER BY f.ord) AS ver
+			FROM fresh f JOIN cur ON cur.stream = f.stream ORDER BY f.ord) AS n),
 	ins AS (
-		INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
-		SELECT stream, ver, id::uuid, t, ev, d::json, m::json, NULLIF(a, '')::bigint
+		INSERT INTO events (position, stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
+		SELECT pos, stream, ver, id::uuid, t, ev, d::json, m::json, NULLIF(a, '')::bigint
 		FROM numbered WHERE NOT compact ORDER BY ord
 		RETURNING transaction_id, position),
 	insc AS (
-		INSERT INTO check_events (stream_version, monitor_id, account_id, scheduled_at, checked_at, response_time_ms,
+		INSERT INTO check_events (position, stream_version, monitor_id, account_id, scheduled_at, checked_at, response_time_ms,
 			cert_expires_at, region_id, status_code, up, in_maintenance, error, detail, stream_id, event_id, metadata)
-		SELECT ver, mon, cacct, sched::timestamptz, checked::timestamptz, rt, NULLIF(cert, '')::timestamptz, reg,
+		SELECT pos, ver, mon, cacct, sched::timestamptz, checked::timestamptz, rt, NULLIF(cert, '')::timestamptz, reg,
 			NULLIF(code, '')::int, up, maint, err, det, NULLIF(stream, '` + checksStreamPrefix + `' || reg),
 			NULLIF(eid, '')::uuid, NULLIF(cmeta, '')::json
 		FROM numbered WHERE compact ORDER BY ord
