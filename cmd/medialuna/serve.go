@@ -18,6 +18,7 @@ import (
 	"github.com/medialuna/medialuna/adapters/importfile"
 	"github.com/medialuna/medialuna/adapters/mail"
 	"github.com/medialuna/medialuna/adapters/metrics"
+	"github.com/medialuna/medialuna/adapters/eventstoredb"
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/adapters/probe"
 	"github.com/medialuna/medialuna/adapters/probeagent"
@@ -410,6 +411,8 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 		pruner.WithCheckRetention(pg, c.CheckRetention)
 		summarize := commands.NewSummarizeChecksHandler(m.app.store, m.queries)
 		goBackground(processes.NewSummarizer(m.queries, summarize, c.SummaryGrace, utcNow, log.With("component", "summarizer")).Run)
+	} else if es, ok := m.app.raw.(*eventstoredb.EventStore); ok {
+		es.SetCheckRetention(c.CheckRetention)
 	}
 	goBackground(pruner.Run)
 	return projectorNames(all), nil
