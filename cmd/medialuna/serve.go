@@ -14,11 +14,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/medialuna/medialuna/adapters/eventstoredb"
 	"github.com/medialuna/medialuna/adapters/httpapi"
 	"github.com/medialuna/medialuna/adapters/importfile"
 	"github.com/medialuna/medialuna/adapters/mail"
 	"github.com/medialuna/medialuna/adapters/metrics"
-	"github.com/medialuna/medialuna/adapters/eventstoredb"
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/adapters/probe"
 	"github.com/medialuna/medialuna/adapters/probeagent"
