@@ -171,9 +171,9 @@ const eventsHalf = `SELECT position, transaction_id, stream_version, recorded_at
 	NULL::float8 AS response_time_ms, NULL::int AS region_id, NULL::int AS status_code, NULL::bool AS up,
 	NULL::bool AS in_maintenance, NULL::text AS error, NULL::text AS detail FROM events `
 
-const checksHalf = `SELECT position, transaction_id, stream_version, recorded_at, stream_id, event_id::text, NULL::text,
-	NULL::int, NULL::text, metadata::text, monitor_id, account_id, scheduled_at, checked_at, cert_expires_at,
-	response_time_ms, region_id, status_code, up, in_maintenance, error, detail FROM check_events `
+const checksHalf = `SELECT position, transaction_id, stream_version, recorded_at, stream_id, event_id::text AS event_id,
+	NULL::text AS event_type, NULL::int AS event_version, NULL::text AS data, metadata::text AS metadata, monitor_id, account_id,
+	scheduled_at, checked_at, cert_expires_at, response_time_ms, region_id, status_code, up, in_maintenance, error, detail FROM check_events `
 
 func (r *logRow) scan(rows interface{ Scan(...any) error }) error {
 	return rows.Scan(&r.Position, &r.TransactionID, &r.StreamVersion, &r.RecordedAt, &r.streamID, &r.eventID, &r.eventType,
