@@ -11,8 +11,8 @@ import (
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
-	"github.com/medialuna/medialuna/test/testdb"
 	"github.com/medialuna/medialuna/projections"
+	"github.com/medialuna/medialuna/test/testdb"
 )
 
 // TestRebuildAfterCheckRetentionEqualsBefore writes three days of checks

