@@ -84,6 +84,23 @@ func TestRebuildAfterCheckRetentionEqualsBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	models := []projections.Projector{projections.Monitors{}, projections.Metrics{}, projections.Incidents{}}
+	// A rebuild reads up to Head, which PostgreSQL holds back while an
+	// older transaction anywhere in the cluster is open: wait until it
+	// covers everything written above (written in order, one at a time).
+	var last int64
+	db.Get(&last, `SELECT greatest((SELECT max(position) FROM events), (SELECT max(position) FROM check_events))`)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(head.Prepare) >= last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log's head stays at %v, before position %d", head, last)
+		}
+	}
 	snapshot := func() []string {
 		rb := projections.NewRebuilder(db.DB, store, testdb.Logger(t))
 		for _, p := range models {
