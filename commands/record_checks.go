@@ -2,24 +2,15 @@ package commands
 
 import (
 	"context"
-	"crypto/sha1"
-	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/medialuna/medialuna/domain"
 )
 
-// checkNamespace makes check event ids deterministic: the same check of the
-// same monitor from the same region at the same scheduled time always gets
-// the same id, so a result a probe retries after a network fault is
-// recorded once.
-var checkNamespace = uuid.NewHash(sha1.New(), uuid.NameSpaceURL, []byte("https://medialuna/checks"), 5)
-
-// CheckEventID is the id of one scheduled check's result.
+// CheckEventID is the id of one scheduled check's result; see
+// domain.CheckEventID.
 func CheckEventID(monitorID, regionID int64, scheduledAt time.Time) string {
-	return uuid.NewSHA1(checkNamespace, fmt.Appendf(nil, "%d/%d/%d", monitorID, regionID, scheduledAt.UnixNano())).String()
+	return domain.CheckEventID(monitorID, regionID, scheduledAt)
 }
 
 // MonitorDirectory tells which account owns each monitor.
@@ -95,10 +86,16 @@ func (h *RecordChecksHandler) Handle(ctx context.Context, cmd RecordChecks) (int
 			continue
 		}
 		checked := r.CheckedAt.UTC().Truncate(time.Microsecond)
-		ev := &domain.CheckRecorded{MonitorID: r.MonitorID, RegionID: regionID, ScheduledAt: r.ScheduledAt.UTC().Truncate(time.Microsecond),
+		// The id is derived from the scheduled time as the event stores it
+		// (to the microsecond), so the event store can derive it again and
+		// keep check events without it (docs/architecture.md, "Check
+		// retention"). Scheduler slots carry nanoseconds; ids of results
+		// recorded before this change were computed from those.
+		scheduled := r.ScheduledAt.UTC().Truncate(time.Microsecond)
+		ev := &domain.CheckRecorded{MonitorID: r.MonitorID, RegionID: regionID, ScheduledAt: scheduled,
 			CheckedAt: checked, CheckOutcome: r.Outcome.Storable(), InMaintenance: inMaintenance(account, r.MonitorID, checked)}
 		meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: regionID, AccountID: account, OccurredAt: checked}
-		data, err := domain.Encode(ev, meta, CheckEventID(r.MonitorID, regionID, r.ScheduledAt))
+		data, err := domain.Encode(ev, meta, domain.CheckEventID(r.MonitorID, regionID, scheduled))
 		if err != nil {
 			return 0, domain.Position{}, err
 		}

@@ -1,9 +1,14 @@
 package domain
 
 import (
+	"crypto/sha1"
+	"fmt"
+	"hash"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // MonitorType names what a monitor checks.
@@ -90,3 +95,19 @@ type CheckResult struct {
 	CheckedAt   time.Time    `json:"checked_at"`
 	Outcome     CheckOutcome `json:"outcome"`
 }
+
+// checkNamespace makes check event ids deterministic: the same check of the
+// same monitor from the same region at the same scheduled time always gets
+// the same id, so a result a probe retries after a network fault is
+// recorded once.
+var checkNamespace = uuid.NewHash(sha1New(), uuid.NameSpaceURL, []byte("https://medialuna/checks"), 5)
+
+// CheckEventID is the id of one scheduled check's result. It lives in the
+// domain because the event store derives it too: a check event stored in
+// compact form keeps no id, only the monitor, region and scheduled time it
+// is computed from (see docs/architecture.md, "Check retention").
+func CheckEventID(monitorID, regionID int64, scheduledAt time.Time) string {
+	return uuid.NewSHA1(checkNamespace, fmt.Appendf(nil, "%d/%d/%d", monitorID, regionID, scheduledAt.UnixNano())).String()
+}
+
+func sha1New() hash.Hash { return sha1.New() }

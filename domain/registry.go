@@ -33,6 +33,7 @@ const (
 	EvMonitorResumed             = "MonitorResumed"
 	EvMonitorDeleted             = "MonitorDeleted"
 	EvCheckRecorded              = "CheckRecorded"
+	EvChecksSummarized           = "ChecksSummarized"
 	EvRegionRegistered           = "RegionRegistered"
 	EvRegionDeactivated          = "RegionDeactivated"
 	EvTagCreated                 = "TagCreated"
@@ -103,6 +104,7 @@ var eventFactories = [...]func() Event{
 	func() Event { return &MonitorResumed{} },
 	func() Event { return &MonitorDeleted{} },
 	func() Event { return &CheckRecorded{} },
+	func() Event { return &ChecksSummarized{} },
 	func() Event { return &RegionRegistered{} },
 	func() Event { return &RegionDeactivated{} },
 	func() Event { return &TagCreated{} },

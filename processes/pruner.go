@@ -19,6 +19,16 @@ type ExpiryPruning interface {
 	Prune(ctx context.Context) error
 }
 
+// CheckRetention is the log's check retention (adapters/postgres).
+type CheckRetention interface {
+	// EnsureCheckPartitions creates the day partitions of check results
+	// from the day of from to the day of to.
+	EnsureCheckPartitions(ctx context.Context, from, to time.Time) error
+	// DropCheckPartitions drops the check results scheduled before cut,
+	// whole days at a time, and returns the days dropped.
+	DropCheckPartitions(ctx context.Context, cut time.Time) ([]string, error)
+}
+
 // pruneBatch is the size of a PruneRawResults batch: fewer deleted means
 // caught up.
 const pruneBatch = 10000
@@ -29,6 +39,8 @@ const pruneBatch = 10000
 type Pruner struct {
 	expired []ExpiryPruning
 	results Pruning
+	checks  CheckRetention
+	keep    time.Duration // the check retention; 0 keeps every check
 	now     func() time.Time
 	log     *slog.Logger
 	every   time.Duration
@@ -39,8 +51,18 @@ func NewPruner(results Pruning, now func() time.Time, log *slog.Logger, expired 
 	return &Pruner{expired: expired, results: results, now: now, log: log, every: time.Minute}
 }
 
-// Run prunes every minute until ctx ends.
+// WithCheckRetention makes every round also create the coming days'
+// partitions of check results and drop the days older than keep (0:
+// create, never drop).
+func (p *Pruner) WithCheckRetention(checks CheckRetention, keep time.Duration) *Pruner {
+	p.checks, p.keep = checks, keep
+	return p
+}
+
+// Run prunes every minute until ctx ends. The check partitions are
+// created at once, so the first results land in their day.
 func (p *Pruner) Run(ctx context.Context) {
+	p.retainChecks(ctx)
 	t := time.NewTicker(p.every)
 	defer t.Stop()
 	for {
@@ -59,6 +81,7 @@ func (p *Pruner) Run(ctx context.Context) {
 // without one long-held lock. Failures are logged; the next round tries
 // again.
 func (p *Pruner) Prune(ctx context.Context) {
+	p.retainChecks(ctx)
 	for _, e := range p.expired {
 		if err := e.Prune(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("prune expired rows", "err", err)
@@ -75,5 +98,29 @@ func (p *Pruner) Prune(ctx context.Context) {
 		if n < pruneBatch {
 			return
 		}
+	}
+}
+
+// retainChecks keeps two days of check partitions ahead of the clock and
+// drops the days that ended more than the retention ago: a whole day at
+// a time, so nothing is deleted row by row and nothing needs vacuuming.
+// The days' summaries (ChecksSummarized) stay.
+func (p *Pruner) retainChecks(ctx context.Context) {
+	if p.checks == nil {
+		return
+	}
+	now := p.now()
+	if err := p.checks.EnsureCheckPartitions(ctx, now.Add(-24*time.Hour), now.Add(48*time.Hour)); err != nil && ctx.Err() == nil {
+		p.log.Warn("create check partitions", "err", err)
+	}
+	if p.keep <= 0 {
+		return
+	}
+	dropped, err := p.checks.DropCheckPartitions(ctx, now.Add(-p.keep))
+	if err != nil && ctx.Err() == nil {
+		p.log.Warn("drop check partitions", "err", err)
+	}
+	if len(dropped) > 0 {
+		p.log.Info("check results past their retention dropped", "days", dropped)
 	}
 }

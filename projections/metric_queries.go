@@ -240,11 +240,13 @@ func (q *Queries) Overview(ctx context.Context, accountID int64, now time.Time) 
 	return o, err
 }
 
-// PruneRawResults deletes raw results older than the retention window, a
-// batch at a time so it never holds long locks.
+// PruneRawResults deletes raw results projected before schema/0013
+// (check_results_legacy) older than the retention window, a batch at a
+// time so it never holds long locks. Results since are the log's
+// check_events, which the check retention drops a day at a time.
 func (q *Queries) PruneRawResults(ctx context.Context, now time.Time) (int64, error) {
-	res, err := q.db.ExecContext(ctx, `DELETE FROM check_results WHERE ctid = ANY (ARRAY(
-		SELECT ctid FROM check_results WHERE checked_at < $1 LIMIT 10000))`, now.Add(-RawRetention))
+	res, err := q.db.ExecContext(ctx, `DELETE FROM check_results_legacy WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM check_results_legacy WHERE checked_at < $1 LIMIT 10000))`, now.Add(-RawRetention))
 	if err != nil {
 		return 0, err
 	}

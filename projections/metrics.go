@@ -16,9 +16,9 @@ import (
 // Metrics projects check results into two tables sized for a year of
 // one-minute checks on thousands of monitors:
 //
-//   - check_results keeps every result for the raw retention window (30 days
-//     by default, pruned by the server): history, exact percentiles and
-//     fine-grained time series come from here.
+//   - check_results (a view over the log's check_events, schema/0013) has
+//     every result of the check retention window: history, exact
+//     percentiles and fine-grained time series come from here.
 //   - check_rollups keeps one row per monitor, region and hour forever:
 //     counts, sums, min/max and a latency histogram with log-spaced buckets,
 //     from which uptime and percentiles of any longer range are computed.
@@ -27,10 +27,6 @@ import (
 // year but only 8,760 rollup rows (about 3 GB a year for 1,000 monitors);
 // every query of a range longer than the raw window reads rollups.
 type Metrics struct{}
-
-// maxDetail bounds the bytes of a check's detail kept in check_results,
-// cut on a character boundary (PostgreSQL refuses half a character).
-const maxDetail = 500
 
 // SettlesWrites is false: no write's answer reads the metrics, and under
 // heavy check load they may trail by a moment, which writes need not wait
@@ -43,13 +39,17 @@ func (Metrics) Version() int { return 1 }
 // Handles implements EventFilter.
 func (Metrics) Handles(t string) bool {
 	switch t {
-	case domain.EvCheckRecorded, domain.EvMonitorDeleted:
+	case domain.EvCheckRecorded, domain.EvChecksSummarized, domain.EvMonitorDeleted:
 		return true
 	}
 	return false
 }
 
-func (Metrics) Tables() []string { return []string{"check_results", "check_rollups", "monitor_uptime"} }
+// Tables leaves out check_results: since schema/0013 it is a view over the
+// log's check_events (and the rows projected before, check_results_legacy),
+// which holds every raw result of the retention window already; a second
+// copy would double a check's bytes at rest.
+func (Metrics) Tables() []string { return []string{"check_rollups", "monitor_uptime"} }
 
 // uptimeSQL recomputes the 24-hour uptime of the monitors in $1 from their
 // rollups, each monitor's window ending at its latest check applied ($2):
@@ -85,19 +85,6 @@ func bucketOf(ms float64) int {
 
 func (Metrics) Setup(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, `
-		CREATE TABLE check_results (
-			monitor_id       BIGINT NOT NULL,
-			region_id        BIGINT NOT NULL,
-			checked_at       TIMESTAMPTZ NOT NULL,
-			up               BOOLEAN NOT NULL,
-			response_time_ms DOUBLE PRECISION NOT NULL,
-			status_code      INT,
-			error            TEXT NOT NULL DEFAULT '',
-			detail           TEXT NOT NULL DEFAULT '',
-			cert_expires_at  TIMESTAMPTZ,
-			in_maintenance   BOOLEAN NOT NULL DEFAULT FALSE);
-		CREATE INDEX check_results_monitor ON check_results (monitor_id, checked_at);
-		CREATE INDEX check_results_time ON check_results USING brin (checked_at);
 		CREATE TABLE check_rollups (
 			monitor_id   BIGINT NOT NULL,
 			region_id    BIGINT NOT NULL,
@@ -110,6 +97,7 @@ func (Metrics) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			rt_min       DOUBLE PRECISION NOT NULL,
 			rt_max       DOUBLE PRECISION NOT NULL,
 			rt_histogram INT[] NOT NULL,
+			summarized   BOOLEAN NOT NULL DEFAULT FALSE, -- SET by ChecksSummarized; later results of the hour are not counted
 			PRIMARY KEY (monitor_id, hour, region_id));
 		CREATE TABLE monitor_uptime (
 			monitor_id BIGINT PRIMARY KEY,
@@ -121,15 +109,6 @@ func (Metrics) Setup(ctx context.Context, tx *sqlx.Tx) error {
 func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev domain.Event) error {
 	switch e := ev.(type) {
 	case *domain.CheckRecorded:
-		var code any
-		if e.StatusCode != 0 {
-			code = e.StatusCode
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms,
-			status_code, error, detail, cert_expires_at, in_maintenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			e.MonitorID, e.RegionID, e.CheckedAt, e.Up, e.ResponseTimeMs, code, e.Error, domain.TruncateBytes(e.Detail, maxDetail, ""), e.CertExpiresAt, e.InMaintenance); err != nil {
-			return err
-		}
 		up, maint, maintUp := 0, 0, 0
 		if e.Up {
 			up = 1
@@ -145,16 +124,24 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 			ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + 1, up_checks = r.up_checks + $4,
 				maint_checks = r.maint_checks + $7, maint_up = r.maint_up + $8,
 				rt_sum = r.rt_sum + $5, rt_min = least(r.rt_min, $5), rt_max = greatest(r.rt_max, $5),
-				rt_histogram[$6] = r.rt_histogram[$6] + 1`,
+				rt_histogram[$6] = r.rt_histogram[$6] + 1
+			WHERE NOT r.summarized`,
 			e.MonitorID, e.RegionID, e.CheckedAt, up, e.ResponseTimeMs, b, maint, maintUp)
 		if err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, uptimeSQL, pq.Array([]int64{e.MonitorID}), pq.Array([]string{ts(e.CheckedAt)}))
 		return err
+	case *domain.ChecksSummarized:
+		return applySummary(ctx, tx, e)
 	case *domain.MonitorDeleted:
 		id := monitorID(rec)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM check_results WHERE monitor_id = $1`, id); err != nil {
+		// Raw results in the log (check_events) stay until their day is
+		// dropped; deleted_monitors hides them from check_results.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_monitors (monitor_id) VALUES ($1) ON CONFLICT DO NOTHING`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM check_results_legacy WHERE monitor_id = $1`, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM check_rollups WHERE monitor_id = $1`, id); err != nil {
@@ -166,16 +153,10 @@ func (Metrics) Apply(ctx context.Context, tx Exec, rec domain.RecordedEvent, ev 
 	return nil
 }
 
-// ApplyBatch implements BatchProjector: raw rows in one insert, rollups
-// pre-aggregated per monitor, region and hour in one upsert.
+// ApplyBatch implements BatchProjector: rollups pre-aggregated per monitor,
+// region and hour in one upsert (raw rows are the log's check_events).
 func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.RecordedEvent, evs []domain.Event) error {
 	return eachRun(recs, evs, func(run []*domain.CheckRecorded) error {
-		n := len(run)
-		mon, reg := make([]int64, n), make([]int64, n)
-		at, certs, errs, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		up, maint := make([]bool, n), make([]bool, n)
-		rt := make([]float64, n)
-		codes := make([]string, n)
 		type key struct {
 			monitor, region int64
 			hour            time.Time
@@ -188,15 +169,7 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 		}
 		rollups := map[key]*agg{}
 		var order []key
-		for i, c := range run {
-			mon[i], reg[i], at[i], up[i], rt[i], maint[i] = c.MonitorID, c.RegionID, ts(c.CheckedAt), c.Up, c.ResponseTimeMs, c.InMaintenance
-			errs[i], details[i] = c.Error, domain.TruncateBytes(c.Detail, maxDetail, "")
-			if c.StatusCode != 0 {
-				codes[i] = strconv.Itoa(c.StatusCode)
-			}
-			if c.CertExpiresAt != nil {
-				certs[i] = ts(*c.CertExpiresAt)
-			}
+		for _, c := range run {
 			k := key{c.MonitorID, c.RegionID, c.CheckedAt.UTC().Truncate(time.Hour)}
 			a := rollups[k]
 			if a == nil {
@@ -217,15 +190,6 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 			a.sum += c.ResponseTimeMs
 			a.min, a.max = min(a.min, c.ResponseTimeMs), max(a.max, c.ResponseTimeMs)
 			a.hist[bucketOf(c.ResponseTimeMs)-1]++
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (monitor_id, region_id, checked_at, up, response_time_ms,
-				status_code, error, detail, cert_expires_at, in_maintenance)
-			SELECT m, r, t::timestamptz, up, rt, NULLIF(code, '')::int, e, d, NULLIF(cert, '')::timestamptz, mt
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bool[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])
-				AS u(m, r, t, up, rt, code, e, d, cert, mt)`,
-			pq.Array(mon), pq.Array(reg), pq.Array(at), pq.Array(up), pq.Array(rt), pq.Array(codes), pq.Array(errs),
-			pq.Array(details), pq.Array(certs), pq.Array(maint)); err != nil {
-			return err
 		}
 		k := len(order)
 		rm, rr := make([]int64, k), make([]int64, k)
@@ -256,7 +220,8 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 				up_checks = r.up_checks + EXCLUDED.up_checks, rt_sum = r.rt_sum + EXCLUDED.rt_sum,
 				maint_checks = r.maint_checks + EXCLUDED.maint_checks, maint_up = r.maint_up + EXCLUDED.maint_up,
 				rt_min = least(r.rt_min, EXCLUDED.rt_min), rt_max = greatest(r.rt_max, EXCLUDED.rt_max),
-				rt_histogram = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.rt_histogram, EXCLUDED.rt_histogram) WITH ORDINALITY AS y(a, b, i))`,
+				rt_histogram = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.rt_histogram, EXCLUDED.rt_histogram) WITH ORDINALITY AS y(a, b, i))
+			WHERE NOT r.summarized`,
 			pq.Array(rm), pq.Array(rr), pq.Array(rh), pq.Array(rc), pq.Array(ru), pq.Array(rs), pq.Array(rmin), pq.Array(rmax), pq.Array(hists),
 			pq.Array(rmt), pq.Array(rmu))
 		if err != nil {
@@ -277,4 +242,30 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 	}, func(rec domain.RecordedEvent, ev domain.Event) error {
 		return m.Apply(ctx, tx, rec, ev)
 	})
+}
+
+// applySummary SETs the hour's rollup to the summary and marks it
+// summarized: raw results of the hour applied before it are replaced, and
+// those applied after it are not counted (the upserts above skip marked
+// rows). Live folding and a rebuild therefore give the same rollup whether
+// the hour's raw events are all in the log, partly dropped or gone.
+// monitor_uptime is left alone: it follows the checks.
+func applySummary(ctx context.Context, tx Exec, e *domain.ChecksSummarized) error {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := range HistogramBuckets {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(e.Histogram[i], 10))
+	}
+	b.WriteByte('}')
+	_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
+			rt_sum, rt_min, rt_max, rt_histogram, summarized)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::int[], TRUE)
+		ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = EXCLUDED.checks, up_checks = EXCLUDED.up_checks,
+			maint_checks = EXCLUDED.maint_checks, maint_up = EXCLUDED.maint_up, rt_sum = EXCLUDED.rt_sum,
+			rt_min = EXCLUDED.rt_min, rt_max = EXCLUDED.rt_max, rt_histogram = EXCLUDED.rt_histogram, summarized = TRUE`,
+		e.MonitorID, e.RegionID, e.Hour.UTC(), e.Checks, e.UpChecks, e.MaintChecks, e.MaintUp, e.RTSum, e.RTMin, e.RTMax, b.String())
+	return err
 }

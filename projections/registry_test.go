@@ -27,7 +27,7 @@ func TestReadModelsHandleRegisteredTypes(t *testing.T) {
 			domain.EvNotificationAttempted, domain.EvNotificationSuppressed, domain.EvNotificationRetrying}},
 		{projections.Maintenance{}, []string{domain.EvMaintenanceScheduled, domain.EvMaintenanceUpdated,
 			domain.EvMaintenanceToggled, domain.EvMaintenanceDeleted, domain.EvMonitorDeleted}},
-		{projections.Metrics{}, []string{domain.EvCheckRecorded, domain.EvMonitorDeleted}},
+		{projections.Metrics{}, []string{domain.EvCheckRecorded, domain.EvChecksSummarized, domain.EvMonitorDeleted}},
 		{projections.Monitors{}, []string{domain.EvMonitorCreated, domain.EvMonitorUpdated, domain.EvMonitorPaused,
 			domain.EvMonitorResumed, domain.EvMonitorDeleted, domain.EvCheckRecorded, domain.EvTagCreated,
 			domain.EvTagDeleted, domain.EvRegionRegistered, domain.EvRegionDeactivated}},

@@ -87,6 +87,47 @@ type EventStore struct {
 	mu     sync.Mutex
 	client *esdb.Client
 	closed bool
+
+	// maxAge is the check retention ($maxAge of checks-region-* streams);
+	// aged is the streams this process has set it on.
+	maxAge time.Duration
+	aged   map[string]bool
+}
+
+// SetCheckRetention makes the server let check results go after maxAge:
+// the first append of this process to each checks-region-* stream sets
+// the stream's $maxAge, and the server's scavenge removes older events
+// (readers stop seeing them at once). Every other stream keeps its events.
+// Zero keeps them. Untested here: no EventStoreDB in the test environment;
+// written from the client's StreamMetadata.SetMaxAge and SetStreamMetadata.
+func (s *EventStore) SetCheckRetention(maxAge time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxAge, s.aged = maxAge, map[string]bool{}
+}
+
+func (s *EventStore) ageStream(ctx context.Context, stream string) error {
+	s.mu.Lock()
+	maxAge, done := s.maxAge, s.aged[stream]
+	s.mu.Unlock()
+	if maxAge <= 0 || done || !strings.HasPrefix(stream, "checks-region-") {
+		return nil
+	}
+	c, err := s.current()
+	if err != nil {
+		return err
+	}
+	var meta esdb.StreamMetadata
+	meta.SetMaxAge(maxAge)
+	_, err = c.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, meta)
+	s.check(c, err)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.aged[stream] = true
+	s.mu.Unlock()
+	return nil
 }
 
 // New connects to the EventStoreDB or KurrentDB given by a connection string
@@ -229,6 +270,9 @@ func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEven
 	}
 	var last domain.Position
 	for _, stream := range order {
+		if err := s.ageStream(ctx, stream); err != nil {
+			return domain.Position{}, err
+		}
 		res, err := s.Append(ctx, stream, domain.AnyVersion, byStream[stream]...)
 		if err != nil {
 			return domain.Position{}, err

@@ -122,6 +122,17 @@ func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEven
 	if err != nil {
 		return domain.Position{}, err
 	}
+	// Checks go to check_events in typed columns; their JSON is not sent.
+	cc := newCompactColumns(len(events))
+	for i, se := range events {
+		if c, ok := compactOf(se.Stream, se.Event); ok {
+			cc.set(i, c)
+			cols.data[i], cols.metas[i] = "", ""
+		}
+	}
+	args := append(append([]any{pq.Array(streams)}, cols.args()...), pq.Array(cc.compact), pq.Array(cc.monitor), pq.Array(cc.region),
+		pq.Array(cc.scheduled), pq.Array(cc.checked), pq.Array(cc.up), pq.Array(cc.rt), pq.Array(cc.code), pq.Array(cc.errs),
+		pq.Array(cc.details), pq.Array(cc.cert), pq.Array(cc.maint), pq.Array(cc.ids), pq.Array(cc.account), pq.Array(cc.metas))
 	var res appendRow
 	for attempt := 0; ; attempt++ {
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -129,7 +140,7 @@ func (s *EventStore) AppendBatch(ctx context.Context, events []domain.StreamEven
 				FROM (SELECT DISTINCT s FROM unnest($1::text[]) AS s ORDER BY s) AS locked`, pq.Array(streams)); err != nil {
 				return err
 			}
-			return tx.GetContext(ctx, &res, appendBatchSQL, append([]any{pq.Array(streams)}, cols.args()...)...)
+			return tx.GetContext(ctx, &res, appendBatchSQL, args...)
 		})
 		// Two retries of one batch racing each other: the loser hits the
 		// event id constraint; once more and it sees the winner's rows.
@@ -184,35 +195,64 @@ func isUniqueViolation(err error, constraint string) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
 }
 
+// appendBatchSQL skips events already in the log (by event id in events;
+// by check and explicit id, if any, in check_events), numbers the rest per
+// stream in the batch's order after the stream's current version (the
+// greater of events' and check_stream_heads'), takes their positions in
+// the batch's order (so the log keeps it across both tables), and inserts
+// checks into check_events and everything else into events.
 const appendBatchSQL = `
 	WITH input AS (
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
-			WITH ORDINALITY AS u(stream, id, t, ev, d, m, a, ord)),
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+			$8::bool[], $9::bigint[], $10::int[], $11::text[], $12::text[], $13::bool[], $14::float8[], $15::text[],
+			$16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::bigint[], $22::text[])
+			WITH ORDINALITY AS u(stream, id, t, ev, d, m, a, compact, mon, reg, sched, checked, up, rt, code, err, det, cert, maint, eid, cacct, cmeta, ord)),
 	fresh AS (
 		SELECT DISTINCT ON (id) * FROM input
 		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = input.id::uuid)
+		  AND NOT (input.compact AND EXISTS (SELECT 1 FROM check_events c WHERE c.monitor_id = input.mon
+			AND c.scheduled_at = input.sched::timestamptz AND c.region_id = input.reg
+			AND c.event_id IS NOT DISTINCT FROM NULLIF(input.eid, '')::uuid))
 		ORDER BY id, ord),
 	cur AS (
-		SELECT f.stream, coalesce((SELECT max(e.stream_version) FROM events e WHERE e.stream_id = f.stream), -1) AS v
+		SELECT f.stream, greatest(coalesce((SELECT max(e.stream_version) FROM events e WHERE e.stream_id = f.stream), -1),
+			coalesce((SELECT h.version FROM check_stream_heads h WHERE h.stream_id = f.stream), -1)) AS v
 		FROM (SELECT DISTINCT stream FROM fresh) AS f),
+	numbered AS (
+		SELECT n.*, nextval('events_position_seq') AS pos FROM (
+			SELECT f.*, cur.v + row_number() OVER (PARTITION BY f.stream ORDER BY f.ord) AS ver
+			FROM fresh f JOIN cur ON cur.stream = f.stream ORDER BY f.ord) AS n),
 	ins AS (
-		INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
-		SELECT f.stream, cur.v + row_number() OVER (PARTITION BY f.stream ORDER BY f.ord), f.id::uuid, f.t, f.ev,
-			f.d::json, f.m::json, NULLIF(f.a, '')::bigint
-		FROM fresh f JOIN cur ON cur.stream = f.stream
-		ORDER BY f.ord
+		INSERT INTO events (position, stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
+		SELECT pos, stream, ver, id::uuid, t, ev, d::json, m::json, NULLIF(a, '')::bigint
+		FROM numbered WHERE NOT compact ORDER BY ord
 		RETURNING transaction_id, position),
-	wake AS (SELECT pg_notify('` + notifyChannel + `', '') FROM (SELECT 1 FROM ins LIMIT 1) AS any_row)
+	insc AS (
+		INSERT INTO check_events (position, stream_version, monitor_id, account_id, scheduled_at, checked_at, response_time_ms,
+			cert_expires_at, region_id, status_code, up, in_maintenance, error, detail, stream_id, event_id, metadata)
+		SELECT pos, ver, mon, cacct, sched::timestamptz, checked::timestamptz, rt, NULLIF(cert, '')::timestamptz, reg,
+			NULLIF(code, '')::int, up, maint, err, det, NULLIF(stream, '` + checksStreamPrefix + `' || reg),
+			NULLIF(eid, '')::uuid, NULLIF(cmeta, '')::json
+		FROM numbered WHERE compact ORDER BY ord
+		RETURNING transaction_id, position),
+	heads AS (
+		INSERT INTO check_stream_heads AS h (stream_id, version)
+		SELECT stream, max(ver) FROM numbered WHERE compact GROUP BY stream
+		ON CONFLICT (stream_id) DO UPDATE SET version = greatest(h.version, EXCLUDED.version)
+		RETURNING 1),
+	inserted AS (SELECT * FROM ins UNION ALL SELECT * FROM insc),
+	wake AS (SELECT pg_notify('` + notifyChannel + `', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row)
 	SELECT 0::bigint AS current,
-		(SELECT count(*) FROM ins) AS inserted,
-		(SELECT transaction_id::text FROM ins LIMIT 1) AS transaction_id,
-		(SELECT max(position) FROM ins) AS position,
-		(SELECT count(*) FROM wake) AS woken`
+		(SELECT count(*) FROM inserted) AS inserted,
+		(SELECT transaction_id::text FROM inserted LIMIT 1) AS transaction_id,
+		(SELECT max(position) FROM inserted) AS position,
+		(SELECT count(*) FROM wake) + 0 * (SELECT count(*) FROM heads) AS woken`
 
 // appendSQL inserts a batch with one round trip by unnesting column arrays.
 // $8 is the expected version; -2 (AnyVersion) matches any current version.
 const appendSQL = `
-	WITH cur AS (SELECT coalesce(max(stream_version), -1) AS v FROM events WHERE stream_id = $1),
+	WITH cur AS (SELECT greatest(coalesce(max(stream_version), -1),
+		coalesce((SELECT h.version FROM check_stream_heads h WHERE h.stream_id = $1), -1)) AS v FROM events WHERE stream_id = $1),
 	ins AS (
 		INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata, account_id)
 		SELECT $1, cur.v + u.ord, u.id::uuid, u.t, u.ev, u.d::json, u.m::json, NULLIF(u.a, '')::bigint
@@ -306,7 +346,36 @@ func (s *EventStore) query(ctx context.Context, q string, args ...any) ([]domain
 
 // ReadStream implements domain.EventStore.
 func (s *EventStore) ReadStream(ctx context.Context, stream string) ([]domain.RecordedEvent, error) {
-	return s.query(ctx, selectEvents+`WHERE stream_id = $1 ORDER BY stream_version`, stream)
+	// check_events keeps the stream only of checks appended to a stream
+	// other than their region's (check_events_other_stream).
+	checks := `stream_id = $1`
+	if _, ok := regionOfStream(stream); ok {
+		checks = `region_id = substr($1, ` + strconv.Itoa(len(checksStreamPrefix)+1) + `)::int AND stream_id IS NULL`
+	}
+	return s.queryMerged(ctx, `SELECT `+mergedColumns+` FROM (`+eventsHalf+`WHERE stream_id = $1
+		UNION ALL `+checksHalf+`WHERE `+checks+`) u ORDER BY stream_version`, stream)
+}
+
+// queryMerged reads rows of the merged log (eventsHalf and checksHalf).
+func (s *EventStore) queryMerged(ctx context.Context, q string, args ...any) ([]domain.RecordedEvent, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.RecordedEvent
+	for rows.Next() {
+		var r logRow
+		if err := r.scan(rows); err != nil {
+			return nil, err
+		}
+		ev, err := r.toRecorded()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
 }
 
 // ReadAll implements domain.EventStore.
@@ -314,18 +383,31 @@ func (s *EventStore) ReadAll(ctx context.Context, from domain.Position, limit in
 	if limit <= 0 {
 		limit = 1000
 	}
-	return s.query(ctx, selectEvents+`
-		WHERE (events.transaction_id, events.position) > ($1::text::xid8, $2)
-		  AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY events.transaction_id, events.position
-		LIMIT $3`, strconv.FormatUint(from.Commit, 10), from.Prepare, limit)
+	return s.queryMerged(ctx, readAllSQL, strconv.FormatUint(from.Commit, 10), from.Prepare, limit)
 }
+
+// readAllSQL merges the two tables of the log in log order; each half
+// reads its (transaction_id, position) index, and the merge stops at the
+// limit.
+const readAllSQL = `SELECT ` + mergedColumns + ` FROM (` + eventsHalf + `
+		WHERE (transaction_id, position) > ($1::text::xid8, $2)
+		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		UNION ALL ` + checksHalf + `
+		WHERE (transaction_id, position) > ($1::text::xid8, $2)
+		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())) u
+	ORDER BY transaction_id, position
+	LIMIT $3`
 
 // ReadAccount returns up to limit committed events of one account (by
 // Metadata.AccountID) after from, in log order. It reads the events_account
 // index: its cost follows the account's own events, not the length of the
 // log. It backs the audit export (projections.ExportAudit); the
 // EventStoreDB adapter has no such index.
+//
+// Check results (check_events) are not part of it: an account's checks are
+// millions of facts a day, not changes anyone made, and an index for them
+// would cost a fifth of a check's bytes at rest. Their history is the
+// metrics API's.
 //
 // Unlike ReadAll it does not hold back events behind an older open
 // transaction: an export shows everything committed, even while a long
@@ -375,7 +457,9 @@ const readAccountBackwardSQL = selectEvents + `
 func (s *EventStore) heldBack(ctx context.Context, from domain.Position) (bool, error) {
 	var exists bool
 	err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM events
-		WHERE (events.transaction_id, events.position) > ($1::text::xid8, $2))`, strconv.FormatUint(from.Commit, 10), from.Prepare)
+		WHERE (events.transaction_id, events.position) > ($1::text::xid8, $2))
+		OR EXISTS (SELECT 1 FROM check_events c WHERE (c.transaction_id, c.position) > ($1::text::xid8, $2))`,
+		strconv.FormatUint(from.Commit, 10), from.Prepare)
 	return exists, err
 }
 
@@ -385,9 +469,13 @@ func (s *EventStore) Head(ctx context.Context) (domain.Position, error) {
 		Tx  string `db:"transaction_id"`
 		Pos uint64 `db:"position"`
 	}
-	err := s.db.GetContext(ctx, &row, `SELECT transaction_id::text AS transaction_id, position FROM events
-		WHERE events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`)
+	err := s.db.GetContext(ctx, &row, `SELECT transaction_id::text AS transaction_id, position FROM (
+		(SELECT transaction_id, position FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		 ORDER BY transaction_id DESC, position DESC LIMIT 1)
+		UNION ALL
+		(SELECT transaction_id, position FROM check_events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		 ORDER BY transaction_id DESC, position DESC LIMIT 1)) u
+		ORDER BY u.transaction_id DESC, u.position DESC LIMIT 1`)
 	if err != nil {
 		if domain.ErrorCode(FormatError(err)) == domain.ErrNotFound {
 			return domain.Position{}, nil

@@ -11,6 +11,7 @@ type namedScenario struct {
 func scenarios() []namedScenario {
 	return []namedScenario{
 		{"checks", "the check engine end to end: HTTP monitors against a local target", checksMain},
+		{"storage", "simulated days of checks with a short retention: database size per day, bytes per check at rest", storageMain},
 	}
 }
 

@@ -40,6 +40,8 @@ const (
   medialuna projections status    show each projector's position and lag
 `
 	eventsUsage = `  medialuna events export         write the event log as NDJSON or CSV to stdout
+  medialuna events archive --before TIME --dir DIR [--drop]
+                                  write the check results of days before TIME to gzip NDJSON, one file a day
 `
 	accountsUsage = `  medialuna accounts create --email EMAIL [--plan PLAN]
                                   open an account with its first ADMIN, whatever --signup allows
@@ -108,7 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	case "events":
 		return subcommand(cmd, eventsUsage, rest, stdout, map[string]func([]string) error{
-			"export": func(a []string) error { return runExport(ctx, a, stdout, stderr) },
+			"export":  func(a []string) error { return runExport(ctx, a, stdout, stderr) },
+			"archive": func(a []string) error { return runArchive(ctx, a, stdout, stderr) },
 		})
 	case "secrets":
 		return subcommand(cmd, secretsUsage, rest, stdout, map[string]func([]string) error{

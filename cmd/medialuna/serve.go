@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/medialuna/medialuna/adapters/eventstoredb"
 	"github.com/medialuna/medialuna/adapters/httpapi"
 	"github.com/medialuna/medialuna/adapters/importfile"
 	"github.com/medialuna/medialuna/adapters/mail"
@@ -54,6 +55,8 @@ type serveConfig struct {
 	MetricsAddr         string
 	MetricsMaxMonitors  int
 	Signup              domain.SignupPolicy
+	CheckRetention      time.Duration
+	SummaryGrace        time.Duration
 }
 
 // regionConfig names the region a probe checks from.
@@ -162,6 +165,10 @@ func (m *serveMain) parseFlags(args []string) error {
 	registerDispatch(fs, &c.Dispatch)
 	c.Billing.register(fs)
 	c.Region.register(fs, "local", "Local")
+	retention, _ := time.ParseDuration(env("MEDIALUNA_CHECK_RETENTION", "720h"))
+	fs.DurationVar(&c.CheckRetention, "check-retention", retention, "how long raw check results stay in the event log (and the raw-results read model), in whole days of scheduled time; older days are dropped, their hourly summaries stay; 0 keeps them forever (env MEDIALUNA_CHECK_RETENTION; default 720h, 30 days)")
+	grace, _ := time.ParseDuration(env("MEDIALUNA_SUMMARY_GRACE", "1h"))
+	fs.DurationVar(&c.SummaryGrace, "summary-grace", grace, "how long after an hour ends its check results are summarized; results arriving later stay raw but no longer count in the hour's rollup (env MEDIALUNA_SUMMARY_GRACE)")
 	if c.Signup == "" {
 		policy, err := domain.ParseSignupPolicy(env("MEDIALUNA_SIGNUP", string(domain.SignupInvite)))
 		if err != nil {
@@ -175,6 +182,14 @@ func (m *serveMain) parseFlags(args []string) error {
 	c.Billing.resolve()
 	if c.LoginFailureWindow < 0 || c.LoginFailureWindow > postgres.MaxLoginWindow {
 		return fmt.Errorf("--login-failure-window must be between 0 (default 15m) and 24h")
+	}
+	// A day is dropped only once its hours are summarized: the retention
+	// must outlast the summary grace by a day.
+	if c.CheckRetention != 0 && c.CheckRetention < 24*time.Hour {
+		return fmt.Errorf("--check-retention must be 0 (keep every check) or at least 24h")
+	}
+	if c.SummaryGrace < 0 || c.SummaryGrace > 6*time.Hour {
+		return fmt.Errorf("--summary-grace must be between 0 and 6h")
 	}
 	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
 		return fmt.Errorf("--operator-token must be at least 16 characters: it guards server-wide figures and is not rate limited")
@@ -389,7 +404,17 @@ func (m *serveMain) startWorkers(ctx context.Context) ([]string, error) {
 			log.Error("projections stopped", "err", err)
 		}
 	})
-	goBackground(processes.NewPruner(m.queries, utcNow, log, m.limiter, m.sessions).Run)
+	pruner := processes.NewPruner(m.queries, utcNow, log, m.limiter, m.sessions)
+	if pg, ok := m.app.raw.(*postgres.EventStore); ok {
+		// Check retention and summaries are the PostgreSQL log's; on
+		// EventStoreDB the checks streams' $maxAge does it (eventstoredb.New).
+		pruner.WithCheckRetention(pg, c.CheckRetention)
+		summarize := commands.NewSummarizeChecksHandler(m.app.store, m.queries)
+		goBackground(processes.NewSummarizer(m.queries, summarize, c.SummaryGrace, utcNow, log.With("component", "summarizer")).Run)
+	} else if es, ok := m.app.raw.(*eventstoredb.EventStore); ok {
+		es.SetCheckRetention(c.CheckRetention)
+	}
+	goBackground(pruner.Run)
 	return projectorNames(all), nil
 }
 

@@ -25,7 +25,7 @@ func medialuna(t testing.TB, db *testdb.DB, args ...string) (string, string, err
 
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projections", "rebuild", "--help"},
-		{"projections", "status", "--help"}, {"events", "export", "--help"}, {"accounts", "set-plan", "--help"}, {"accounts", "create", "--help"},
+		{"projections", "status", "--help"}, {"events", "export", "--help"}, {"events", "archive", "--help"}, {"accounts", "set-plan", "--help"}, {"accounts", "create", "--help"},
 		{"secrets", "seal-log", "--help"}, {"secrets", "rotate-key", "--help"}, {"probe", "--help"}, {"version", "--help"},
 		{"projections", "--help"}, {"events", "--help"}, {"accounts", "--help"}, {"secrets", "--help"}, {"help"}} {
 		cmd := exec.Command(binary, args...)

@@ -34,6 +34,206 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("FollowerSeesEveryEventOnceUnderConcurrentAppends", func(t *testing.T) { testNoGaps(t, newStore(t)) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, newStore(t)) })
 	t.Run("AppendBatchIsIdempotent", func(t *testing.T) { testAppendBatch(t, newStore(t)) })
+	t.Run("CheckEventsReadBackExactlyInLogOrder", func(t *testing.T) { testCheckEvents(t, newStore(t)) })
+	t.Run("CheckRetentionKeepsEveryOtherEventAndTheOrder", func(t *testing.T) { testCheckRetention(t, newStore(t)) })
+}
+
+// CheckRetention is implemented by stores that let check results go after
+// a retention window (docs/architecture.md, "Check retention").
+type CheckRetention interface {
+	// DropChecksBefore removes the CheckRecorded events scheduled before
+	// cut from the log. Every other event stays, in its order.
+	DropChecksBefore(ctx context.Context, cut time.Time) error
+}
+
+// checkEvent is a check result as the check pipeline writes it (id derived,
+// metadata of the probe), or, with odd set, with its own id and metadata.
+func checkEvent(t *testing.T, monitor, region int64, at time.Time, up, odd bool) domain.StreamEvent {
+	t.Helper()
+	c := &domain.CheckRecorded{MonitorID: monitor, RegionID: region, ScheduledAt: at, CheckedAt: at.Add(1234 * time.Microsecond),
+		CheckOutcome: domain.CheckOutcome{Up: up, ResponseTimeMs: 12.5, StatusCode: 200, Detail: "é <ok> & more"}}
+	if !up {
+		c.StatusCode, c.Error = 0, "connection refused"
+		exp := at.Add(48 * time.Hour)
+		c.CertExpiresAt = &exp
+	}
+	meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: region, AccountID: 42, OccurredAt: c.CheckedAt}
+	id := domain.CheckEventID(monitor, region, at)
+	if odd {
+		meta.CorrelationID, id = "odd", uuid.NewString()
+	}
+	d, err := domain.Encode(c, meta, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.StreamEvent{Stream: domain.ChecksStream(region), Event: d}
+}
+
+func randomRegion() int64 {
+	var b [4]byte
+	rand.Read(b[:])
+	return int64(b[0])<<16 | int64(b[1])<<8 | int64(b[2]) + 1_000_000
+}
+
+// ownLog returns the events after from whose stream is one of streams, in
+// log order, reading again until want of them are visible (see ownEvents:
+// PostgreSQL holds fresh commits back while an older transaction anywhere
+// in the cluster is open).
+func ownLog(t *testing.T, s domain.EventStore, from domain.Position, want int, streams ...string) []domain.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var out []domain.RecordedEvent
+		at := from
+		for {
+			page, err := s.ReadAll(context.Background(), at, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page {
+				for _, st := range streams {
+					if e.StreamID == st {
+						out = append(out, e)
+					}
+				}
+			}
+			if len(page) < 1000 {
+				break
+			}
+			at = page[len(page)-1].Position
+		}
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type stored struct {
+	ID, Stream, Type, Data string
+	Version                int
+	Meta                   domain.Metadata
+}
+
+func storedOf(t *testing.T, es []domain.RecordedEvent) []stored {
+	out := make([]stored, len(es))
+	for i, e := range es {
+		out[i] = stored{ID: e.ID, Stream: e.StreamID, Type: e.Type, Data: string(e.Data), Version: e.Version, Meta: e.Metadata}
+		out[i].Meta.OccurredAt = out[i].Meta.OccurredAt.UTC()
+	}
+	return out
+}
+
+// Check results interleaved with other events read back exactly as they
+// were appended (id, payload bytes, metadata), in log order, once, however
+// a store keeps them.
+func testCheckEvents(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	pre, region := prefix(), randomRegion()
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+	var batch []domain.StreamEvent
+	var want []domain.EventData
+	for i := range 6 {
+		ev := checkEvent(t, int64(i%2+1), region, at.Add(time.Duration(i)*time.Minute), i%3 != 0, i == 4)
+		other := domain.StreamEvent{Stream: pre + "-other", Event: event(i, "between")}
+		batch = append(batch, ev, other)
+		want = append(want, ev.Event, other.Event)
+	}
+	for range 2 { // the second time, nothing is new
+		if _, err := s.AppendBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ownLog(t, s, head, 12, domain.ChecksStream(region), pre+"-other")
+	var wantStored []stored
+	for i, e := range want {
+		wantStored = append(wantStored, stored{ID: e.ID, Stream: batch[i].Stream, Type: e.Type, Data: string(e.Data), Version: e.Version, Meta: e.Metadata})
+	}
+	if diff := cmp.Diff(wantStored, storedOf(t, got)); diff != "" {
+		t.Errorf("log differs from what was appended (-want +got):\n%s", diff)
+	}
+	checks, err := s.ReadStream(ctx, domain.ChecksStream(region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range checks {
+		if e.StreamVersion != int64(i) || e.ID != want[2*i].ID {
+			t.Errorf("check stream event %d: version %d id %s, want %d %s", i, e.StreamVersion, e.ID, i, want[2*i].ID)
+		}
+	}
+	if len(checks) != 6 {
+		t.Errorf("check stream holds %d events, want 6", len(checks))
+	}
+}
+
+// Dropping the check results before a cut leaves every other event, the
+// newer checks, and their order; the check stream goes on numbering after
+// its last version.
+func testCheckRetention(t *testing.T, s domain.EventStore) {
+	r, ok := s.(CheckRetention)
+	if !ok {
+		t.Skip("the store keeps every check result")
+	}
+	ctx := context.Background()
+	pre, region := prefix(), randomRegion()
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	for d := range 3 {
+		var batch []domain.StreamEvent
+		for i := range 4 {
+			batch = append(batch, checkEvent(t, int64(i+1), region, day.AddDate(0, 0, d).Add(time.Duration(i)*time.Hour), true, false))
+		}
+		batch = append(batch, domain.StreamEvent{Stream: pre + "-other", Event: event(d, "day")})
+		if _, err := s.AppendBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := ownLog(t, s, head, 15, domain.ChecksStream(region), pre+"-other")
+	if err := r.DropChecksBefore(ctx, day.AddDate(0, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	after := ownLog(t, s, head, 7, domain.ChecksStream(region), pre+"-other")
+	var want []domain.RecordedEvent
+	for _, e := range before {
+		if e.Type == domain.EvCheckRecorded {
+			var c domain.CheckRecorded
+			json.Unmarshal(e.Data, &c)
+			if c.ScheduledAt.Before(day.AddDate(0, 0, 2)) {
+				continue
+			}
+		}
+		want = append(want, e)
+	}
+	if len(want) != 3+4 {
+		t.Fatalf("expected 3 other events and 4 checks to stay, the setup kept %d", len(want))
+	}
+	if diff := cmp.Diff(storedOf(t, want), storedOf(t, after)); diff != "" {
+		t.Errorf("after the drop (-want +got):\n%s", diff)
+	}
+	for i := range after {
+		if i > 0 && !after[i-1].Position.Less(after[i].Position) {
+			t.Errorf("log order broken at %d", i)
+		}
+	}
+	// The stream continues after its last version, not after what is left.
+	next := checkEvent(t, 9, region, day.AddDate(0, 0, 3), true, false)
+	if _, err := s.AppendBatch(ctx, []domain.StreamEvent{next}); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := s.ReadStream(ctx, domain.ChecksStream(region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(checks); n != 5 || checks[n-1].StreamVersion != 12 || checks[0].StreamVersion != 8 {
+		t.Errorf("check stream after the drop: %d events, versions %d..%d; want 5, 8..12", n, checks[0].StreamVersion, checks[len(checks)-1].StreamVersion)
+	}
 }
 
 func prefix() string {
