@@ -155,15 +155,17 @@ type ParkedEvent struct {
 }
 
 // ProjectorStatuses reports each named projector's checkpoint against the
-// head of the PostgreSQL log.
+// head of the PostgreSQL log: events and check_events, one order.
 func (q *Queries) ProjectorStatuses(ctx context.Context, names []string) ([]ProjectorStatus, error) {
 	out := []ProjectorStatus{}
 	err := q.db.SelectContext(ctx, &out, `
-		WITH head AS (SELECT coalesce(max(position), 0) AS position FROM events)
+		WITH head AS (SELECT greatest((SELECT max(position) FROM events), (SELECT max(position) FROM check_events), 0) AS position),
+		log AS (SELECT transaction_id, position, recorded_at FROM events
+			UNION ALL SELECT transaction_id, position, recorded_at FROM check_events)
 		SELECT n.name, coalesce(c.version, 0) AS version, coalesce(c.prepare_position, 0) AS position,
 			head.position AS head, coalesce(c.events_applied, 0) AS events_applied, c.updated_at,
-			(SELECT count(*) FROM events e WHERE (e.transaction_id, e.position) > (coalesce(c.commit_position, 0)::text::xid8, coalesce(c.prepare_position, 0))) AS lag_events,
-			coalesce((SELECT extract(epoch FROM now() - min(e.recorded_at)) FROM events e
+			(SELECT count(*) FROM log e WHERE (e.transaction_id, e.position) > (coalesce(c.commit_position, 0)::text::xid8, coalesce(c.prepare_position, 0))) AS lag_events,
+			coalesce((SELECT extract(epoch FROM now() - min(e.recorded_at)) FROM log e
 				WHERE (e.transaction_id, e.position) > (coalesce(c.commit_position, 0)::text::xid8, coalesce(c.prepare_position, 0))), 0)::float8 AS lag_seconds,
 			(SELECT count(*) FROM parked_events p WHERE p.projector = n.name) AS parked
 		FROM unnest($1::text[]) AS n(name) CROSS JOIN head

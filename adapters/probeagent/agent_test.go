@@ -104,13 +104,13 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 	src.set(list[:10])
 	time.Sleep(1500 * time.Millisecond)
 	var before int
-	db.Get(&before, `SELECT count(*) FROM events WHERE data->>'monitor_id' = '15'`)
+	db.Get(&before, `SELECT count(*) FROM check_events WHERE monitor_id = 15`)
 	time.Sleep(2 * time.Second)
 	cancel()
 	<-done
 
 	var after int
-	db.Get(&after, `SELECT count(*) FROM events WHERE data->>'monitor_id' = '15'`)
+	db.Get(&after, `SELECT count(*) FROM check_events WHERE monitor_id = 15`)
 	if after > before+1 {
 		t.Errorf("a removed monitor kept being checked: %d results, then %d", before, after)
 	}
@@ -118,8 +118,8 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 		t.Fatalf("sink called %d times; the lost replies were not retried", sink.calls.Load())
 	}
 	var total, distinct int
-	db.Get(&total, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
-	db.Get(&distinct, `SELECT count(DISTINCT (data->>'monitor_id', data->>'scheduled_at')) FROM events WHERE event_type = 'CheckRecorded'`)
+	db.Get(&total, `SELECT count(*) FROM check_events`)
+	db.Get(&distinct, `SELECT count(DISTINCT (monitor_id, scheduled_at)) FROM check_events`)
 	if total == 0 || total != distinct {
 		t.Errorf("%d results recorded for %d scheduled checks: retries were recorded twice", total, distinct)
 	}
@@ -130,9 +130,9 @@ func TestResultsRetriedAfterLostRepliesAreRecordedOnce(t *testing.T) {
 	// Each monitor ran about once a second, never more: its scheduled times
 	// are a second apart.
 	var minGap float64
-	db.Get(&minGap, `SELECT coalesce(min(gap), 1) FROM (SELECT extract(epoch FROM (data->>'scheduled_at')::timestamptz
-		- lag((data->>'scheduled_at')::timestamptz) OVER (PARTITION BY data->>'monitor_id' ORDER BY (data->>'scheduled_at')::timestamptz))::float8 AS gap
-		FROM events WHERE event_type = 'CheckRecorded') AS g WHERE gap IS NOT NULL`)
+	db.Get(&minGap, `SELECT coalesce(min(gap), 1) FROM (SELECT extract(epoch FROM scheduled_at
+		- lag(scheduled_at) OVER (PARTITION BY monitor_id ORDER BY scheduled_at))::float8 AS gap
+		FROM check_events) AS g WHERE gap IS NOT NULL`)
 	if minGap < 0.999 {
 		t.Errorf("a monitor ran twice within its interval (gap %.3fs)", minGap)
 	}

@@ -191,12 +191,9 @@ func hangingTargetsOnce(b *testing.B, remote bool) {
 		MonitorID int64   `db:"monitor_id"`
 		LateMs    float64 `db:"late_ms"`
 	}
-	if err := s.DB.Select(&rows, `SELECT (data->>'monitor_id')::bigint AS monitor_id,
-			extract(epoch FROM (data->>'checked_at')::timestamptz - (data->>'scheduled_at')::timestamptz) * 1000
-			- (data->>'response_time_ms')::float8 AS late_ms
-		FROM events WHERE event_type = 'CheckRecorded'
-		AND (data->>'scheduled_at')::timestamptz >= $1 AND (data->>'scheduled_at')::timestamptz < $2
-		AND (data->>'monitor_id')::bigint = ANY($3)`, from, to, pqInt64s(healthyIDs)); err != nil {
+	if err := s.DB.Select(&rows, `SELECT monitor_id,
+			extract(epoch FROM checked_at - scheduled_at) * 1000 - response_time_ms AS late_ms
+		FROM check_events WHERE scheduled_at >= $1 AND scheduled_at < $2 AND monitor_id = ANY($3)`, from, to, pqInt64s(healthyIDs)); err != nil {
 		b.Fatal(err)
 	}
 	var due int
@@ -243,8 +240,8 @@ func hangingTargetsOnce(b *testing.B, remote bool) {
 	for _, id := range hangingIDs {
 		freed = append(freed, max(float64(closedAt[hangingPath[id]].Sub(deletedAt[id]).Milliseconds()), 0)) // 0: it was between checks
 		var n int
-		if err := s.DB.Get(&n, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'
-			AND (data->>'checked_at')::timestamptz > $1 AND (data->>'monitor_id')::bigint = $2`, deletedAt[id], id); err != nil {
+		if err := s.DB.Get(&n, `SELECT count(*) FROM check_events
+			WHERE checked_at > $1 AND monitor_id = $2`, deletedAt[id], id); err != nil {
 			b.Fatal(err)
 		}
 		after += n

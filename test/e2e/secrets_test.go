@@ -87,6 +87,13 @@ func rawLog(t *testing.T, db *testdb.DB) string {
 	if err := db.Select(&rows, `SELECT stream_id || ' ' || event_type || ' ' || data::text || ' ' || metadata::text FROM events ORDER BY position`); err != nil {
 		t.Fatal(err)
 	}
+	// Check results live in their own table, in columns (the text a check
+	// reports is where a target's credentials could leak).
+	var checks []string
+	if err := db.Select(&checks, `SELECT concat_ws(' ', monitor_id, error, detail, stream_id, event_id, metadata::text) FROM check_events ORDER BY position`); err != nil {
+		t.Fatal(err)
+	}
+	rows = append(rows, checks...)
 	return strings.Join(rows, "\n")
 }
 
