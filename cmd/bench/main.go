@@ -201,7 +201,8 @@ func run(c config) error {
 	// creating one reads its account's quota stream, one event per monitor
 	// so far, so a single account of 10,000 makes creation quadratic (4
 	// creates a second by the 3,000th on a busy machine). The check engine
-	// does not care which account a monitor is in.
+	// does not care which account a monitor is in. Round robin, so that
+	// concurrent creates rarely contend for one quota stream.
 	const monitorsPerAccount = 1000
 	accounts := make([]*client, (c.monitors+monitorsPerAccount-1)/monitorsPerAccount)
 	for i := range accounts {
@@ -237,7 +238,7 @@ func run(c config) error {
 			for i := next.Add(1); i <= int64(c.monitors); i = next.Add(1) {
 				body := map[string]any{"name": fmt.Sprintf("m%d", i), "type": "HTTP", "url": fmt.Sprintf("http://%s/health/%d", tln.Addr(), i),
 					"check_interval": c.interval, "timeout": 10}
-				if err := accounts[(i-1)/monitorsPerAccount].do("POST", "/api/v1/monitors", body, nil); err != nil {
+				if err := accounts[(i-1)%int64(len(accounts))].do("POST", "/api/v1/monitors", body, nil); err != nil {
 					createErr.Store(err)
 					return
 				}
