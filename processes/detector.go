@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -247,9 +248,24 @@ func (d *IncidentDetector) loadState(ctx context.Context, tx projections.Exec, i
 	return st, nil
 }
 
-// saveState writes back the monitors and latest results a run touched, in
-// two statements whatever the run's length.
-func (d *IncidentDetector) saveState(ctx context.Context, tx projections.Exec, st map[int64]*domain.DetectorMonitor, touched []int64) error {
+// detectorFlags is the part of a monitor's state that changes only when
+// an incident opens or closes or a performance streak moves.
+type detectorFlags struct {
+	down, ssl, perf bool
+	slow, fast      int
+}
+
+func flagsOf(m *domain.DetectorMonitor) detectorFlags {
+	return detectorFlags{m.Down, m.SSLExpiring, m.PerfOpen, m.SlowStreak, m.FastStreak}
+}
+
+// saveState writes back what a run changed, in at most two statements
+// whatever the run's length: the latest results that moved, and the
+// monitors whose flags differ from before (as loaded, in before). Almost
+// every check moves a latest result and changes no flag, so writing only
+// changes spares a row update per check.
+func (d *IncidentDetector) saveState(ctx context.Context, tx projections.Exec, st map[int64]*domain.DetectorMonitor, touched []int64,
+	before map[int64]detectorFlags, beforeLatest map[int64]map[int64]domain.LatestResult) error {
 	var lm, lr []int64
 	var lup []bool
 	var lerr, lat []string
@@ -260,26 +276,38 @@ func (d *IncidentDetector) saveState(ctx context.Context, tx projections.Exec, s
 		if m == nil {
 			continue
 		}
-		ids, slow, fast = append(ids, id), append(slow, int64(m.SlowStreak)), append(fast, int64(m.FastStreak))
-		down, ssl, perf = append(down, m.Down), append(ssl, m.SSLExpiring), append(perf, m.PerfOpen)
+		if f := flagsOf(m); f != before[id] {
+			ids, slow, fast = append(ids, id), append(slow, int64(m.SlowStreak)), append(fast, int64(m.FastStreak))
+			down, ssl, perf = append(down, m.Down), append(ssl, m.SSLExpiring), append(perf, m.PerfOpen)
+		}
 		for r, l := range m.Latest {
+			if old, ok := beforeLatest[id][r]; ok && old == l {
+				continue
+			}
 			lm, lr, lup, lerr = append(lm, id), append(lr, r), append(lup, l.Up), append(lerr, l.Error)
 			lat = append(lat, l.CheckedAt.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	if len(lm) > 0 {
+		if err := d.saveLatest(ctx, tx, lm, lr, lup, lerr, lat); err != nil {
+			return err
 		}
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO detector_latest (monitor_id, region_id, up, error, checked_at)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::text[], $5::text[]::timestamptz[])
-		ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, error = EXCLUDED.error, checked_at = EXCLUDED.checked_at`,
-		pq.Array(lm), pq.Array(lr), pq.Array(lup), pq.Array(lerr), pq.Array(lat)); err != nil {
-		return err
-	}
 	_, err := tx.ExecContext(ctx, `UPDATE detector_monitors m SET down = u.down, ssl_expiring = u.ssl, perf_open = u.perf,
 			slow_streak = u.slow, fast_streak = u.fast
 		FROM unnest($1::bigint[], $2::bool[], $3::bool[], $4::bool[], $5::int[], $6::int[]) AS u(id, down, ssl, perf, slow, fast)
 		WHERE m.monitor_id = u.id`, pq.Array(ids), pq.Array(down), pq.Array(ssl), pq.Array(perf), pq.Array(slow), pq.Array(fast))
+	return err
+}
+
+func (d *IncidentDetector) saveLatest(ctx context.Context, tx projections.Exec, lm, lr []int64, lup []bool, lerr, lat []string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO detector_latest (monitor_id, region_id, up, error, checked_at)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::text[], $5::text[]::timestamptz[])
+		ON CONFLICT (monitor_id, region_id) DO UPDATE SET up = EXCLUDED.up, error = EXCLUDED.error, checked_at = EXCLUDED.checked_at`,
+		pq.Array(lm), pq.Array(lr), pq.Array(lup), pq.Array(lerr), pq.Array(lat))
 	return err
 }
 
@@ -298,6 +326,11 @@ func (d *IncidentDetector) checks(ctx context.Context, tx projections.Exec, run 
 	if err != nil {
 		return err
 	}
+	before := make(map[int64]detectorFlags, len(st))
+	beforeLatest := make(map[int64]map[int64]domain.LatestResult, len(st))
+	for id, m := range st {
+		before[id], beforeLatest[id] = flagsOf(m), maps.Clone(m.Latest)
+	}
 	for _, c := range run {
 		m := st[c.MonitorID]
 		if m == nil {
@@ -307,7 +340,7 @@ func (d *IncidentDetector) checks(ctx context.Context, tx projections.Exec, run 
 			return err
 		}
 	}
-	return d.saveState(ctx, tx, st, ids)
+	return d.saveState(ctx, tx, st, ids, before, beforeLatest)
 }
 
 // ApplyBatch implements BatchProjector.

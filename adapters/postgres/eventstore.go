@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -46,6 +48,8 @@ type EventStore struct {
 	waiters  map[chan struct{}]struct{}
 	wakeErr  error
 	listener *pq.Listener // nil until a follower needs it, and after Close
+
+	tail tail
 }
 
 // NewEventStore returns the log over db. dsn is used for a dedicated LISTEN
@@ -486,14 +490,15 @@ func (s *EventStore) Head(ctx context.Context) (domain.Position, error) {
 	return domain.Position{Commit: tx, Prepare: row.Pos}, err
 }
 
-// Follow implements domain.EventStore.
+// Follow implements domain.EventStore. Followers near the head of the log
+// share their reads through the store's tail (see tail).
 func (s *EventStore) Follow(ctx context.Context, from domain.Position, batchSize int, fn func([]domain.RecordedEvent) error) error {
 	wake := s.subscribeWakeups()
 	defer s.unsubscribeWakeups(wake)
 	const idlePoll = time.Second
 	retry := time.Millisecond
 	for {
-		batch, err := s.ReadAll(ctx, from, batchSize)
+		batch, held, err := s.readFollow(ctx, from, batchSize)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -512,15 +517,12 @@ func (s *EventStore) Follow(ctx context.Context, from domain.Position, batchSize
 			}
 			from = batch[len(batch)-1].Position
 			retry = time.Millisecond
-			if len(batch) == batchSize {
-				continue
-			}
+			continue // the next read comes from the tail, or is shared
 		}
 		// Nothing (more) visible. If committed events are held back by an
 		// older open transaction, look again soon; otherwise wait for a
 		// wake-up or the idle poll.
-		held, err := s.heldBack(ctx, from)
-		if err == nil && held {
+		if held {
 			if !sleep(ctx, retry) {
 				return ctx.Err()
 			}
@@ -534,6 +536,154 @@ func (s *EventStore) Follow(ctx context.Context, from domain.Position, batchSize
 		case <-time.After(idlePoll):
 		}
 	}
+}
+
+// tailCapacity is how many of the newest events the tail keeps: about 25
+// seconds at 333 checks a second. A follower further behind reads the log
+// itself until it catches up.
+const tailCapacity = 8192
+
+// tail is the newest stretch of the log that a follower has read, in
+// memory, so that the other followers (a server runs a dozen: every
+// projector and process manager) take it from there instead of each asking
+// PostgreSQL for the same rows and the same held-back check. It is exact,
+// not a guess: events holds every committed event after start, in log
+// order, because each extension is a ReadAll from the tail's last position
+// and ReadAll never skips an event that could later appear before its last
+// (see the gap problem above). At the end of the tail, one follower reads
+// for all: the others wait for its read and share its answer, events or
+// "nothing yet, held back or not".
+type tail struct {
+	mu      sync.Mutex
+	valid   bool
+	start   domain.Position // the position just before events[0]
+	events  []domain.RecordedEvent
+	reading *tailRead // the read past the end in flight, nil when none
+	last    *tailRead // the latest read past the end, done
+}
+
+// tailRead is one read past the end of the tail, shared by the followers
+// that wait for it.
+type tailRead struct {
+	from domain.Position
+	done chan struct{}
+	n    int // events it added
+	held bool
+	err  error
+}
+
+// end is the position of the tail's last event (start when empty).
+func (t *tail) end() domain.Position {
+	if len(t.events) == 0 {
+		return t.start
+	}
+	return t.events[len(t.events)-1].Position
+}
+
+// slice returns up to limit events after from when from lies inside the
+// tail; ok is false when from is outside it (before its start or after
+// its end).
+func (t *tail) slice(from domain.Position, limit int) (out []domain.RecordedEvent, ok bool) {
+	if !t.valid || from.Less(t.start) || t.end().Less(from) {
+		return nil, false
+	}
+	i := sort.Search(len(t.events), func(i int) bool { return from.Less(t.events[i].Position) })
+	j := min(i+limit, len(t.events))
+	return slices.Clone(t.events[i:j]), true
+}
+
+// extend appends a read from the end and drops the oldest events past the
+// capacity, copying now and then so the dropped ones can be collected.
+func (t *tail) extend(evs []domain.RecordedEvent) {
+	t.events = append(t.events, evs...)
+	if over := len(t.events) - tailCapacity; over > 0 {
+		t.start = t.events[over-1].Position
+		t.events = t.events[over:]
+		if cap(t.events) > 2*tailCapacity {
+			t.events = slices.Clone(t.events)
+		}
+	}
+}
+
+// readFollow returns up to limit committed events after from, and, when it
+// returns none, whether committed events are held back by an older open
+// transaction. It serves from the tail when it can, shares one read past
+// its end among the followers waiting there, and reads alone (leaving the
+// tail as it is) when from is further behind.
+func (s *EventStore) readFollow(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, bool, error) {
+	t := &s.tail
+	var waited *tailRead
+	for {
+		t.mu.Lock()
+		if evs, ok := t.slice(from, limit); ok && len(evs) > 0 {
+			t.mu.Unlock()
+			return evs, false, nil
+		}
+		if waited != nil && t.last == waited && waited.from == from {
+			// The read this follower waited for found nothing new.
+			t.mu.Unlock()
+			if waited.err != nil || waited.n > 0 {
+				// Its reader failed (maybe only its own context ended), or
+				// found events the tail no longer holds: read again.
+				waited = nil
+				continue
+			}
+			return nil, waited.held, nil
+		}
+		atEnd := t.valid && from == t.end()
+		if !atEnd && t.valid && from.Less(t.start) {
+			t.mu.Unlock()
+			return s.readAlone(ctx, from, limit)
+		}
+		if atEnd && t.reading != nil {
+			r := t.reading
+			t.mu.Unlock()
+			select {
+			case <-r.done:
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
+			}
+			waited = r
+			continue
+		}
+		if !atEnd {
+			// Ahead of the tail, or no tail yet: start it here. A follower
+			// that overtook the tail is rare (the tail's reader stalled);
+			// the others then read alone until they reach the new start.
+			if t.reading != nil {
+				t.mu.Unlock()
+				return s.readAlone(ctx, from, limit)
+			}
+			t.valid, t.start, t.events, t.last = true, from, nil, nil
+		}
+		r := &tailRead{from: from, done: make(chan struct{})}
+		t.reading = r
+		t.mu.Unlock()
+
+		evs, held, err := s.readAlone(ctx, from, limit)
+		t.mu.Lock()
+		r.n, r.held, r.err = len(evs), held, err
+		if err == nil && t.valid && t.end() == from {
+			t.extend(evs)
+		}
+		t.reading, t.last = nil, r
+		close(r.done)
+		t.mu.Unlock()
+		return evs, held, err
+	}
+}
+
+// readAlone reads from the log itself; when it finds nothing it also asks
+// whether committed events are held back.
+func (s *EventStore) readAlone(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, bool, error) {
+	evs, err := s.ReadAll(ctx, from, limit)
+	if err != nil || len(evs) > 0 {
+		return evs, false, err
+	}
+	// A failed look is taken as "nothing held back": the follower then
+	// waits for a wake-up or the idle poll, as it did before the tail.
+	held, err := s.heldBack(ctx, from)
+	return nil, err == nil && held, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -47,6 +48,7 @@ type config struct {
 	binary   string
 	inFlight int
 	keep     bool
+	profile  string
 }
 
 func main() {
@@ -72,10 +74,11 @@ func checksMain(args []string) error {
 	flag.IntVar(&c.monitors, "monitors", 10000, "HTTP monitors to create")
 	flag.IntVar(&c.interval, "interval", 30, "check interval in seconds")
 	flag.DurationVar(&c.duration, "duration", 3*time.Minute, "how long to measure after warm-up")
-	flag.StringVar(&c.adminURL, "database-url", envOr("MEDIALUNA_TEST_DATABASE_URL", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")), "PostgreSQL server to create the bench database on")
+	flag.StringVar(&c.adminURL, "database-url", "", "an external PostgreSQL server to create the bench database on (default: a cluster of the bench's own, so the CPU figure is the bench's alone; an external server's includes its other users)")
 	flag.StringVar(&c.binary, "binary", "", "medialuna binary (default: build ./cmd/medialuna)")
 	flag.IntVar(&c.inFlight, "probe-max-in-flight", 0, "the embedded probe's ceiling of checks in flight (0: the server's default)")
-	flag.BoolVar(&c.keep, "keep", false, "keep the bench database (its URL is printed) for inspection")
+	flag.BoolVar(&c.keep, "keep", false, "keep the bench database, or the bench's own cluster, running afterwards (its URL is printed) for inspection")
+	flag.StringVar(&c.profile, "cpu-profile", "", "write the server's CPU profile of the measured window to this file (default: a temporary file, summarised in the report)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.Output(), "Usage: go run ./cmd/bench checks [flags]\n\nLoad-tests the check engine end to end and prints a report.\n\nFlags:\n")
 		flag.PrintDefaults()
@@ -84,13 +87,6 @@ func checksMain(args []string) error {
 		return err
 	}
 	return run(c)
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func logf(format string, args ...any) {
@@ -112,12 +108,40 @@ func run(c config) error {
 			return err
 		}
 	}
-	dbURL, drop, err := createDatabase(c.adminURL)
+	var pg *pgCluster
+	var server atomic.Pointer[os.Process] // for the interrupt handler
+	admin := c.adminURL
+	if admin == "" {
+		logf("starting a PostgreSQL cluster of the bench's own")
+		if pg, err = startCluster(); err != nil {
+			return err
+		}
+		admin = pg.URL()
+		defer pg.stop(c.keep)
+		// Interrupted, the bench still stops its cluster rather than
+		// leave a postgres running.
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		go func() {
+			if _, ok := <-sigs; ok {
+				if p := server.Load(); p != nil {
+					p.Kill()
+				}
+				pg.stop(c.keep)
+				os.Exit(130)
+			}
+		}()
+	}
+	dbURL, drop, err := createDatabase(admin)
 	if err != nil {
 		return err
 	}
 	if c.keep {
 		logf("keeping database %s", dbURL)
+		if pg != nil {
+			logf("the cluster keeps running in %s (postmaster pid %d); stop it with kill -INT", pg.dir, pg.pid)
+		}
 	} else {
 		defer drop()
 	}
@@ -145,14 +169,19 @@ func run(c config) error {
 		return err
 	}
 	defer logFile.Close()
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
 	srv := exec.Command(c.binary, "serve", "--addr", addr, "--log-format", "json", "--log-level", "info")
 	const operatorToken = "bench-operator-token"
-	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_PROBE_MAX_IN_FLIGHT="+strconv.Itoa(c.inFlight), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)),
-		"MEDIALUNA_OPERATOR_TOKEN="+operatorToken)
+	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_DEBUG_PPROF_ADDR="+pprofAddr, "MEDIALUNA_PROBE_MAX_IN_FLIGHT="+strconv.Itoa(c.inFlight), "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)),
+		"MEDIALUNA_OPERATOR_TOKEN="+operatorToken, "MEDIALUNA_SIGNUP=open")
 	srv.Stdout, srv.Stderr = logFile, logFile
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	server.Store(srv.Process)
 	defer func() {
 		srv.Process.Signal(syscall.SIGTERM)
 		srv.Wait()
@@ -161,23 +190,36 @@ func run(c config) error {
 	if err := waitHealthy(base); err != nil {
 		return err
 	}
-	cl := &client{base: base}
-	var su struct {
-		AccessToken string `json:"access_token"`
-		Account     struct{ ID int64 }
+	// Monitors are spread over accounts of at most monitorsPerAccount:
+	// creating one reads its account's quota stream, one event per monitor
+	// so far, so a single account of 10,000 makes creation quadratic (4
+	// creates a second by the 3,000th on a busy machine). The check engine
+	// does not care which account a monitor is in. Round robin, so that
+	// concurrent creates rarely contend for one quota stream.
+	const monitorsPerAccount = 1000
+	accounts := make([]*client, (c.monitors+monitorsPerAccount-1)/monitorsPerAccount)
+	for i := range accounts {
+		cl := &client{base: base}
+		var su struct {
+			AccessToken string `json:"access_token"`
+			Account     struct{ ID int64 }
+		}
+		if err := cl.do("POST", "/api/auth/signup", map[string]string{"email": fmt.Sprintf("bench%d@example.com", i), "password": "bench password",
+			"account_name": fmt.Sprintf("Bench %d", i)}, &su); err != nil {
+			return err
+		}
+		cl.token = su.AccessToken
+		setPlan := exec.Command(c.binary, "accounts", "set-plan", strconv.FormatInt(su.Account.ID, 10), "ENTERPRISE")
+		setPlan.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+		if out, err := setPlan.CombinedOutput(); err != nil {
+			return fmt.Errorf("set-plan: %v: %s", err, out)
+		}
+		accounts[i] = cl
 	}
-	if err := cl.do("POST", "/api/auth/signup", map[string]string{"email": "bench@example.com", "password": "bench password", "account_name": "Bench"}, &su); err != nil {
-		return err
-	}
-	cl.token = su.AccessToken
-	setPlan := exec.Command(c.binary, "accounts", "set-plan", strconv.FormatInt(su.Account.ID, 10), "ENTERPRISE")
-	setPlan.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
-	if out, err := setPlan.CombinedOutput(); err != nil {
-		return fmt.Errorf("set-plan: %v: %s", err, out)
-	}
+	cl := accounts[0]
 	time.Sleep(time.Second)
 
-	logf("creating %d monitors", c.monitors)
+	logf("creating %d monitors in %d accounts", c.monitors, len(accounts))
 	started := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -189,7 +231,7 @@ func run(c config) error {
 			for i := next.Add(1); i <= int64(c.monitors); i = next.Add(1) {
 				body := map[string]any{"name": fmt.Sprintf("m%d", i), "type": "HTTP", "url": fmt.Sprintf("http://%s/health/%d", tln.Addr(), i),
 					"check_interval": c.interval, "timeout": 10}
-				if err := cl.do("POST", "/api/v1/monitors", body, nil); err != nil {
+				if err := accounts[(i-1)%int64(len(accounts))].do("POST", "/api/v1/monitors", body, nil); err != nil {
 					createErr.Store(err)
 					return
 				}
@@ -205,13 +247,18 @@ func run(c config) error {
 	time.Sleep(time.Duration(c.interval)*time.Second + 2*time.Second)
 
 	logf("measuring for %s", c.duration)
-	cpu0, err := cpuTicks(srv.Process.Pid)
+	pgStats := startPGStats(db)
+	if c.profile == "" {
+		c.profile = filepath.Join(dir, "server.pprof")
+	}
+	profiled := make(chan error, 1)
+	go func() { profiled <- fetchProfile("http://"+pprofAddr, c.duration, c.profile) }()
+	var recorded0 int64
+	db.Get(&recorded0, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
+	server0, pg0, err := measureCPU(srv.Process.Pid, pg)
 	if err != nil {
 		return err
 	}
-	pg0 := postgresTicks()
-	var recorded0 int64
-	db.Get(&recorded0, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
 	logOffset, _ := logFile.Seek(0, io.SeekCurrent)
 	t0 := time.Now()
 	var listLatency, lags []float64
@@ -219,7 +266,7 @@ func run(c config) error {
 	for time.Since(t0) < c.duration {
 		s := time.Now()
 		var list []json.RawMessage
-		if err := cl.do("GET", "/api/v1/monitors?limit=100&skip=5000", nil, &list); err != nil {
+		if err := cl.do("GET", "/api/v1/monitors?limit=100&skip=500", nil, &list); err != nil {
 			return err
 		}
 		listLatency = append(listLatency, float64(time.Since(s).Microseconds())/1000)
@@ -239,19 +286,26 @@ func run(c config) error {
 		time.Sleep(time.Second - time.Since(s)%time.Second)
 	}
 	elapsed := time.Since(t0)
-	cpu1, _ := cpuTicks(srv.Process.Pid)
-	pg1 := postgresTicks()
+	server1, pg1, err := measureCPU(srv.Process.Pid, pg)
+	if err != nil {
+		return err
+	}
 	var recorded1 int64
 	db.Get(&recorded1, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
+	pgReport := pgStats.finish()
+	profileErr := <-profiled
 	stats, err := probeStats(logPath, logOffset)
 	if err != nil {
 		return err
 	}
 	checks := recorded1 - recorded0
 	due := float64(c.monitors) * elapsed.Seconds() / float64(c.interval)
-	tick := 1000.0 / 100 // ms per clock tick (USER_HZ = 100)
-	serverMs := float64(cpu1-cpu0) * tick
-	pgMs := float64(pg1-pg0) * tick
+	serverMs := (server1 - server0) * 1000
+	pgMs := (pg1 - pg0) * 1000
+	pgWho := "the bench's own cluster: postmaster, live and exited backends"
+	if pg == nil {
+		pgWho = "every postgres process on the machine, other users' included; exited backends missed"
+	}
 
 	fmt.Printf("\nMedia Luna check engine load test\n")
 	fmt.Printf("  monitors                 %d HTTP, every %d s, embedded probe\n", c.monitors, c.interval)
@@ -261,10 +315,17 @@ func run(c config) error {
 	fmt.Printf("  start lateness           p50 %.1f ms, p99 %.1f ms (worst 10 s window p99: %.1f ms)\n", median(stats.p50s), median(stats.p99s), maxOf(stats.p99s))
 	fmt.Printf("  CPU per check            %.3f ms (server %.3f + PostgreSQL %.3f), %.1f%% of the 2 cores\n",
 		(serverMs+pgMs)/float64(checks), serverMs/float64(checks), pgMs/float64(checks), 100*(serverMs+pgMs)/(elapsed.Seconds()*1000*2))
+	fmt.Printf("  PostgreSQL CPU counts    %s\n", pgWho)
 	fmt.Printf("  server memory            max RSS %.1f MiB\n", float64(maxRSS)/1024)
 	fmt.Printf("  projection lag           p50 %.2f s, p99 %.2f s, max %.2f s (sampled each second)\n", pct(lags, 0.5), pct(lags, 0.99), maxOf(lags))
-	fmt.Printf("  API list latency         p50 %.1f ms, p99 %.1f ms (GET /api/v1/monitors?limit=100&skip=5000)\n", pct(listLatency, 0.5), pct(listLatency, 0.99))
+	fmt.Printf("  API list latency         p50 %.1f ms, p99 %.1f ms (GET /api/v1/monitors?limit=100&skip=500, one account)\n", pct(listLatency, 0.5), pct(listLatency, 0.99))
 	fmt.Printf("  monitor creation         %d in %s through the API\n", c.monitors, createdIn.Round(time.Millisecond))
+	pgReport.print(checks)
+	if profileErr != nil {
+		fmt.Printf("\nServer CPU profile: %v\n", profileErr)
+	} else {
+		printProfileTop(c.binary, c.profile)
+	}
 	return nil
 }
 
@@ -342,39 +403,6 @@ func waitHealthy(base string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return errors.New("server did not become healthy")
-}
-
-// cpuTicks is a process's user plus system time in clock ticks.
-func cpuTicks(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndex(s, ")")+2:])
-	u, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	return u + st, nil
-}
-
-// postgresTicks sums the CPU of every PostgreSQL process on the machine.
-func postgresTicks() int64 {
-	entries, _ := os.ReadDir("/proc")
-	var total int64
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		if err != nil || !strings.HasPrefix(string(comm), "postgres") {
-			continue
-		}
-		if t, err := cpuTicks(pid); err == nil {
-			total += t
-		}
-	}
-	return total
 }
 
 func rssKB(pid int) int64 {

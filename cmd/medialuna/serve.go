@@ -435,6 +435,11 @@ func (m *serveMain) run(ctx context.Context) error {
 		return err
 	}
 	m.metrics.SetProjectors(names)
+	stopPprof, err := servePprof(m.log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	api := m.api(names)
 	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Minute)
 	err = m.queries.WaitUntilBuilt(waitCtx, projectorNames(projectors(readModels())))

@@ -31,7 +31,8 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("ConcurrentAppendOneWinner", func(t *testing.T) { testOneWinner(t, newStore(t)) })
 	t.Run("ReadAllPages", func(t *testing.T) { testReadAllPages(t, newStore(t)) })
 	t.Run("FollowCatchesUpThenLive", func(t *testing.T) { testFollow(t, newStore(t)) })
-	t.Run("FollowerSeesEveryEventOnceUnderConcurrentAppends", func(t *testing.T) { testNoGaps(t, newStore(t)) })
+	t.Run("FollowerSeesEveryEventOnceUnderConcurrentAppends", func(t *testing.T) { testNoGaps(t, newStore(t), 1) })
+	t.Run("FollowersSeeEveryEventOnceJoiningLate", func(t *testing.T) { testNoGaps(t, newStore(t), 6) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, newStore(t)) })
 	t.Run("AppendBatchIsIdempotent", func(t *testing.T) { testAppendBatch(t, newStore(t)) })
 	t.Run("CheckEventsReadBackExactlyInLogOrder", func(t *testing.T) { testCheckEvents(t, newStore(t)) })
@@ -499,9 +500,12 @@ func testFollow(t *testing.T, s domain.EventStore) {
 	<-done
 }
 
-// testNoGaps runs many appenders against a follower and checks it sees every
-// event exactly once, each stream in order, positions strictly increasing.
-func testNoGaps(t *testing.T, s domain.EventStore) {
+// testNoGaps runs many appenders against followers and checks each sees
+// every event exactly once, each stream in order, positions strictly
+// increasing. With several followers some join late, so they start behind
+// the others and catch up while the log grows (the PostgreSQL store shares
+// reads near the head between followers).
+func testNoGaps(t *testing.T, s domain.EventStore, followers int) {
 	const writers, perWriter = 16, 40
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -510,36 +514,37 @@ func testNoGaps(t *testing.T, s domain.EventStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
+	allSeen := make(chan struct{}, followers)
+	followErr := make(chan error, followers)
+	totals := make([]int, followers)
 	var mu sync.Mutex
-	total := 0
-	allSeen := make(chan struct{})
-	followErr := make(chan error, 1)
-	go func() {
+	follow := func(f int) {
+		seen := map[string]int{}
 		last := start
 		followErr <- s.Follow(ctx, start, 7, func(batch []domain.RecordedEvent) error {
-			mu.Lock()
-			defer mu.Unlock()
 			for _, e := range batch {
 				if !last.Less(e.Position) {
-					return fmt.Errorf("position %v not after %v", e.Position, last)
+					return fmt.Errorf("follower %d: position %v not after %v", f, e.Position, last)
 				}
 				last = e.Position
 				if !strings.HasPrefix(e.StreamID, pre) {
 					continue
 				}
 				if want := seen[e.StreamID]; int(e.StreamVersion) != want {
-					return fmt.Errorf("stream %s: got version %d, want %d (duplicate or gap)", e.StreamID, e.StreamVersion, want)
+					return fmt.Errorf("follower %d: stream %s: got version %d, want %d (duplicate or gap)", f, e.StreamID, e.StreamVersion, want)
 				}
 				seen[e.StreamID]++
-				total++
-				if total == writers*perWriter {
-					close(allSeen)
+				mu.Lock()
+				totals[f]++
+				if totals[f] == writers*perWriter {
+					allSeen <- struct{}{}
 				}
+				mu.Unlock()
 			}
 			return nil
 		})
-	}()
+	}
+	go follow(0)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -551,21 +556,31 @@ func testNoGaps(t *testing.T, s domain.EventStore) {
 					t.Errorf("writer %d append %d: %v", w, i, err)
 					return
 				}
+				if w == 0 && i%10 == 5 && i/10+1 < followers {
+					go follow(i/10 + 1) // joins late, from the start
+				}
 			}
 		}()
 	}
+	for f := 1 + (perWriter+4)/10; f < followers; f++ {
+		go follow(f)
+	}
 	wg.Wait()
-	select {
-	case <-allSeen:
-	case err := <-followErr:
-		t.Fatalf("follower stopped: %v", err)
-	case <-ctx.Done():
-		mu.Lock()
-		t.Fatalf("follower saw %d of %d events", total, writers*perWriter)
+	for range followers {
+		select {
+		case <-allSeen:
+		case err := <-followErr:
+			t.Fatalf("follower stopped: %v", err)
+		case <-ctx.Done():
+			mu.Lock()
+			t.Fatalf("followers saw %v of %d events each", totals, writers*perWriter)
+		}
 	}
 	cancel()
-	if err := <-followErr; err != nil && err != context.Canceled {
-		t.Fatalf("follower: %v", err)
+	for range followers {
+		if err := <-followErr; err != nil && err != context.Canceled {
+			t.Fatalf("follower: %v", err)
+		}
 	}
 }
 
