@@ -254,7 +254,7 @@ func run(c config) error {
 	profiled := make(chan error, 1)
 	go func() { profiled <- fetchProfile("http://"+pprofAddr, c.duration, c.profile) }()
 	var recorded0 int64
-	db.Get(&recorded0, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
+	db.Get(&recorded0, `SELECT (SELECT count(*) FROM check_events) + (SELECT count(*) FROM events WHERE event_type = 'CheckRecorded')`)
 	server0, pg0, err := measureCPU(srv.Process.Pid, pg)
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func run(c config) error {
 		return err
 	}
 	var recorded1 int64
-	db.Get(&recorded1, `SELECT count(*) FROM events WHERE event_type = 'CheckRecorded'`)
+	db.Get(&recorded1, `SELECT (SELECT count(*) FROM check_events) + (SELECT count(*) FROM events WHERE event_type = 'CheckRecorded')`)
 	pgReport := pgStats.finish()
 	profileErr := <-profiled
 	stats, err := probeStats(logPath, logOffset)
