@@ -73,11 +73,26 @@ func (f *notifierFixture) appendBatch(t testing.TB, stream string, evs ...domain
 	f.settle(t, pos)
 	// What the notifier appended while applying them (suppressions,
 	// queued notifications) is in the log now: let every model see it.
-	head, err := f.store.Head(context.Background())
-	if err != nil {
+	f.settle(t, f.written(t))
+}
+
+// written is the position of the newest event committed so far. Not the
+// store's Head: that stops short of transactions still open elsewhere in
+// the cluster (other test packages share it), and a settle on it could
+// return before the models saw what the notifier just appended.
+func (f *notifierFixture) written(t testing.TB) domain.Position {
+	t.Helper()
+	var row struct {
+		Tx  uint64 `db:"tx"`
+		Pos uint64 `db:"position"`
+	}
+	if err := f.db.Get(&row, `SELECT transaction_id::text::bigint AS tx, position FROM (
+		(SELECT transaction_id, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1)
+		UNION ALL (SELECT transaction_id, position FROM check_events ORDER BY transaction_id DESC, position DESC LIMIT 1)) u
+		ORDER BY transaction_id DESC, position DESC LIMIT 1`); err != nil {
 		t.Fatal(err)
 	}
-	f.settle(t, head)
+	return domain.Position{Commit: row.Tx, Prepare: row.Pos}
 }
 
 // appendTo writes one event to a stream without waiting for the models
@@ -103,11 +118,7 @@ func (f *notifierFixture) tick(t testing.TB) {
 	if err := f.notifier.Tick(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	head, err := f.store.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.settle(t, head)
+	f.settle(t, f.written(t))
 }
 
 // queued lists the notifications decided so far as "incident event
