@@ -41,7 +41,7 @@ func (p *Page) Click(selector string) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)); err != nil {
 		p.t.Fatalf("browser: click %q on %s: %v", selector, p.URL(), err)
 	}
-	p.waitQuiet()
+	p.waitAfterAction()
 }
 
 // ClickButton clicks the button (or link) whose visible words are text.
@@ -53,7 +53,7 @@ func (p *Page) ClickButton(text string) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible)); err != nil {
 		p.t.Fatalf("browser: click the button %q on %s: %v", text, p.URL(), err)
 	}
-	p.waitQuiet()
+	p.waitAfterAction()
 }
 
 // Fill replaces the value of the field matching selector by typing value
@@ -93,7 +93,7 @@ func (p *Page) SetValue(selector, value string) {
 	if !ok {
 		p.t.Fatalf("browser: SetValue(%q): no element matches on %s", selector, p.URL())
 	}
-	p.waitQuiet()
+	p.waitAfterAction()
 }
 
 // Check ticks or unticks a checkbox by clicking it when it is not yet as

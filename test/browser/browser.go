@@ -383,6 +383,18 @@ func (p *Page) addRequest(u string) {
 	p.requests = append(p.requests, u)
 }
 
+// waitAfterAction settles the page after a click. The click counts as
+// activity: Chromium reports the request a click starts (a form post, a
+// link) a moment after the click itself returns, and a page that had been
+// idle for a while would otherwise look quiet before that request is seen,
+// letting the next step read the page it is about to leave.
+func (p *Page) waitAfterAction() {
+	p.mu.Lock()
+	p.lastActivity = time.Now()
+	p.mu.Unlock()
+	p.waitQuiet()
+}
+
 func (p *Page) waitQuiet() {
 	// A request still in flight (a form post the server takes a while to
 	// answer on a busy machine) is waited for up to a step's timeout, not
