@@ -29,7 +29,7 @@ type CreateMonitorHandler struct {
 // positive, lowers every plan's minimum check interval (operator setting).
 func NewCreateMonitorHandler(store domain.EventStore, ids IDs, now Clock, facts MonitorFacts, minIntervalFloor int) *CreateMonitorHandler {
 	return &CreateMonitorHandler{store: store, ids: ids, now: now, rules: monitorRules{facts: facts, minFloor: minIntervalFloor},
-		quotas: quotas{store: store, now: now, seeds: facts}}
+		quotas: quotas{store: store, now: now, seeds: facts, turns: &streamTurns{}}}
 }
 
 // Handle creates the monitor and returns its id. Errors: ErrInvalid for a
@@ -57,11 +57,15 @@ func (h *CreateMonitorHandler) Handle(ctx context.Context, cmd CreateMonitor) (i
 	}
 	// The plan's count is decided on the account's monitor quota stream,
 	// where concurrent creates meet, not on a read model that lags.
-	id, err := h.quotas.reserve(ctx, cmd.Actor, domain.QuotaMonitors, rules.Limits, domain.Slot{},
-		func() (int64, error) { return h.ids.Next(ctx, "monitor") }, h.gone)
+	ids, refusal, err := h.quotas.reserveMany(ctx, cmd.Actor, domain.QuotaMonitors, rules.Limits, 1,
+		func(n int) ([]int64, error) { return nextIDs(ctx, h.ids, "monitor", n) }, h.gone)
 	if err != nil {
 		return 0, domain.Position{}, err
 	}
+	if len(ids) == 0 {
+		return 0, domain.Position{}, refusal
+	}
+	id := ids[0]
 	ev := &domain.MonitorCreated{MonitorID: id, AccountID: cmd.Actor.AccountID, Config: cfg, PushToken: pushToken}
 	res, err := save(ctx, h.store, domain.MonitorStream(id), domain.NoStream, cmd.Actor.metadata(h.now(), 0), []domain.Event{ev})
 	if err != nil {
@@ -70,6 +74,11 @@ func (h *CreateMonitorHandler) Handle(ctx context.Context, cmd CreateMonitor) (i
 	}
 	return id, res.Position, nil
 }
+
+// Batch returns the batch form of h (CreateMonitors), sharing its queue
+// of reservations, so that the single and batch creates of one process
+// take turns on an account's quota stream instead of racing.
+func (h *CreateMonitorHandler) Batch() *CreateMonitorsHandler { return &CreateMonitorsHandler{one: h} }
 
 // gone reports whether a monitor holding a quota slot is gone.
 func (h *CreateMonitorHandler) gone(ctx context.Context, s domain.Slot) (bool, error) {

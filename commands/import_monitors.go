@@ -114,45 +114,96 @@ func (h *ImportMonitorsHandler) Handle(ctx context.Context, cmd ImportMonitors) 
 	for _, id := range tags {
 		known.tags[id] = true
 	}
-	create := NewCreateMonitorHandler(h.store, h.ids, h.now, known, h.minFloor)
+	create := NewCreateMonitorsHandler(h.store, h.ids, h.now, known, h.minFloor)
 	// Every entry is decided first as its create would decide it (the
 	// validation, the plan's monitor count with the entries before it), so
-	// that a refused one creates no tags; the create then decides again,
-	// authoritatively.
+	// that a refused one creates no tags; the batch create then decides
+	// again, authoritatively, for all of them in one reservation.
 	sim, err := h.simulate(ctx, cmd.Actor.AccountID, cmd.Plan, known)
 	if err != nil {
 		return res, err
 	}
 	planned := map[string]bool{} // tags a dry run would create
+	var pending []int            // indexes into res.Entries awaiting the create
+	var configs []domain.MonitorConfig
 	for i, e := range cmd.Entries {
-		rep, pos, err := h.importOne(ctx, cmd, i, e, tags, known, sim, create, planned)
+		rep, cfg, pos, err := h.importOne(ctx, cmd, i, e, tags, known, sim, planned)
 		if err != nil {
 			// The store or the read models failed, not the entry: stop,
 			// and say which entries were not tried.
 			res.Err = err
 			for j := i; j < len(cmd.Entries); j++ {
-				res.Entries = append(res.Entries, ImportedEntry{Index: j, Line: cmd.Entries[j].Line, Name: cmd.Entries[j].Name, Status: ImportFailed,
-					Error: "not imported: the import stopped at entry " + fmt.Sprint(i) + " on a server error", Warnings: []string{}})
-				res.Failed++
+				res.Entries = append(res.Entries, notImported(cmd.Entries[j], j, i))
 			}
 			break
 		}
 		res.Position = later(res.Position, pos)
-		if rep.Status == ImportFailed {
-			res.Failed++
-		} else if rep.Status == ImportCreated {
-			res.Created++
+		if rep.Status == "" {
+			pending = append(pending, len(res.Entries))
+			configs = append(configs, cfg)
 		}
 		res.Entries = append(res.Entries, rep)
+	}
+	if len(pending) > 0 {
+		created, pos, err := create.Handle(ctx, CreateMonitors{Actor: cmd.Actor, Plan: cmd.Plan, Configs: configs})
+		if err != nil {
+			res.Err = err
+			for _, k := range pending {
+				res.Entries[k].Status = ImportFailed
+				res.Entries[k].Error = "not imported: the import's create failed on a server error"
+			}
+		} else {
+			res.Position = later(res.Position, pos)
+			for n, k := range pending {
+				rep := &res.Entries[k]
+				if created[n].Err != nil {
+					rep.Status, rep.Error = ImportFailed, importMessage(created[n].Err)
+					continue
+				}
+				rep.Status, rep.MonitorID = ImportCreated, created[n].ID
+				res.Position = later(res.Position, h.pauseIfAsked(ctx, cmd, rep, cmd.Entries[rep.Index]))
+			}
+		}
+	}
+	for _, rep := range res.Entries {
+		switch rep.Status {
+		case ImportFailed:
+			res.Failed++
+		case ImportCreated:
+			res.Created++
+		}
 	}
 	return res, nil
 }
 
-// importOne decides and, unless it is a dry run, creates one entry. Its
-// error is one that stops the import (the log cannot be read); the
-// entry's own refusal is in the report.
+// notImported is the report of entry j, not tried because the import
+// stopped at entry i on a server error.
+func notImported(e ImportEntry, j, i int) ImportedEntry {
+	return ImportedEntry{Index: j, Line: e.Line, Name: e.Name, Status: ImportFailed,
+		Error: "not imported: the import stopped at entry " + fmt.Sprint(i) + " on a server error", Warnings: []string{}}
+}
+
+// pauseIfAsked pauses a created entry the file disables, and returns the
+// position of the pause (zero when none).
+func (h *ImportMonitorsHandler) pauseIfAsked(ctx context.Context, cmd ImportMonitors, rep *ImportedEntry, e ImportEntry) domain.Position {
+	if !e.Paused {
+		return domain.Position{}
+	}
+	pos, err := h.state.Handle(ctx, SetMonitorState{Actor: cmd.Actor, MonitorID: rep.MonitorID, Action: "pause"})
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, "created, but not paused: "+importMessage(err))
+		return domain.Position{}
+	}
+	rep.Warnings = append(rep.Warnings, "created paused: the file disables it (enabled: false)")
+	return pos
+}
+
+// importOne decides one entry and, unless it is a dry run, creates the
+// tags it names; an entry left to create has an empty Status, and its
+// config is returned. Its error is one that stops the import (the log
+// cannot be read); the entry's own refusal is in the report.
 func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitors, i int, e ImportEntry, tags map[string]int64,
-	known *importFacts, sim *importSimulation, create *CreateMonitorHandler, planned map[string]bool) (ImportedEntry, domain.Position, error) {
+	known *importFacts, sim *importSimulation, planned map[string]bool) (ImportedEntry, domain.MonitorConfig, domain.Position, error) {
 	rep := ImportedEntry{Index: i, Line: e.Line, Name: e.Name, Warnings: slices.Clone(e.Warnings)}
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
@@ -160,12 +211,12 @@ func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitor
 	var last domain.Position
 	// failed reports the entry refused; a server failure (not a domain
 	// refusal) is returned instead, to stop the import.
-	failed := func(prefix string, err error) (ImportedEntry, domain.Position, error) {
+	failed := func(prefix string, err error) (ImportedEntry, domain.MonitorConfig, domain.Position, error) {
 		if domain.ErrorCode(err) == domain.ErrInternal {
-			return rep, last, err
+			return rep, domain.MonitorConfig{}, last, err
 		}
 		rep.Status, rep.Error = ImportFailed, prefix+importMessage(err)
-		return rep, last, nil
+		return rep, domain.MonitorConfig{}, last, nil
 	}
 	cfg, err := h.entryConfig(e)
 	if err != nil {
@@ -199,7 +250,7 @@ func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitor
 			}
 		}
 		rep.Status = ImportWouldCreate
-		return rep, last, nil
+		return rep, cfg, last, nil
 	}
 	for _, name := range missing {
 		key := domain.NameKey(name)
@@ -209,7 +260,7 @@ func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitor
 			// Made meanwhile, by someone else: use it.
 			fresh, ierr := h.tagIndex(ctx, cmd.Actor.AccountID)
 			if ierr != nil {
-				return rep, last, ierr
+				return rep, cfg, last, ierr
 			}
 			var ok bool
 			if id, ok = fresh[key]; !ok {
@@ -225,23 +276,7 @@ func (h *ImportMonitorsHandler) importOne(ctx context.Context, cmd ImportMonitor
 		known.tags[id] = true
 		cfg.TagIDs = append(cfg.TagIDs, id)
 	}
-	id, pos, err := create.Handle(ctx, CreateMonitor{Actor: cmd.Actor, Plan: cmd.Plan, Config: cfg})
-	if err != nil {
-		return failed("", err)
-	}
-	last = later(last, pos)
-	rep.Status, rep.MonitorID = ImportCreated, id
-	known.monitors = append(known.monitors, id)
-	if e.Paused {
-		pos, err := h.state.Handle(ctx, SetMonitorState{Actor: cmd.Actor, MonitorID: id, Action: "pause"})
-		if err != nil {
-			rep.Warnings = append(rep.Warnings, "created, but not paused: "+importMessage(err))
-		} else {
-			last = later(last, pos)
-			rep.Warnings = append(rep.Warnings, "created paused: the file disables it (enabled: false)")
-		}
-	}
-	return rep, last, nil
+	return rep, cfg, last, nil
 }
 
 // entryConfig turns an entry into the config a create would take, refusing
@@ -379,8 +414,7 @@ func (s *importSimulation) decide(ctx context.Context, cfg domain.MonitorConfig)
 // importFacts are the read models' facts plus what the import itself wrote.
 type importFacts struct {
 	MonitorFacts
-	tags     map[int64]bool
-	monitors []int64
+	tags map[int64]bool
 }
 
 func (f *importFacts) TagIDs(ctx context.Context, accountID int64) ([]int64, error) {
@@ -389,19 +423,6 @@ func (f *importFacts) TagIDs(ctx context.Context, accountID int64) ([]int64, err
 		return nil, err
 	}
 	for id := range f.tags {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
-}
-
-func (f *importFacts) MonitorIDs(ctx context.Context, accountID int64) ([]int64, error) {
-	ids, err := f.MonitorFacts.MonitorIDs(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range f.monitors {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}

@@ -105,6 +105,11 @@ type EventStore interface {
 	// ReadStream returns every event of stream in order; an unknown stream
 	// is empty, not an error.
 	ReadStream(ctx context.Context, stream string) ([]RecordedEvent, error)
+	// ReadStreamTail returns the last n events of stream (all of them when
+	// it holds fewer), oldest first; an unknown stream is empty. A decision
+	// that its stream's latest events summarise (a quota's count) reads
+	// only these instead of the whole history. Errors: ErrInvalid for n < 1.
+	ReadStreamTail(ctx context.Context, stream string, n int) ([]RecordedEvent, error)
 	// ReadAll returns up to limit committed events after from, in log order.
 	// It never returns an event that a later call could precede with an
 	// event it skipped: followers that resume from the last returned

@@ -39,12 +39,14 @@ type Slot struct {
 type QuotaSeeded struct {
 	Kind  QuotaKind `json:"kind"`
 	Slots []Slot    `json:"slots"`
+	Held  *int      `json:"held,omitempty"` // see QuotaHeld
 }
 
 // QuotaSlotReserved takes a slot for a resource about to be created.
 type QuotaSlotReserved struct {
 	Kind QuotaKind `json:"kind"`
 	Slot Slot      `json:"slot"`
+	Held *int      `json:"held,omitempty"` // see QuotaHeld
 }
 
 // QuotaSlotReleased frees a slot: its resource was deleted or revoked, its
@@ -52,6 +54,7 @@ type QuotaSlotReserved struct {
 type QuotaSlotReleased struct {
 	Kind QuotaKind `json:"kind"`
 	ID   int64     `json:"id"`
+	Held *int      `json:"held,omitempty"` // see QuotaHeld
 }
 
 func (QuotaSeeded) EventType() string       { return EvQuotaSeeded }
@@ -85,6 +88,65 @@ func (q *Quota) Apply(e Event) {
 	case *QuotaSlotReleased:
 		delete(q.Slots, e.ID)
 	}
+}
+
+// Count applies events, decided on q, to q and records in each how many
+// slots q holds after it (QuotaHeld), so that the stream's latest event
+// alone tells the next decision the count. Every writer of a quota stream
+// passes what it appends through Count: the count is exact because each
+// append is checked against the version it was decided on.
+func (q *Quota) Count(events []Event) {
+	for _, e := range events {
+		q.Apply(e)
+		n := len(q.Slots)
+		switch e := e.(type) {
+		case *QuotaSeeded:
+			e.Held = &n
+		case *QuotaSlotReserved:
+			e.Held = &n
+		case *QuotaSlotReleased:
+			e.Held = &n
+		}
+	}
+}
+
+// QuotaHeld is the number of slots (expired ones included) a quota stream
+// holds after its event e, when e records it; ok is false for events
+// written before counts were kept, and for events of other types.
+func QuotaHeld(e Event) (held int, ok bool) {
+	var p *int
+	switch e := e.(type) {
+	case *QuotaSeeded:
+		p = e.Held
+	case *QuotaSlotReserved:
+		p = e.Held
+	case *QuotaSlotReleased:
+		p = e.Held
+	}
+	if p == nil {
+		return 0, false
+	}
+	return *p, true
+}
+
+// ReserveCounted decides len(ids) reservations of unnamed slots of kind
+// from the count alone: held slots after the stream's latest event, when
+// that event records it (QuotaHeld). It grants them only when all n fit
+// under the limit, numbered with ids, and returns ok false otherwise: at
+// the limit, some held slots may be stale (an expired key, a resource
+// deleted with its release lost), which only the whole stream shows, so
+// the caller decides on the whole stream (Reserve). A count that includes
+// expired slots can only make it fall back, never grant too many.
+func ReserveCounted(kind QuotaKind, held int, limits PlanLimits, ids []int64, now time.Time) (events []Event, ok bool) {
+	limit := QuotaLimit(kind, limits)
+	if limit != Unlimited && held+len(ids) > limit {
+		return nil, false
+	}
+	for i, id := range ids {
+		n := held + i + 1
+		events = append(events, &QuotaSlotReserved{Kind: kind, Slot: Slot{ID: id, ReservedAt: now}, Held: &n})
+	}
+	return events, true
 }
 
 // Holds reports whether resource id holds a slot.

@@ -156,3 +156,64 @@ func TestQuotaFold(t *testing.T) {
 		t.Error("an empty stream counts as seeded")
 	}
 }
+
+// TestQuotaReserveCounted: the count alone grants only what fits entirely,
+// numbering each reservation with the count after it; anything else falls
+// back to the whole stream.
+func TestQuotaReserveCounted(t *testing.T) {
+	free, _ := domain.LimitsOf(domain.PlanFree) // 10 monitors
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		held   int
+		n      int
+		limits domain.PlanLimits
+		ok     bool
+	}{
+		{"fits", 3, 7, free, true},
+		{"one over", 3, 8, free, false},
+		{"full", 10, 1, free, false},
+		{"unlimited", 5000, 1000, domain.PlanLimits{Plan: domain.PlanEnterprise, MaxMonitors: domain.Unlimited}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			events, ok := domain.ReserveCounted(domain.QuotaMonitors, tc.held, tc.limits, make([]int64, tc.n), now)
+			if ok != tc.ok {
+				t.Fatalf("ok %v, want %v", ok, tc.ok)
+			}
+			if !ok {
+				if events != nil {
+					t.Errorf("refused with events %v", events)
+				}
+				return
+			}
+			if len(events) != tc.n {
+				t.Fatalf("%d events, want %d", len(events), tc.n)
+			}
+			for i, e := range events {
+				if n, ok := domain.QuotaHeld(e); !ok || n != tc.held+i+1 {
+					t.Errorf("event %d records %d, want %d", i, n, tc.held+i+1)
+				}
+			}
+		})
+	}
+}
+
+// TestQuotaCount: Count records in each event the slots held after it.
+func TestQuotaCount(t *testing.T) {
+	q := domain.NewQuota(domain.QuotaMonitors)
+	events := []domain.Event{
+		&domain.QuotaSeeded{Kind: domain.QuotaMonitors, Slots: []domain.Slot{{ID: 1}, {ID: 2}}},
+		&domain.QuotaSlotReserved{Kind: domain.QuotaMonitors, Slot: domain.Slot{ID: 3}},
+		&domain.QuotaSlotReleased{Kind: domain.QuotaMonitors, ID: 1},
+		&domain.QuotaSlotReleased{Kind: domain.QuotaMonitors, ID: 1}, // already free
+	}
+	q.Count(events)
+	for i, want := range []int{2, 3, 2, 2} {
+		if n, ok := domain.QuotaHeld(events[i]); !ok || n != want {
+			t.Errorf("event %d records %d (%v), want %d", i, n, ok, want)
+		}
+	}
+	if _, ok := domain.QuotaHeld(&domain.QuotaSlotReserved{}); ok {
+		t.Error("an event written before counts were kept records one")
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/medialuna/medialuna/adapters/postgres"
 	"github.com/medialuna/medialuna/commands"
@@ -31,7 +32,9 @@ func newFixture(t testing.TB) fixture {
 	db := testdb.New(t)
 	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
 	t.Cleanup(func() { store.Close() }) // before the database is dropped
-	return fixture{db: db, store: store, queries: projections.NewQueries(db.DB), ids: postgres.NewIDs(db.DB)}
+	queries := projections.NewQueries(db.DB)
+	t.Cleanup(queries.ListenForCheckpoints(db.URL, testdb.Logger(t)))
+	return fixture{db: db, store: store, queries: queries, ids: postgres.NewIDs(db.DB)}
 }
 
 func (f fixture) run(t testing.TB, ps ...projections.Projector) {
@@ -307,4 +310,36 @@ func TestReadModelParksAnEventTheDatabaseRefuses(t *testing.T) {
 	if err != nil || len(st) != 1 || st[0].Parked != 2 {
 		t.Fatalf("status = %+v, %v; want 2 parked", st, err)
 	}
+}
+
+// TestCheckpointCommitNotifiesWaiters: the projector's checkpoint
+// transaction sends the notification that wakes Queries.WaitFor in every
+// process on the database (an API replica that does not run projectors
+// included), so a write need not wait out a poll.
+func TestCheckpointCommitNotifiesWaiters(t *testing.T) {
+	f := newFixture(t)
+	l := pq.NewListener(f.db.URL, 10*time.Millisecond, time.Second, nil)
+	t.Cleanup(func() { l.Close() })
+	if err := l.Listen("medialuna_checkpoints"); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t, projections.Accounts{})
+	// Drain what building the model sent; then one write must notify.
+	for drained := false; !drained; {
+		select {
+		case <-l.Notify:
+		case <-time.After(200 * time.Millisecond):
+			drained = true
+		}
+	}
+	last := populate(t, f, 1)
+	select {
+	case n := <-l.Notify:
+		if n == nil {
+			t.Fatal("the LISTEN connection was lost")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no checkpoint notification after the projector applied a write")
+	}
+	f.wait(t, []string{"accounts"}, last)
 }

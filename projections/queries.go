@@ -13,7 +13,10 @@ import (
 )
 
 // Queries reads the read models.
-type Queries struct{ db *sqlx.DB }
+type Queries struct {
+	db   *sqlx.DB
+	wake *checkpointWakeups // nil: WaitFor polls (see ListenForCheckpoints)
+}
 
 // NewQueries returns a reader over db.
 func NewQueries(db *sqlx.DB) *Queries { return &Queries{db: db} }
@@ -194,7 +197,22 @@ func (q *Queries) ProjectorStatuses(ctx context.Context, names []string) ([]Proj
 // WaitFor blocks until every named projector has applied the event at pos,
 // so that a client reading right after a write sees it. It gives up quietly
 // at ctx's deadline: the write is durable either way.
+//
+// With ListenForCheckpoints it re-reads the checkpoints when a projector's
+// transaction commits (the NOTIFY in saveCheckpoint, from whichever
+// process runs the projectors), so a write is answered about as soon as
+// its read models hold it; a poll every 50 ms stays as the fallback for a
+// lost notification or a dropped LISTEN connection. Without it, it polls
+// with a backoff from 2 to 50 ms.
 func (q *Queries) WaitFor(ctx context.Context, names []string, pos domain.Position) error {
+	var woken <-chan struct{}
+	if q.wake != nil {
+		// Subscribed before the first read: a commit between the read and
+		// the wait still wakes it.
+		ch := q.wake.subscribe()
+		defer q.wake.unsubscribe(ch)
+		woken = ch
+	}
 	delay := 2 * time.Millisecond
 	for {
 		var behind int
@@ -208,9 +226,18 @@ func (q *Queries) WaitFor(ctx context.Context, names []string, pos domain.Positi
 		if behind == 0 {
 			return nil
 		}
-		if !sleep(ctx, delay) {
-			return ctx.Err()
+		if woken != nil {
+			delay = fallbackPoll
 		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-woken:
+		case <-t.C:
+		}
+		t.Stop()
 		delay = min(delay*2, 50*time.Millisecond)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -316,9 +317,37 @@ func (s *EventStore) ReadStream(ctx context.Context, stream string) ([]domain.Re
 	return out, nil
 }
 
+// ReadStreamTail implements domain.EventStore: the stream read backwards
+// from its end, n events, turned back into stream order.
+func (s *EventStore) ReadStreamTail(ctx context.Context, stream string, n int) ([]domain.RecordedEvent, error) {
+	if n < 1 {
+		return nil, domain.Errorf(domain.ErrInvalid, "read at least one event")
+	}
+	if stream == "" {
+		return []domain.RecordedEvent{}, nil
+	}
+	c, err := s.current()
+	if err != nil {
+		return nil, fmt.Errorf("read the end of stream %s: %w", stream, err)
+	}
+	out, err := await(ctx, func() ([]domain.RecordedEvent, error) {
+		return readStreamFrom(ctx, c, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, uint64(n))
+	}, nil)
+	if err != nil {
+		s.check(c, err)
+		return nil, fmt.Errorf("read the end of stream %s: %w", stream, err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
 func readStream(ctx context.Context, c *esdb.Client, stream string) ([]domain.RecordedEvent, error) {
 	// The count is a cap, not a page size: the server streams the events.
-	rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}}, math.MaxInt64)
+	return readStreamFrom(ctx, c, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}}, math.MaxInt64)
+}
+
+func readStreamFrom(ctx context.Context, c *esdb.Client, stream string, opts esdb.ReadStreamOptions, count uint64) ([]domain.RecordedEvent, error) {
+	rs, err := c.ReadStream(ctx, stream, opts, count)
 	if err != nil {
 		if errorCode(err) == esdb.ErrorCodeResourceNotFound {
 			return []domain.RecordedEvent{}, nil

@@ -38,19 +38,7 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	var given struct {
-		Name *string `json:"name"`
-		Type *string `json:"type"`
-		URL  *string `json:"url"`
-	}
-	if err := decodeBytes(body, &given); err != nil {
-		return err
-	}
-	cfg := domain.DefaultMonitorConfig()
-	if err := decodeBytes(body, &cfg); err != nil {
-		return err
-	}
-	cfg, err = domain.NewMonitorConfig(cfg, domain.MonitorGiven{Name: given.Name != nil, Type: given.Type != nil, URL: given.URL != nil})
+	cfg, err := monitorCreateConfig(body)
 	if err != nil {
 		return err
 	}
@@ -260,4 +248,102 @@ func (s *Server) publicRegions(w http.ResponseWriter, r *http.Request, _ *princi
 		return err
 	}
 	return writePaged(w, r, regions)
+}
+
+// batchEntry is the outcome of one monitor of a batch create: the monitor
+// as POST /api/monitors would answer it, or its refusal, with the status
+// and detail that POST would have answered (422's detail a list of
+// {loc, msg, type} whose loc names the entry's own field).
+type batchEntry struct {
+	Index      int                      `json:"index"`
+	Status     string                   `json:"status"` // created, failed
+	MonitorID  int64                    `json:"monitor_id,omitempty"`
+	Monitor    *projections.MonitorView `json:"monitor,omitempty"`
+	StatusCode int                      `json:"status_code,omitempty"`
+	Detail     any                      `json:"detail,omitempty"`
+}
+
+// createMonitors is POST /api/monitors/batch: up to
+// commands.MaxBatchMonitors monitor-create bodies judged one by one, their
+// slots reserved and their events appended together, and one wait for the
+// read models before the answer.
+func (s *Server) createMonitors(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		Monitors *[]json.RawMessage `json:"monitors"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if body.Monitors == nil {
+		v.Add("monitors", "missing", "field required")
+	} else if len(*body.Monitors) > commands.MaxBatchMonitors {
+		v.Add("monitors", "value_error", "at most %d monitors per request; this one holds %d", commands.MaxBatchMonitors, len(*body.Monitors))
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	entries := *body.Monitors
+	cmd := commands.CreateMonitors{Actor: p.actor(r), Plan: p.Plan, Configs: make([]domain.MonitorConfig, len(entries)), Refused: make([]error, len(entries))}
+	for i, raw := range entries {
+		cmd.Configs[i], cmd.Refused[i] = monitorCreateConfig(raw)
+	}
+	results, pos, err := s.deps.CreateMonitors.Handle(r.Context(), cmd)
+	if err != nil {
+		return err
+	}
+	out := make([]batchEntry, len(results))
+	var ids []int64
+	created := 0
+	for i, res := range results {
+		out[i] = batchEntry{Index: i, Status: "created", MonitorID: res.ID}
+		if res.Err != nil {
+			out[i].Status = "failed"
+			out[i].StatusCode, out[i].Detail = errorBody(res.Err)
+			continue
+		}
+		created++
+		ids = append(ids, res.ID)
+	}
+	answer := map[string]any{"created": created, "failed": len(results) - created, "results": out}
+	if err := s.visible(r, pos); err != nil {
+		// Recorded, not yet readable: the ids stand, the monitors follow.
+		answer["recorded"] = true
+		answer["detail"] = "The monitors were created, but the server's read models are behind, so they do not show yet; read them again in a moment. Do not repeat the request."
+		writeJSON(w, http.StatusAccepted, answer)
+		return nil
+	}
+	views, err := s.deps.Queries.MonitorsByID(r.Context(), p.AccountID, ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]*projections.MonitorView, len(views))
+	for i := range views {
+		byID[views[i].ID] = &views[i]
+	}
+	for i := range out {
+		if out[i].Status == "created" {
+			out[i].Monitor = byID[out[i].MonitorID]
+		}
+	}
+	writeJSON(w, http.StatusOK, answer)
+	return nil
+}
+
+// monitorCreateConfig decodes one monitor-create body as POST /api/monitors
+// does: the defaults, then the given fields, then the required ones.
+func monitorCreateConfig(body []byte) (domain.MonitorConfig, error) {
+	var given struct {
+		Name *string `json:"name"`
+		Type *string `json:"type"`
+		URL  *string `json:"url"`
+	}
+	if err := decodeBytes(body, &given); err != nil {
+		return domain.MonitorConfig{}, err
+	}
+	cfg := domain.DefaultMonitorConfig()
+	if err := decodeBytes(body, &cfg); err != nil {
+		return domain.MonitorConfig{}, err
+	}
+	return domain.NewMonitorConfig(cfg, domain.MonitorGiven{Name: given.Name != nil, Type: given.Type != nil, URL: given.URL != nil})
 }

@@ -54,6 +54,8 @@ type AccountReads interface {
 type MonitorReads interface {
 	Monitor(ctx context.Context, accountID, id int64) (projections.MonitorView, error)
 	Monitors(ctx context.Context, accountID int64, f projections.MonitorFilter, skip, limit int) ([]projections.MonitorView, error)
+	// MonitorsByID returns the account's monitors among ids, lowest id first.
+	MonitorsByID(ctx context.Context, accountID int64, ids []int64) ([]projections.MonitorView, error)
 	// MonitorByPushToken finds a push monitor by its token, in any account.
 	MonitorByPushToken(ctx context.Context, token string) (projections.PushMonitor, error)
 	Tags(ctx context.Context, accountID int64) ([]projections.TagRow, error)
@@ -185,6 +187,9 @@ type (
 	}
 	CreateTag interface {
 		Handle(ctx context.Context, cmd commands.CreateTag) (int64, domain.Position, error)
+	}
+	CreateMonitors interface {
+		Handle(ctx context.Context, cmd commands.CreateMonitors) ([]commands.CreatedMonitor, domain.Position, error)
 	}
 	ImportMonitors interface {
 		Handle(ctx context.Context, cmd commands.ImportMonitors) (commands.ImportResult, error)

@@ -59,25 +59,37 @@ type validationItem struct {
 
 // writeError renders err as the contract's {"detail": ...} body.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var reqErr *requestError
-	if errors.As(err, &reqErr) {
-		writeJSON(w, reqErr.status, map[string]string{"detail": reqErr.detail})
-		return
+	status, detail := errorBody(err)
+	if status == http.StatusInternalServerError || status == http.StatusBadGateway {
+		log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
+	body := map[string]any{"detail": detail}
 	var recorded *recordedError
 	if errors.As(err, &recorded) {
-		body := map[string]any{"recorded": true, "detail": "Your change was recorded, but the server's read models are behind, " +
-			"so it does not show yet; read it again in a moment. Do not repeat the request."}
+		body["recorded"] = true
 		for k, v := range recorded.fields {
 			body[k] = v
 		}
-		writeJSON(w, http.StatusAccepted, body)
-		return
+	}
+	writeJSON(w, status, body)
+}
+
+// errorBody is the status and the detail (a message, or a list of
+// validationItem) that err is answered with: writeError's, and a batch
+// entry's refusal.
+func errorBody(err error) (int, any) {
+	var reqErr *requestError
+	if errors.As(err, &reqErr) {
+		return reqErr.status, reqErr.detail
+	}
+	var recorded *recordedError
+	if errors.As(err, &recorded) {
+		return http.StatusAccepted, "Your change was recorded, but the server's read models are behind, " +
+			"so it does not show yet; read it again in a moment. Do not repeat the request."
 	}
 	var textErr *bodyTextError
 	if errors.As(err, &textErr) {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": textErr.items})
-		return
+		return http.StatusUnprocessableEntity, textErr.items
 	}
 	var domErr *domain.Error
 	if errors.As(err, &domErr) && domErr.Code == domain.ErrInvalid && len(domErr.Fields) > 0 {
@@ -89,19 +101,14 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			}
 			items[i] = validationItem{Loc: []any{"body", f.Field}, Msg: f.Message, Type: typ}
 		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": items})
-		return
+		return http.StatusUnprocessableEntity, items
 	}
 	code := domain.ErrorCode(err)
 	status := statusOf(code)
-	if status == http.StatusInternalServerError || status == http.StatusBadGateway {
-		log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
-	}
 	if code == domain.ErrInvalid {
-		writeJSON(w, status, map[string]any{"detail": []validationItem{{Loc: []any{"body"}, Msg: domain.ErrorMessage(err), Type: "value_error"}}})
-		return
+		return status, []validationItem{{Loc: []any{"body"}, Msg: domain.ErrorMessage(err), Type: "value_error"}}
 	}
-	writeJSON(w, status, map[string]string{"detail": domain.ErrorMessage(err)})
+	return status, domain.ErrorMessage(err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

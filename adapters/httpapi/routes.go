@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	s.handle("PUT", "/api/v1/monitors/{id}", keyOrJWT(domain.ScopeWriteMonitors, domain.RoleEditor), s.updateMonitor)
 	s.handle("DELETE", "/api/v1/monitors/{id}", keyOrJWT(domain.ScopeDeleteMonitors, domain.RoleEditor), s.deleteMonitor)
 	s.handle("POST", "/api/monitors/bulk", jwtOnly(domain.RoleEditor), s.bulkMonitors)
+	s.handle("POST", "/api/monitors/batch", jwtOnly(domain.RoleEditor), s.createMonitors)
 	s.handle("POST", "/api/monitors/import", jwtOnly(domain.RoleEditor), s.importMonitors)
 	s.handle("POST", "/api/monitors/{id}/pause", jwtOnly(domain.RoleEditor), s.pauseMonitor)
 	s.handle("POST", "/api/monitors/{id}/resume", jwtOnly(domain.RoleEditor), s.resumeMonitor)

@@ -61,6 +61,7 @@ type Deps struct {
 	UseSecondFactor  UseSecondFactor
 	// CreateMonitor, UpdateMonitor, SetMonitorState: commands.New...Handler.
 	CreateMonitor   CreateMonitor
+	CreateMonitors  CreateMonitors // POST /api/monitors/batch
 	UpdateMonitor   UpdateMonitor
 	SetMonitorState SetMonitorState
 	CreateTag       CreateTag

@@ -382,6 +382,18 @@ func (s *EventStore) queryMerged(ctx context.Context, q string, args ...any) ([]
 	return out, rows.Err()
 }
 
+// ReadStreamTail implements domain.EventStore: the (stream_id,
+// stream_version) index read backwards, so its cost is n, not the stream's
+// length.
+func (s *EventStore) ReadStreamTail(ctx context.Context, stream string, n int) ([]domain.RecordedEvent, error) {
+	if n < 1 {
+		return nil, domain.Errorf(domain.ErrInvalid, "read at least one event")
+	}
+	out, err := s.query(ctx, selectEvents+`WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT $2`, stream, n)
+	slices.Reverse(out)
+	return out, err
+}
+
 // ReadAll implements domain.EventStore.
 func (s *EventStore) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
 	if limit <= 0 {

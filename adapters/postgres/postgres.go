@@ -187,6 +187,20 @@ func (s *IDs) Next(ctx context.Context, kind string) (int64, error) {
 	return id, nil
 }
 
+// NextN returns n fresh ids for kind in one round trip, for a batch of
+// creates (commands.CreateMonitors).
+func (s *IDs) NextN(ctx context.Context, kind string, n int) ([]int64, error) {
+	seq, ok := sequenceFor(kind)
+	if !ok {
+		return nil, fmt.Errorf("no id sequence for %q", kind)
+	}
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, seq, n); err != nil {
+		return nil, fmt.Errorf("next %d %s ids: %w", n, kind, err)
+	}
+	return ids, nil
+}
+
 func sequenceFor(kind string) (string, bool) {
 	switch kind {
 	case "account", "user", "api_key", "invite", "monitor", "region", "tag", "incident", "maintenance", "channel", "rule", "status_page":

@@ -172,6 +172,15 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]domain.Recorde
 	return s.open(ctx, recs)
 }
 
+// ReadStreamTail implements domain.EventStore.
+func (s *Store) ReadStreamTail(ctx context.Context, stream string, n int) ([]domain.RecordedEvent, error) {
+	recs, err := s.inner.ReadStreamTail(ctx, stream, n)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, recs)
+}
+
 // ReadAll implements domain.EventStore.
 func (s *Store) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
 	recs, err := s.inner.ReadAll(ctx, from, limit)

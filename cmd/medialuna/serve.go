@@ -98,6 +98,10 @@ type serveMain struct {
 	metrics   *metrics.Registry
 	metricsLn net.Listener // --metrics-addr, or nil
 
+	// stopWakeups closes the LISTEN connection that wakes the writes
+	// waiting for their read models (Queries.ListenForCheckpoints).
+	stopWakeups func()
+
 	// Set by run.
 	srv            *http.Server
 	bgCtx          context.Context
@@ -245,6 +249,7 @@ func (m *serveMain) open(ctx context.Context) error {
 	inviteKeyBytes, _ := hex.DecodeString(inviteKey)
 	m.tokens = commands.NewInviteTokens(inviteKeyBytes)
 	m.queries = projections.NewQueries(a.db)
+	m.stopWakeups = m.queries.ListenForCheckpoints(c.DatabaseURL, log)
 	m.metrics = metrics.New(m.queries, metrics.Config{MaxMonitors: c.MetricsMaxMonitors, Log: log.With("component", "metrics")})
 	m.senders = c.Notify.senders(m.mailer, c.BlockPrivateTargets)
 	for typ, sender := range m.senders {
@@ -279,6 +284,9 @@ func (m *serveMain) open(ctx context.Context) error {
 func (m *serveMain) api(projectors []string) *httpapi.Server {
 	c, a, queries := &m.config, m.app, m.queries
 	ids := postgres.NewIDs(a.db)
+	// One handler for both forms: they share its queue on each account's
+	// monitor quota stream.
+	createMonitor := commands.NewCreateMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval)
 	billingReturn := c.Billing.ReturnURL
 	if billingReturn == "" {
 		billingReturn = strings.TrimRight(m.baseURL, "/") + "/"
@@ -290,7 +298,8 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		// envelopes, never the credentials in them.
 		Log: m.log.With("component", "http"), Store: a.raw, Queries: queries,
 		ReadModels: settling(readModels()), Projectors: projectors,
-		CreateMonitor:       commands.NewCreateMonitorHandler(a.store, ids, utcNow, queries, c.MinCheckInterval),
+		CreateMonitor:       createMonitor,
+		CreateMonitors:      createMonitor.Batch(),
 		UpdateMonitor:       commands.NewUpdateMonitorHandler(a.store, utcNow, queries, c.MinCheckInterval),
 		SetMonitorState:     commands.NewSetMonitorStateHandler(a.store, utcNow, queries),
 		CreateTag:           commands.NewCreateTagHandler(a.store, ids, utcNow, queries),
@@ -501,6 +510,9 @@ func (m *serveMain) close() {
 	}
 	if m.metricsLn != nil && m.srv == nil {
 		m.metricsLn.Close()
+	}
+	if m.stopWakeups != nil {
+		m.stopWakeups()
 	}
 	if m.app != nil {
 		m.app.close()

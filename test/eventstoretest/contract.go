@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("AppendBatchIsIdempotent", func(t *testing.T) { testAppendBatch(t, newStore(t)) })
 	t.Run("CheckEventsReadBackExactlyInLogOrder", func(t *testing.T) { testCheckEvents(t, newStore(t)) })
 	t.Run("CheckRetentionKeepsEveryOtherEventAndTheOrder", func(t *testing.T) { testCheckRetention(t, newStore(t)) })
+	t.Run("ReadStreamTail", func(t *testing.T) { testReadStreamTail(t, newStore(t)) })
 }
 
 // CheckRetention is implemented by stores that let check results go after
@@ -644,5 +645,49 @@ func testAppendBatch(t *testing.T, s domain.EventStore) {
 	}
 	if _, err := s.AppendBatch(ctx, []domain.StreamEvent{{Stream: "", Event: event(9, "x")}}); domain.ErrorCode(err) != domain.ErrInvalid {
 		t.Errorf("empty stream: %v", err)
+	}
+}
+
+func testReadStreamTail(t *testing.T, s domain.EventStore) {
+	ctx := context.Background()
+	stream := prefix() + "-tail"
+	var in []domain.EventData
+	for i := range 5 {
+		in = append(in, event(i, "tail"))
+	}
+	if _, err := s.Append(ctx, stream, domain.NoStream, in[:3]...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, stream, 2, in[3:]...); err != nil {
+		t.Fatal(err)
+	}
+	// Another stream's events never show.
+	if _, err := s.Append(ctx, stream+"x", domain.NoStream, event(9, "other")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		n     int
+		first int64
+	}{{1, 4}, {2, 3}, {5, 0}, {50, 0}} {
+		got, err := s.ReadStreamTail(ctx, stream, c.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(c.n, 5)
+		if len(got) != want {
+			t.Fatalf("tail of %d: %d events, want %d", c.n, len(got), want)
+		}
+		for i, e := range got {
+			if e.StreamID != stream || e.StreamVersion != c.first+int64(i) || e.ID != in[c.first+int64(i)].ID {
+				t.Errorf("tail of %d, event %d = %s v%d %s; want v%d %s", c.n, i, e.StreamID, e.StreamVersion, e.ID, c.first+int64(i), in[c.first+int64(i)].ID)
+			}
+		}
+	}
+	empty, err := s.ReadStreamTail(ctx, prefix()+"-nothing", 1)
+	if err != nil || len(empty) != 0 {
+		t.Errorf("unknown stream: %d events, err %v; want none, nil", len(empty), err)
+	}
+	if _, err := s.ReadStreamTail(ctx, stream, 0); domain.ErrorCode(err) != domain.ErrInvalid {
+		t.Errorf("a tail of 0 events: err %v, want invalid", err)
 	}
 }

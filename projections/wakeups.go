@@ -1,0 +1,80 @@
+package projections
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// checkpointChannel is the LISTEN/NOTIFY channel saveCheckpoint notifies
+// in the projector's transaction, so PostgreSQL delivers it at commit, to
+// every process on the database: an API replica that does not run the
+// projectors hears them too.
+const checkpointChannel = "medialuna_checkpoints"
+
+// fallbackPoll is how often a waiter re-reads the checkpoints when no
+// notification comes: one lost (the LISTEN connection reconnecting) costs
+// at most this much.
+const fallbackPoll = 50 * time.Millisecond
+
+// checkpointWakeups fans the checkpoint notifications of one LISTEN
+// connection out to every WaitFor of the process.
+type checkpointWakeups struct {
+	mu      sync.Mutex
+	waiters map[chan struct{}]struct{}
+}
+
+// ListenForCheckpoints makes WaitFor wake on committed projector
+// checkpoints instead of polling, over one LISTEN connection to dsn. The
+// returned stop closes it (WaitFor then polls again). Call it once, before
+// serving; a failed LISTEN is logged and leaves WaitFor polling.
+func (q *Queries) ListenForCheckpoints(dsn string, log *slog.Logger) (stop func()) {
+	w := &checkpointWakeups{waiters: map[chan struct{}]struct{}{}}
+	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			log.Warn("checkpoint notification listener", "event", ev, "err", err)
+		}
+		if ev == pq.ListenerEventReconnected {
+			w.broadcast() // notifications may have been missed while away
+		}
+	})
+	if err := l.Listen(checkpointChannel); err != nil {
+		log.Warn("LISTEN for checkpoints failed; writes poll for their read models", "err", err)
+		l.Close()
+		return func() {}
+	}
+	go func() {
+		for range l.Notify {
+			w.broadcast()
+		}
+	}()
+	q.wake = w
+	return func() { l.Close() }
+}
+
+func (w *checkpointWakeups) subscribe() chan struct{} {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	w.waiters[ch] = struct{}{}
+	w.mu.Unlock()
+	return ch
+}
+
+func (w *checkpointWakeups) unsubscribe(ch chan struct{}) {
+	w.mu.Lock()
+	delete(w.waiters, ch)
+	w.mu.Unlock()
+}
+
+func (w *checkpointWakeups) broadcast() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.waiters {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
