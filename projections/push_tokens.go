@@ -21,8 +21,17 @@ type PushTokens struct {
 	ttl    time.Duration
 	max    int // entries kept before the expired ones are swept
 
-	mu      sync.Mutex
-	entries map[string]pushTokenEntry
+	mu       sync.Mutex
+	entries  map[string]pushTokenEntry
+	inFlight map[string]*pushTokenLookup // one read per token at a time
+}
+
+// pushTokenLookup is one read of a token that others wait for: when an
+// entry expires, the hundreds of pings of the next millisecond share it.
+type pushTokenLookup struct {
+	done chan struct{}
+	pm   PushMonitor
+	err  error
 }
 
 type pushTokenEntry struct {
@@ -33,7 +42,7 @@ type pushTokenEntry struct {
 
 // NewPushTokens returns a cache in front of lookup (Queries.MonitorByPushToken).
 func NewPushTokens(lookup func(ctx context.Context, token string) (PushMonitor, error), now func() time.Time, ttl time.Duration) *PushTokens {
-	return &PushTokens{lookup: lookup, now: now, ttl: ttl, max: 100_000, entries: map[string]pushTokenEntry{}}
+	return &PushTokens{lookup: lookup, now: now, ttl: ttl, max: 100_000, entries: map[string]pushTokenEntry{}, inFlight: map[string]*pushTokenLookup{}}
 }
 
 // MonitorByPushToken returns the push monitor with the token, or a
@@ -42,19 +51,45 @@ func (c *PushTokens) MonitorByPushToken(ctx context.Context, token string) (Push
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[token]
-	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
+		c.mu.Unlock()
 		if e.notFound {
 			return PushMonitor{}, domain.Errorf(domain.ErrNotFound, "invalid push token")
 		}
 		return e.monitor, nil
 	}
-	pm, err := c.lookup(ctx, token)
-	notFound := domain.ErrorCode(err) == domain.ErrNotFound
-	if err != nil && !notFound {
-		return PushMonitor{}, err // a failed read is not remembered
+	if l := c.inFlight[token]; l != nil {
+		c.mu.Unlock()
+		select {
+		case <-l.done:
+			return l.pm, l.err
+		case <-ctx.Done():
+			return PushMonitor{}, ctx.Err()
+		}
 	}
+	l := &pushTokenLookup{done: make(chan struct{})}
+	c.inFlight[token] = l
+	c.mu.Unlock()
+
+	// The read is the cache's, not the first caller's: one that gives up
+	// must not fail the others waiting for it.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	l.pm, l.err = c.lookup(rctx, token)
+	cancel()
+	notFound := domain.ErrorCode(l.err) == domain.ErrNotFound
+
 	c.mu.Lock()
+	delete(c.inFlight, token)
+	if l.err == nil || notFound { // a failed read is not remembered
+		c.remember(token, pushTokenEntry{monitor: l.pm, notFound: notFound, expires: now.Add(c.ttl)}, now)
+	}
+	c.mu.Unlock()
+	close(l.done)
+	return l.pm, l.err
+}
+
+// remember stores an entry; c.mu is held.
+func (c *PushTokens) remember(token string, e pushTokenEntry, now time.Time) {
 	if len(c.entries) >= c.max {
 		// Random tokens (a scan, a broken client) must not grow the cache
 		// without bound: drop what has expired, and everything if that
@@ -68,7 +103,5 @@ func (c *PushTokens) MonitorByPushToken(ctx context.Context, token string) (Push
 			clear(c.entries)
 		}
 	}
-	c.entries[token] = pushTokenEntry{monitor: pm, notFound: notFound, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return pm, err
+	c.entries[token] = e
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/medialuna/medialuna/domain"
@@ -75,4 +78,31 @@ func TestPushTokensStaysBounded(t *testing.T) {
 	if n := len(c.entries); n > 100 {
 		t.Errorf("%d entries after 1000 random tokens, bound 100", n)
 	}
+}
+
+// When an entry expires, the pings arriving together share one read.
+func TestPushTokensOneReadForConcurrentMisses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var reads atomic.Int32
+		c := NewPushTokens(func(context.Context, string) (PushMonitor, error) {
+			reads.Add(1)
+			<-release
+			return PushMonitor{ID: 9}, nil
+		}, time.Now, time.Second)
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				if pm, err := c.MonitorByPushToken(context.Background(), "tok"); err != nil || pm.ID != 9 {
+					t.Errorf("lookup = %+v, %v", pm, err)
+				}
+			})
+		}
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		if n := reads.Load(); n != 1 {
+			t.Errorf("50 concurrent lookups read %d times, want 1", n)
+		}
+	})
 }

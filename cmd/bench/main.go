@@ -326,7 +326,7 @@ func run(c config) error {
 	fmt.Printf("  projection lag           p50 %.2f s, p99 %.2f s, max %.2f s (sampled each second)\n", pct(lags, 0.5), pct(lags, 0.99), maxOf(lags))
 	fmt.Printf("  API list latency         p50 %.1f ms, p99 %.1f ms (GET /api/v1/monitors?limit=100&skip=500, one account)\n", pct(listLatency, 0.5), pct(listLatency, 0.99))
 	fmt.Printf("  monitor creation         %d in %s through the API\n", c.monitors, createdIn.Round(time.Millisecond))
-	pgReport.print(checks)
+	pgReport.print(checks, "check")
 	if profileErr != nil {
 		fmt.Printf("\nServer CPU profile: %v\n", profileErr)
 	} else {

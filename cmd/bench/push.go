@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"sync"
@@ -33,7 +34,7 @@ func pushMain(args []string) error {
 	var c pushConfig
 	fs := flag.NewFlagSet("push", flag.ExitOnError)
 	fs.IntVar(&c.monitors, "monitors", 100, "PUSH monitors pinged")
-	fs.IntVar(&c.clients, "clients", 64, "parallel clients, one keep-alive connection each, pinging in turn every monitor")
+	fs.IntVar(&c.clients, "clients", 64, "parallel clients, one keep-alive connection each, each ping to a monitor drawn at random")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long to measure")
 	fs.DurationVar(&c.warmup, "warmup", 5*time.Second, "pinging before the measured window")
 	fs.StringVar(&c.adminURL, "database-url", "", "an external PostgreSQL server to create the bench database on (default: a cluster of the bench's own, so the CPU figure is the bench's alone)")
@@ -98,13 +99,13 @@ func runPush(c pushConfig) error {
 		latencies []float64 // ms, measured window only
 		wg        sync.WaitGroup
 	)
-	for i := range c.clients {
+	for range c.clients {
 		wg.Go(func() {
 			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 			own := make([]float64, 0, 1<<16)
-			for n := i; !stop.Load(); n++ {
+			for !stop.Load() {
 				start := time.Now()
-				resp, err := hc.Post(b.base+"/api/push/"+tokens[n%len(tokens)], "", nil)
+				resp, err := hc.Post(b.base+"/api/push/"+tokens[rand.IntN(len(tokens))], "", nil)
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
@@ -130,6 +131,7 @@ func runPush(c pushConfig) error {
 	if err := db.Get(&beats0, `SELECT count(*) FROM check_events WHERE region_id = 0`); err != nil {
 		return err
 	}
+	pgStats := startPGStats(db)
 	srv0, pg0, err := b.cpu()
 	if err != nil {
 		return err
@@ -156,11 +158,12 @@ func runPush(c pushConfig) error {
 	}
 	n := len(latencies)
 	fmt.Printf("\nMedia Luna push heartbeats\n")
-	fmt.Printf("  load                 %d PUSH monitors, %d keep-alive clients pinging in turn, %s measured after %s\n", c.monitors, c.clients, elapsed.Round(time.Millisecond), c.warmup)
+	fmt.Printf("  load                 %d PUSH monitors, %d keep-alive clients, each ping to a monitor drawn at random, %s measured after %s\n", c.monitors, c.clients, elapsed.Round(time.Millisecond), c.warmup)
 	fmt.Printf("  pings answered       %d = %.0f pings/s, every one 200\n", n, float64(n)/elapsed.Seconds())
 	fmt.Printf("  latency              p50 %.2f ms, p99 %.2f ms, max %.1f ms\n", pct(latencies, 0.5), pct(latencies, 0.99), maxOf(latencies))
 	fmt.Printf("  CPU per ping         %.3f ms = server %.3f + PostgreSQL %.3f (the bench's clients: %.3f more)\n",
 		(srv1-srv0+pg1-pg0)*1000/float64(n), (srv1-srv0)*1000/float64(n), (pg1-pg0)*1000/float64(n), float64(self1-self0)*clockTick.Seconds()*1000/float64(n))
+	defer pgStats.finish().print(int64(n), "ping")
 	fmt.Printf("  heartbeats recorded  %d in the window (one per monitor and second at most: %d)\n", beats1-beats0, int64(c.monitors)*int64(elapsed/time.Second+1))
 	return nil
 }
