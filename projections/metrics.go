@@ -191,41 +191,92 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 			a.min, a.max = min(a.min, c.ResponseTimeMs), max(a.max, c.ResponseTimeMs)
 			a.hist[bucketOf(c.ResponseTimeMs)-1]++
 		}
-		k := len(order)
-		rm, rr := make([]int64, k), make([]int64, k)
-		rh, hists := make([]string, k), make([]string, k)
-		rc, ru, rmt, rmu := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
-		rs, rmin, rmax := make([]float64, k), make([]float64, k), make([]float64, k)
-		for i, key := range order {
-			a := rollups[key]
-			rm[i], rr[i], rh[i], rc[i], ru[i], rs[i], rmin[i], rmax[i] = key.monitor, key.region, ts(key.hour), a.checks, a.up, a.sum, a.min, a.max
-			rmt[i], rmu[i] = a.maint, a.maintUp
-			var b strings.Builder
-			b.WriteByte('{')
-			for j, n := range a.hist {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(strconv.FormatInt(n, 10))
+		// A key with one check in the run (the usual case: a run rarely
+		// holds two checks of a monitor in the same hour) adds one to one
+		// histogram bucket in place; merging whole arrays costs PostgreSQL
+		// about four times as much a row (docs/architecture.md, "Metrics
+		// storage").
+		var singles, multis []key
+		for _, key := range order {
+			if rollups[key].checks == 1 {
+				singles = append(singles, key)
+			} else {
+				multis = append(multis, key)
 			}
-			b.WriteByte('}')
-			hists[i] = b.String()
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
-				rt_sum, rt_min, rt_max, rt_histogram)
-			SELECT m, reg, h::timestamptz, c, u, mc, mu, s, mn, mx, hist::int[]
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::int[], $11::int[])
-				AS x(m, reg, h, c, u, s, mn, mx, hist, mc, mu)
-			ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + EXCLUDED.checks,
-				up_checks = r.up_checks + EXCLUDED.up_checks, rt_sum = r.rt_sum + EXCLUDED.rt_sum,
-				maint_checks = r.maint_checks + EXCLUDED.maint_checks, maint_up = r.maint_up + EXCLUDED.maint_up,
-				rt_min = least(r.rt_min, EXCLUDED.rt_min), rt_max = greatest(r.rt_max, EXCLUDED.rt_max),
-				rt_histogram = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.rt_histogram, EXCLUDED.rt_histogram) WITH ORDINALITY AS y(a, b, i))
-			WHERE NOT r.summarized`,
-			pq.Array(rm), pq.Array(rr), pq.Array(rh), pq.Array(rc), pq.Array(ru), pq.Array(rs), pq.Array(rmin), pq.Array(rmax), pq.Array(hists),
-			pq.Array(rmt), pq.Array(rmu))
-		if err != nil {
-			return err
+		if len(singles) > 0 {
+			k := len(singles)
+			sm, sr, sb := make([]int64, k), make([]int64, k), make([]int64, k)
+			sh := make([]string, k)
+			su, smt, smu := make([]int64, k), make([]int64, k), make([]int64, k)
+			srt := make([]float64, k)
+			for i, key := range singles {
+				a := rollups[key]
+				sm[i], sr[i], sh[i], su[i], smt[i], smu[i], srt[i] = key.monitor, key.region, ts(key.hour), a.up, a.maint, a.maintUp, a.sum
+				for j, n := range a.hist {
+					if n > 0 {
+						sb[i] = int64(j + 1)
+					}
+				}
+			}
+			// One statement: the UPDATE adds to the rows that exist and are
+			// not summarized; the INSERT creates the missing ones (its NOT
+			// EXISTS sees the table as it was before the UPDATE, so a row
+			// the UPDATE touched, or a summarized one, is not inserted).
+			if _, err := tx.ExecContext(ctx, `WITH x AS (
+					SELECT m, reg, h::timestamptz AS h, u, rt, b, mc, mu
+					FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::float8[], $6::int[], $7::int[], $8::int[]) AS x(m, reg, h, u, rt, b, mc, mu)),
+				added AS (
+					UPDATE check_rollups r SET checks = r.checks + 1, up_checks = r.up_checks + x.u,
+						maint_checks = r.maint_checks + x.mc, maint_up = r.maint_up + x.mu,
+						rt_sum = r.rt_sum + x.rt, rt_min = least(r.rt_min, x.rt), rt_max = greatest(r.rt_max, x.rt),
+						rt_histogram[x.b] = r.rt_histogram[x.b] + 1
+					FROM x WHERE r.monitor_id = x.m AND r.hour = x.h AND r.region_id = x.reg AND NOT r.summarized)
+				INSERT INTO check_rollups (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up, rt_sum, rt_min, rt_max, rt_histogram)
+				SELECT x.m, x.reg, x.h, 1, x.u, x.mc, x.mu, x.rt, x.rt, x.rt,
+					(SELECT array_agg((i = x.b)::int ORDER BY i) FROM generate_series(1, `+strconv.Itoa(HistogramBuckets)+`) AS i)
+				FROM x WHERE NOT EXISTS (SELECT 1 FROM check_rollups r WHERE r.monitor_id = x.m AND r.hour = x.h AND r.region_id = x.reg)
+				ON CONFLICT (monitor_id, hour, region_id) DO NOTHING`,
+				pq.Array(sm), pq.Array(sr), pq.Array(sh), pq.Array(su), pq.Array(srt), pq.Array(sb), pq.Array(smt), pq.Array(smu)); err != nil {
+				return err
+			}
+		}
+		if len(multis) > 0 {
+			k := len(multis)
+			rm, rr := make([]int64, k), make([]int64, k)
+			rh, hists := make([]string, k), make([]string, k)
+			rc, ru, rmt, rmu := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
+			rs, rmin, rmax := make([]float64, k), make([]float64, k), make([]float64, k)
+			for i, key := range multis {
+				a := rollups[key]
+				rm[i], rr[i], rh[i], rc[i], ru[i], rs[i], rmin[i], rmax[i] = key.monitor, key.region, ts(key.hour), a.checks, a.up, a.sum, a.min, a.max
+				rmt[i], rmu[i] = a.maint, a.maintUp
+				var b strings.Builder
+				b.WriteByte('{')
+				for j, n := range a.hist {
+					if j > 0 {
+						b.WriteByte(',')
+					}
+					b.WriteString(strconv.FormatInt(n, 10))
+				}
+				b.WriteByte('}')
+				hists[i] = b.String()
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_rollups AS r (monitor_id, region_id, hour, checks, up_checks, maint_checks, maint_up,
+					rt_sum, rt_min, rt_max, rt_histogram)
+				SELECT m, reg, h::timestamptz, c, u, mc, mu, s, mn, mx, hist::int[]
+				FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::int[], $11::int[])
+					AS x(m, reg, h, c, u, s, mn, mx, hist, mc, mu)
+				ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET checks = r.checks + EXCLUDED.checks,
+					up_checks = r.up_checks + EXCLUDED.up_checks, rt_sum = r.rt_sum + EXCLUDED.rt_sum,
+					maint_checks = r.maint_checks + EXCLUDED.maint_checks, maint_up = r.maint_up + EXCLUDED.maint_up,
+					rt_min = least(r.rt_min, EXCLUDED.rt_min), rt_max = greatest(r.rt_max, EXCLUDED.rt_max),
+					rt_histogram = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.rt_histogram, EXCLUDED.rt_histogram) WITH ORDINALITY AS y(a, b, i))
+				WHERE NOT r.summarized`,
+				pq.Array(rm), pq.Array(rr), pq.Array(rh), pq.Array(rc), pq.Array(ru), pq.Array(rs), pq.Array(rmin), pq.Array(rmax), pq.Array(hists),
+				pq.Array(rmt), pq.Array(rmu)); err != nil {
+				return err
+			}
 		}
 		latest := map[int64]time.Time{}
 		for _, c := range run {
@@ -237,7 +288,7 @@ func (m Metrics) ApplyBatch(ctx context.Context, tx Exec, recs []domain.Recorded
 		for id, t := range latest {
 			ids, at = append(ids, id), append(at, ts(t))
 		}
-		_, err = tx.ExecContext(ctx, uptimeSQL, pq.Array(ids), pq.Array(at))
+		_, err := tx.ExecContext(ctx, uptimeSQL, pq.Array(ids), pq.Array(at))
 		return err
 	}, func(rec domain.RecordedEvent, ev domain.Event) error {
 		return m.Apply(ctx, tx, rec, ev)

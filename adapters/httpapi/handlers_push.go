@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/projections"
 )
@@ -30,25 +29,34 @@ func (s *Server) pushGet(w http.ResponseWriter, r *http.Request, _ *principal) e
 	return nil
 }
 
-// pushPing records a heartbeat. Pings within the same second collapse into
-// one recorded result, so a chatty client cannot flood the log.
+// pushPing records a heartbeat. A ping is a fact: it is answered once its
+// heartbeat is durable in the log, from what the ping decided (the monitor
+// is up, pinged now), without waiting for the read models. Pings of a
+// monitor within the same second are one heartbeat, so a chatty client
+// cannot flood the log.
 func (s *Server) pushPing(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	pm, err := s.deps.Queries.MonitorByPushToken(r.Context(), pathToken(r))
+	pm, err := s.deps.PushTokens.MonitorByPushToken(r.Context(), pathToken(r))
 	if err != nil {
 		return err
 	}
 	now := s.deps.Now()
-	_, pos, err := s.deps.RecordChecks.Handle(r.Context(), commands.RecordChecks{Results: []domain.CheckResult{{MonitorID: pm.ID,
-		ScheduledAt: now.Truncate(time.Second), CheckedAt: now, Outcome: domain.CheckOutcome{Up: true, Detail: "heartbeat"}}}})
-	if err != nil {
+	if err := s.deps.Heartbeats.Record(r.Context(), pm.ID, now); err != nil {
 		return err
 	}
-	s.settle(r, pos)
-	if pm, err = s.deps.Queries.MonitorByPushToken(r.Context(), pathToken(r)); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.pushStatus(pm))
+	writeJSON(w, http.StatusOK, s.pushStatus(pinged(pm, now)))
 	return nil
+}
+
+// pinged is the push monitor as a ping at now leaves it: up and last pinged
+// now, unless it is paused (a paused monitor records the heartbeat but
+// stays paused).
+func pinged(pm projections.PushMonitor, now time.Time) projections.PushMonitor {
+	at := now.UTC()
+	pm.LastUpAt, pm.LastCheckedAt = &at, &at
+	if !pm.Paused {
+		pm.Status = string(domain.StatusUp)
+	}
+	return pm
 }
 
 func pathToken(r *http.Request) string {

@@ -219,6 +219,16 @@ type (
 		// returns how many were new.
 		Handle(ctx context.Context, cmd commands.RecordChecks) (int, domain.Position, error)
 	}
+	Heartbeats interface {
+		// Record records a push monitor's heartbeat and returns once it
+		// is durable in the log.
+		Record(ctx context.Context, monitorID int64, at time.Time) error
+	}
+	PushTokens interface {
+		// MonitorByPushToken finds a push monitor by its token, perhaps
+		// from memory a moment old.
+		MonitorByPushToken(ctx context.Context, token string) (projections.PushMonitor, error)
+	}
 	AcknowledgeIncident interface {
 		Handle(ctx context.Context, cmd commands.AcknowledgeIncident) (domain.Position, error)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/medialuna/medialuna/commands"
 	"github.com/medialuna/medialuna/domain"
 	"github.com/medialuna/medialuna/processes"
 )
@@ -70,6 +71,10 @@ type Deps struct {
 	ImportFiles     ImportFiles
 	RegisterRegion  RegisterRegion
 	RecordChecks    RecordChecks
+	// Heartbeats and PushTokens serve POST /api/push/{token}; by
+	// default a group committer over RecordChecks and the Queries.
+	Heartbeats Heartbeats
+	PushTokens PushTokens
 	// What people do with incidents; the detector opens and resolves them.
 	AcknowledgeIncident AcknowledgeIncident
 	SnoozeIncident      SnoozeIncident
@@ -194,6 +199,12 @@ func New(deps Deps) *Server {
 	}
 	if deps.LoginFailureWindow == 0 {
 		deps.LoginFailureWindow = 15 * time.Minute
+	}
+	if deps.Heartbeats == nil && deps.RecordChecks != nil {
+		deps.Heartbeats = commands.NewHeartbeatRecorder(deps.RecordChecks)
+	}
+	if deps.PushTokens == nil {
+		deps.PushTokens = deps.Queries
 	}
 	s := &Server{deps: deps, router: mux.NewRouter()}
 	ui, err := newUI(s)

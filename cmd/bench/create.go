@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -61,36 +57,6 @@ type phaseStats struct {
 }
 
 func runCreate(c createConfig) error {
-	dir, err := os.MkdirTemp("", "medialuna-bench-create")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if c.binary == "" {
-		c.binary = filepath.Join(dir, "medialuna")
-		logf("building medialuna")
-		build := exec.Command("go", "build", "-o", c.binary, "./cmd/medialuna")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return err
-		}
-	}
-	var pg *pgCluster
-	admin := c.adminURL
-	if admin == "" {
-		logf("starting a PostgreSQL cluster of the bench's own")
-		if pg, err = startCluster(); err != nil {
-			return err
-		}
-		admin = pg.URL()
-		defer pg.stop(false)
-	}
-	dbURL, drop, err := createDatabase(admin)
-	if err != nil {
-		return err
-	}
-	defer drop()
-
 	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })}
 	tln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -98,49 +64,16 @@ func runCreate(c createConfig) error {
 	}
 	go target.Serve(tln)
 	defer target.Close()
-	addr, err := freeAddr()
+	b, err := startBenchServer(serverOptions{binary: c.binary, adminURL: c.adminURL,
+		env: []string{"MEDIALUNA_MIN_CHECK_INTERVAL=" + strconv.Itoa(min(c.interval, 30))}})
 	if err != nil {
 		return err
 	}
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
+	defer b.close()
+	cl, err := b.signUp("bench@example.com", "ENTERPRISE", c.clients)
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
-	srv := exec.Command(c.binary, "serve", "--addr", addr, "--log-format", "json", "--log-level", "info")
-	srv.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "MEDIALUNA_MIN_CHECK_INTERVAL="+strconv.Itoa(min(c.interval, 30)))
-	srv.Stdout, srv.Stderr = logFile, logFile
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := waitHealthy(base); err != nil {
-		return err
-	}
-	// Every client its own connection pool: 16 clients are 16 keep-alive
-	// connections, as 16 separate API users would be.
-	newClient := func(token string) *client {
-		return &client{base: base, token: token, http: http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.clients}}}
-	}
-	cl := newClient("")
-	var su struct {
-		AccessToken string `json:"access_token"`
-		Account     struct{ ID int64 }
-	}
-	if err := cl.do("POST", "/api/auth/signup", map[string]string{"email": "bench@example.com", "password": "bench password", "account_name": "Bench"}, &su); err != nil {
-		return err
-	}
-	cl.token = su.AccessToken
-	setPlan := exec.Command(c.binary, "accounts", "set-plan", strconv.FormatInt(su.Account.ID, 10), "ENTERPRISE")
-	setPlan.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
-	if out, err := setPlan.CombinedOutput(); err != nil {
-		return fmt.Errorf("set-plan: %v: %s", err, out)
-	}
-	time.Sleep(time.Second)
 
 	body := func(i int64) map[string]any {
 		return map[string]any{"name": fmt.Sprintf("m%d", i), "type": "HTTP", "url": fmt.Sprintf("http://%s/health/%d", tln.Addr(), i),
@@ -156,7 +89,7 @@ func runCreate(c createConfig) error {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		var failed atomic.Value
-		srv0, pg0, err := measureCPU(srv.Process.Pid, pg)
+		srv0, pg0, err := b.cpu()
 		if err != nil {
 			return st, err
 		}
@@ -165,7 +98,7 @@ func runCreate(c createConfig) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				own := newClient(cl.token)
+				own := b.client(cl.token, c.clients)
 				for r := next.Add(1); r <= int64(requests); r = next.Add(1) {
 					s := time.Now()
 					var err error
@@ -197,7 +130,7 @@ func runCreate(c createConfig) error {
 		}
 		wg.Wait()
 		st.elapsed = time.Since(t0)
-		srv1, pg1, err := measureCPU(srv.Process.Pid, pg)
+		srv1, pg1, err := b.cpu()
 		if err != nil {
 			return st, err
 		}

@@ -108,12 +108,12 @@ func (s *pgStats) finish() pgReport {
 	return r
 }
 
-func (r pgReport) print(checks int64) {
+func (r pgReport) print(checks int64, unit string) {
 	if checks <= 0 {
 		return
 	}
 	n := float64(checks)
-	fmt.Printf("\nPostgreSQL per check (%d checks)\n", checks)
+	fmt.Printf("\nPostgreSQL per %s (%d %ss)\n", unit, checks, unit)
 	fmt.Printf("  WAL                      %.0f bytes, %.2f records, %.3f full-page images\n", float64(r.wal.Bytes)/n, float64(r.wal.Records)/n, float64(r.wal.FPI)/n)
 	fmt.Printf("  transactions committed   %.3f\n", float64(r.commits)/n)
 	fmt.Printf("  rows written             %-24s %9s %9s %9s %6s\n", "table", "inserted", "updated", "deleted", "HOT")
@@ -136,7 +136,7 @@ func (r pgReport) print(checks int64) {
 	for _, st := range r.statements {
 		total += st.Total
 	}
-	fmt.Printf("  top statements by execution time (ms per check, calls per check, rows and blocks per call, WAL bytes per check):\n")
+	fmt.Printf("  top statements by execution time (ms per %[1]s, calls per %[1]s, rows and blocks per call, WAL bytes per %[1]s):\n", unit)
 	for _, st := range r.statements {
 		q := strings.Join(strings.Fields(st.Query), " ")
 		if len(q) > 110 {

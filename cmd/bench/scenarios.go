@@ -13,6 +13,7 @@ func scenarios() []namedScenario {
 		{"checks", "the check engine end to end: HTTP monitors against a local target", checksMain},
 		{"storage", "simulated days of checks with a short retention: database size per day, bytes per check at rest", storageMain},
 		{"create", "creating monitors through the API, single and in batches, while checks run", createMain},
+		{"push", "push heartbeats: POST /api/push/{token} from parallel keep-alive clients", pushMain},
 	}
 }
 

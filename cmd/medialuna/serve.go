@@ -308,6 +308,8 @@ func (m *serveMain) api(projectors []string) *httpapi.Server {
 		ImportFiles:         importfile.Files{},
 		RegisterRegion:      m.cmds.registerRegion,
 		RecordChecks:        m.cmds.recordChecks,
+		Heartbeats:          commands.NewHeartbeatRecorder(m.cmds.recordChecks),
+		PushTokens:          projections.NewPushTokens(queries.MonitorByPushToken, utcNow, time.Second),
 		AcknowledgeIncident: commands.NewAcknowledgeIncidentHandler(a.store, utcNow),
 		SnoozeIncident:      commands.NewSnoozeIncidentHandler(a.store, utcNow),
 		CommentIncident:     commands.NewCommentIncidentHandler(a.store, utcNow),
