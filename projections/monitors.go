@@ -54,6 +54,12 @@ func (Monitors) Setup(ctx context.Context, tx *sqlx.Tx) error {
 			resumed_at      TIMESTAMPTZ NOT NULL);
 		CREATE INDEX monitors_account ON monitors (account_id, id);
 		CREATE INDEX monitors_active ON monitors (id) WHERE NOT paused;
+		-- What the probes' and the push watchdog's once-a-second polls read
+		-- (AssignmentsVersion, ActivePushMonitors), without the configuration
+		-- rows: 84 index pages instead of 2,500 table pages at 10,000
+		-- monitors. schema/0014 adds them to an existing database.
+		CREATE INDEX monitors_polled ON monitors (id) INCLUDE (updated_at, region_ids) WHERE NOT paused AND type <> 'PUSH';
+		CREATE INDEX monitors_push ON monitors (id) WHERE type = 'PUSH';
 		-- What every check changes lives in its own narrow table, so the
 		-- configuration rows above are written only when a user changes them.
 		CREATE TABLE monitor_state (
