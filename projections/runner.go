@@ -234,7 +234,19 @@ type batchPayload struct {
 	Through domain.Position        `json:"through"`
 }
 
+// inProcessBatch is the context key under which the log subscriber hands
+// a batch to its handler in this process.
+type inProcessBatch struct{}
+
+// decodeBatch returns the message's batch: the subscriber's own value when
+// the message never left the process (every message of the log
+// subscriber), else its JSON payload. Encoding each batch to JSON for each
+// of a dozen projectors and decoding it again cost a tenth of the server's
+// CPU per check.
 func decodeBatch(msg *message.Message) (batchPayload, error) {
+	if b, ok := msg.Context().Value(inProcessBatch{}).(batchPayload); ok {
+		return b, nil
+	}
 	var b batchPayload
 	if err := json.Unmarshal(msg.Payload, &b); err != nil {
 		return b, fmt.Errorf("decode event batch: %w", err)
@@ -299,13 +311,9 @@ func (s *logSubscriber) deliver(ctx context.Context, out chan<- *message.Message
 			b.Events = append(b.Events, e)
 		}
 	}
-	payload, err := json.Marshal(b)
-	if err != nil {
-		return err
-	}
 	for {
-		msg := message.NewMessage(watermill.NewUUID(), payload)
-		msg.SetContext(ctx)
+		msg := message.NewMessage(watermill.NewUUID(), nil)
+		msg.SetContext(context.WithValue(ctx, inProcessBatch{}, b))
 		select {
 		case out <- msg:
 		case <-ctx.Done():

@@ -53,6 +53,14 @@ type config struct {
 
 func main() {
 	name, args := "checks", os.Args[1:]
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintf(os.Stderr, "Usage: go run ./cmd/bench [SCENARIO] [flags]\n\nLoad tests of the real medialuna server. The scenarios (checks when none is named):\n")
+		for _, s := range scenarios() {
+			fmt.Fprintf(os.Stderr, "  %-8s %s\n", s.name, s.summary)
+		}
+		fmt.Fprintf(os.Stderr, "\ngo run ./cmd/bench SCENARIO --help lists a scenario's flags.\n")
+		return
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
