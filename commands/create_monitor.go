@@ -36,7 +36,7 @@ func NewCreateMonitorHandler(store domain.EventStore, ids IDs, now Clock, facts 
 // config the plan or the account's facts refuse, ErrLimit when the plan's
 // monitors are used up.
 func (h *CreateMonitorHandler) Handle(ctx context.Context, cmd CreateMonitor) (int64, domain.Position, error) {
-	rules, regions, err := h.rules.rules(ctx, cmd.Actor.AccountID, cmd.Plan)
+	rules, regions, err := h.rules.rules(ctx, cmd.Actor.AccountID, cmd.Plan, len(cmd.Config.DependsOn) > 0)
 	if err != nil {
 		return 0, domain.Position{}, err
 	}

@@ -54,7 +54,11 @@ func (h *CreateMonitorsHandler) Handle(ctx context.Context, cmd CreateMonitors) 
 	}
 	c := h.one
 	out := make([]CreatedMonitor, len(cmd.Configs))
-	rules, regions, err := c.rules.rules(ctx, cmd.Actor.AccountID, cmd.Plan)
+	dependencies := false
+	for _, cfg := range cmd.Configs {
+		dependencies = dependencies || len(cfg.DependsOn) > 0
+	}
+	rules, regions, err := c.rules.rules(ctx, cmd.Actor.AccountID, cmd.Plan, dependencies)
 	if err != nil {
 		return nil, domain.Position{}, err
 	}

@@ -390,7 +390,7 @@ func (h *ImportMonitorsHandler) simulate(ctx context.Context, accountID int64, p
 }
 
 func (s *importSimulation) decide(ctx context.Context, cfg domain.MonitorConfig) error {
-	rules, regions, err := s.rules.rules(ctx, s.account, s.plan)
+	rules, regions, err := s.rules.rules(ctx, s.account, s.plan, len(cfg.DependsOn) > 0)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,10 @@ type monitorRules struct {
 	minFloor int
 }
 
-func (h monitorRules) rules(ctx context.Context, accountID int64, plan domain.Plan) (domain.MonitorRules, []int64, error) {
+// rules reads the facts; the account's monitors (what depends_on may name)
+// only when withMonitors: reading every id of an account of thousands for
+// each create that names none cost more than the create itself.
+func (h monitorRules) rules(ctx context.Context, accountID int64, plan domain.Plan, withMonitors bool) (domain.MonitorRules, []int64, error) {
 	limits, _ := domain.LimitsOf(plan)
 	regions, err := h.facts.ActiveRegions(ctx)
 	if err != nil {
@@ -39,9 +42,11 @@ func (h monitorRules) rules(ctx context.Context, accountID int64, plan domain.Pl
 	if err != nil {
 		return domain.MonitorRules{}, nil, err
 	}
-	monitors, err := h.facts.MonitorIDs(ctx, accountID)
-	if err != nil {
-		return domain.MonitorRules{}, nil, err
+	var monitors []int64
+	if withMonitors {
+		if monitors, err = h.facts.MonitorIDs(ctx, accountID); err != nil {
+			return domain.MonitorRules{}, nil, err
+		}
 	}
 	r := domain.MonitorRules{Limits: limits, MinIntervalFloor: h.minFloor, ActiveRegions: map[int64]bool{}, AccountTags: map[int64]bool{},
 		AccountMonitors: map[int64]bool{}}

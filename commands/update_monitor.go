@@ -34,7 +34,7 @@ func NewUpdateMonitorHandler(store domain.EventStore, now Clock, facts MonitorFa
 // account's, ErrInvalid for a config validation refuses or a dependency
 // cycle.
 func (h *UpdateMonitorHandler) Handle(ctx context.Context, cmd UpdateMonitor) (domain.Position, error) {
-	rules, _, err := h.rules.rules(ctx, cmd.Actor.AccountID, cmd.Plan)
+	rules, _, err := h.rules.rules(ctx, cmd.Actor.AccountID, cmd.Plan, true) // the patched config's depends_on is not known yet
 	if err != nil {
 		return domain.Position{}, err
 	}

@@ -40,10 +40,12 @@ func lockCheckpoint(ctx context.Context, tx *sqlx.Tx, name string) (checkpoint, 
 func saveCheckpoint(ctx context.Context, tx *sqlx.Tx, name string, pos domain.Position, version int, applied int64) error {
 	// The NOTIFY rides in the same statement (no extra round trip) and is
 	// sent at commit: it wakes the writes waiting for this read model
-	// (Queries.WaitFor) in every process on the database.
+	// (Queries.WaitFor) in every process on the database. Its payload,
+	// "name commit prepare", lets a waiter tell from memory whether it is
+	// worth reading the checkpoints again.
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO projection_checkpoints (name, commit_position, prepare_position, version, events_applied, updated_at)
-		SELECT $1, $2, $3, $4, $5, now() FROM (SELECT pg_notify('`+checkpointChannel+`', '')) AS wake
+		SELECT $1, $2, $3, $4, $5, now() FROM (SELECT pg_notify('`+checkpointChannel+`', $1::text || ' ' || $2::bigint || ' ' || $3::bigint)) AS wake
 		ON CONFLICT (name) DO UPDATE SET commit_position = $2, prepare_position = $3, version = $4,
 			events_applied = projection_checkpoints.events_applied + $5, updated_at = now()`,
 		name, int64(pos.Commit), int64(pos.Prepare), version, applied)

@@ -237,12 +237,22 @@ func (q *Queries) WaitFor(ctx context.Context, names []string, pos domain.Positi
 			delay = fallbackPoll
 		}
 		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-woken:
-		case <-t.C:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-woken:
+				// Another projector's checkpoint, or one still short of
+				// pos: no need to read them all again yet.
+				if !q.wake.mayHaveReached(names, pos) {
+					continue
+				}
+				break wait
+			case <-t.C:
+				break wait
+			}
 		}
 		t.Stop()
 		delay = min(delay*2, 50*time.Millisecond)

@@ -2,10 +2,14 @@ package projections
 
 import (
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/medialuna/medialuna/domain"
 )
 
 // checkpointChannel is the LISTEN/NOTIFY channel saveCheckpoint notifies
@@ -24,6 +28,11 @@ const fallbackPoll = 50 * time.Millisecond
 type checkpointWakeups struct {
 	mu      sync.Mutex
 	waiters map[chan struct{}]struct{}
+	// heard is the newest committed position each projector announced.
+	// Every checkpoint wakes every waiter; a waiter reads the checkpoints
+	// again only when these say it may be done, not once for each of the
+	// dozen projectors that commit per write.
+	heard map[string]domain.Position
 }
 
 // ListenForCheckpoints makes WaitFor wake on committed projector
@@ -31,7 +40,7 @@ type checkpointWakeups struct {
 // returned stop closes it (WaitFor then polls again). Call it once, before
 // serving; a failed LISTEN is logged and leaves WaitFor polling.
 func (q *Queries) ListenForCheckpoints(dsn string, log *slog.Logger) (stop func()) {
-	w := &checkpointWakeups{waiters: map[chan struct{}]struct{}{}}
+	w := &checkpointWakeups{waiters: map[chan struct{}]struct{}{}, heard: map[string]domain.Position{}}
 	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			log.Warn("checkpoint notification listener", "event", ev, "err", err)
@@ -46,12 +55,49 @@ func (q *Queries) ListenForCheckpoints(dsn string, log *slog.Logger) (stop func(
 		return func() {}
 	}
 	go func() {
-		for range l.Notify {
+		for n := range l.Notify {
+			if n != nil {
+				w.hear(n.Extra)
+			}
 			w.broadcast()
 		}
 	}()
 	q.wake = w
 	return func() { l.Close() }
+}
+
+// hear records a notification's "name commit prepare"; anything else
+// (an older server's empty payload) is ignored.
+func (w *checkpointWakeups) hear(payload string) {
+	f := strings.Fields(payload)
+	if len(f) != 3 {
+		return
+	}
+	commit, err1 := strconv.ParseUint(f[1], 10, 64)
+	prepare, err2 := strconv.ParseUint(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	pos := domain.Position{Commit: commit, Prepare: prepare}
+	w.mu.Lock()
+	if w.heard[f[0]].Less(pos) {
+		w.heard[f[0]] = pos
+	}
+	w.mu.Unlock()
+}
+
+// mayHaveReached tells whether every named projector may have applied pos:
+// false only when one announced a position before it. A projector not
+// heard from yet may be anywhere, so it counts as maybe.
+func (w *checkpointWakeups) mayHaveReached(names []string, pos domain.Position) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range names {
+		if p, ok := w.heard[n]; ok && p.Less(pos) {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *checkpointWakeups) subscribe() chan struct{} {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // createConfig is the create scenario's flags.
@@ -141,11 +143,18 @@ func runCreate(c createConfig) error {
 		return st, nil
 	}
 	logf("phase a: %d monitors, one POST /api/v1/monitors each, %d clients", c.monitors, c.clients)
+	db, err := sqlx.Open("postgres", b.dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	singleStats := startPGStats(db)
 	single, err := measure(c.clients, 1)
 	if err != nil {
 		return err
 	}
 	logf("phase b: %d monitors, POST /api/monitors/batch of %d, one client", c.monitors, c.batch)
+	singlePG := singleStats.finish()
 	batch, err := measure(1, c.batch)
 	if err != nil {
 		return err
@@ -158,5 +167,6 @@ func runCreate(c createConfig) error {
 	}
 	report(fmt.Sprintf("single, %d clients", c.clients), single)
 	report(fmt.Sprintf("batch of %d", c.batch), batch)
+	singlePG.print(int64(single.n), "single create")
 	return nil
 }

@@ -198,11 +198,13 @@ func run(c config) error {
 	if err := waitHealthy(base); err != nil {
 		return err
 	}
-	// Monitors are spread over accounts of at most monitorsPerAccount, as
-	// a service of many tenants would hold them; the check engine does not
-	// care which account a monitor is in.
-	const monitorsPerAccount = 1000
-	accounts := make([]*client, (c.monitors+monitorsPerAccount-1)/monitorsPerAccount)
+	// Monitors are spread over accounts of 1,000, as a service of many
+	// tenants would hold them (the check engine does not care which account
+	// a monitor is in), in at most 20 accounts: sign-up allows 30 a minute
+	// from one address.
+	nAccounts := min(20, (c.monitors+999)/1000)
+	monitorsPerAccount := (c.monitors + nAccounts - 1) / nAccounts
+	accounts := make([]*client, nAccounts)
 	for i := range accounts {
 		cl := &client{base: base}
 		var su struct {
