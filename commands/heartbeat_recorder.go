@@ -13,8 +13,8 @@ type CheckRecorder interface {
 	Handle(ctx context.Context, cmd RecordChecks) (int, domain.Position, error)
 }
 
-// HeartbeatRecorder records push pings in group-committed batches. A ping is
-// a fact that needs no read model to decide: the caller waits only until
+// HeartbeatRecorder records push pings in group-committed batches. A ping
+// is a fact that needs no read model to decide: the caller waits only until
 // the batch holding its heartbeat is durable in the log, never for the
 // projections. While one batch is being appended, the pings that arrive
 // join the next, so a thousand concurrent pings cost a few transactions,
@@ -32,9 +32,10 @@ type HeartbeatRecorder struct {
 	appendTimeout time.Duration
 
 	mu       sync.Mutex
-	pending  *heartbeatBatch // collecting; appended when the one in flight is done
+	waiting  []*heartbeatBatch // in order; the last one collects until full
 	inFlight *heartbeatBatch
-	flushing bool // a goroutine is appending batches
+	byKey    map[heartbeatKey]*heartbeatBatch // the heartbeats not yet done
+	flushing bool                             // a goroutine is appending batches
 	// durable holds the heartbeats known to be in the log, by second then
 	// monitor, for the last heartbeatMemory seconds: whole seconds are
 	// dropped as time moves on.
@@ -50,10 +51,22 @@ type heartbeatKey struct {
 
 type heartbeatBatch struct {
 	results []domain.CheckResult
-	keys    map[heartbeatKey]bool
-	done    chan struct{} // closed once err is set
-	err     error
+	keys    []heartbeatKey         // of results, index by index
+	done    chan struct{}          // closed once errs is set
+	errs    map[heartbeatKey]error // the heartbeats that failed, with why
 }
+
+// maxHeartbeatBatch bounds one append: what gathers beyond it waits for
+// the next, so one account's thousands of monitors cannot make every
+// other account's pings wait behind one huge transaction.
+const maxHeartbeatBatch = 1000
+
+// isolationAppends bounds the appends spent on a failed batch, halving it
+// to find the heartbeats at fault: a result that one account's data makes
+// the append refuse must not fail every account's pings. One such result
+// among 1,000 takes 21 appends (two per halving); a database that refuses
+// everything costs no more than 32.
+const isolationAppends = 32
 
 // heartbeatMemory is how many seconds of durable heartbeats are remembered
 // to answer repeated pings without an append.
@@ -61,7 +74,8 @@ const heartbeatMemory = 2
 
 // NewHeartbeatRecorder returns a group committer appending through record.
 func NewHeartbeatRecorder(record CheckRecorder) *HeartbeatRecorder {
-	return &HeartbeatRecorder{record: record, appendTimeout: 30 * time.Second, durable: map[int64]map[int64]bool{}}
+	return &HeartbeatRecorder{record: record, appendTimeout: 30 * time.Second,
+		byKey: map[heartbeatKey]*heartbeatBatch{}, durable: map[int64]map[int64]bool{}}
 }
 
 // Record records a heartbeat of the monitor at the given time and returns
@@ -75,20 +89,16 @@ func (p *HeartbeatRecorder) Record(ctx context.Context, monitorID int64, at time
 		p.mu.Unlock()
 		return nil
 	}
-	var batch *heartbeatBatch
-	switch {
-	case p.inFlight != nil && p.inFlight.keys[key]:
-		batch = p.inFlight
-	case p.pending != nil && p.pending.keys[key]:
-		batch = p.pending
-	default:
-		if p.pending == nil {
-			p.pending = &heartbeatBatch{keys: map[heartbeatKey]bool{}, done: make(chan struct{})}
+	batch := p.byKey[key]
+	if batch == nil {
+		if n := len(p.waiting); n == 0 || len(p.waiting[n-1].results) >= maxHeartbeatBatch {
+			p.waiting = append(p.waiting, &heartbeatBatch{done: make(chan struct{})})
 		}
-		batch = p.pending
-		batch.keys[key] = true
+		batch = p.waiting[len(p.waiting)-1]
+		batch.keys = append(batch.keys, key)
 		batch.results = append(batch.results, domain.CheckResult{MonitorID: monitorID, ScheduledAt: at.Truncate(time.Second), CheckedAt: at,
 			Outcome: domain.CheckOutcome{Up: true, Detail: "heartbeat"}})
+		p.byKey[key] = batch
 	}
 	if !p.flushing {
 		p.flushing = true
@@ -97,47 +107,85 @@ func (p *HeartbeatRecorder) Record(ctx context.Context, monitorID int64, at time
 	p.mu.Unlock()
 	select {
 	case <-batch.done:
-		return batch.err
+		return batch.errs[key]
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// flush appends the pending batches one after another until none is left.
+// flush appends the waiting batches one after another until none is left.
 func (p *HeartbeatRecorder) flush() {
 	for {
 		p.mu.Lock()
-		batch := p.pending
-		if batch == nil {
+		if len(p.waiting) == 0 {
 			p.flushing = false
 			p.mu.Unlock()
 			return
 		}
-		p.pending, p.inFlight = nil, batch
+		batch := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		p.inFlight = batch
 		p.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(context.Background(), p.appendTimeout)
-		_, _, err := p.record.Handle(ctx, RecordChecks{RegionID: 0, Results: batch.results})
-		cancel()
+		budget := isolationAppends
+		errs := p.appendIsolating(batch.results, &budget)
 
 		p.mu.Lock()
 		p.inFlight = nil
-		batch.err = err
-		if err == nil {
-			for key := range batch.keys {
-				if p.durable[key.second] == nil {
-					p.durable[key.second] = map[int64]bool{}
+		for i, key := range batch.keys {
+			delete(p.byKey, key)
+			if errs != nil && errs[i] != nil {
+				if batch.errs == nil {
+					batch.errs = map[heartbeatKey]error{}
 				}
-				p.durable[key.second][key.monitor] = true
-				p.newest = max(p.newest, key.second)
+				batch.errs[key] = errs[i]
+				continue
 			}
-			for second := range p.durable {
-				if second <= p.newest-heartbeatMemory {
-					delete(p.durable, second)
-				}
+			if p.durable[key.second] == nil {
+				p.durable[key.second] = map[int64]bool{}
+			}
+			p.durable[key.second][key.monitor] = true
+			p.newest = max(p.newest, key.second)
+		}
+		for second := range p.durable {
+			if second <= p.newest-heartbeatMemory {
+				delete(p.durable, second)
 			}
 		}
 		p.mu.Unlock()
 		close(batch.done)
 	}
+}
+
+// appendIsolating appends the results in one batch; when that fails, it
+// halves the batch while the budget of appends lasts, so that the results
+// at fault fail alone. It returns nil when all were appended, else an
+// error per result (nil for those appended). A timeout is not halved: the
+// database is unwell, not one result.
+func (p *HeartbeatRecorder) appendIsolating(results []domain.CheckResult, budget *int) []error {
+	*budget--
+	ctx, cancel := context.WithTimeout(context.Background(), p.appendTimeout)
+	_, _, err := p.record.Handle(ctx, RecordChecks{RegionID: 0, Results: results})
+	timedOut := ctx.Err() != nil
+	cancel()
+	if err == nil {
+		return nil
+	}
+	if len(results) == 1 || *budget < 2 || timedOut {
+		errs := make([]error, len(results))
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	mid := len(results) / 2
+	left := p.appendIsolating(results[:mid], budget)
+	right := p.appendIsolating(results[mid:], budget)
+	if left == nil && right == nil {
+		return nil
+	}
+	errs := make([]error, len(results))
+	copy(errs, left)
+	copy(errs[mid:], right)
+	return errs
 }

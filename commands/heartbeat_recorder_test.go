@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -214,4 +215,87 @@ func TestPushHeartbeatsGroupCommit(t *testing.T) {
 			t.Errorf("batches appended %v, want [1 51]", g.seen)
 		}
 	})
+}
+
+// What gathers behind the append in flight goes in batches of at most
+// 1,000, in order.
+func TestPushHeartbeatBatchesAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gatedRecorder{release: make(chan struct{})}
+		beats := commands.NewHeartbeatRecorder(g)
+		at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+		var wg sync.WaitGroup
+		wg.Go(func() { beats.Record(context.Background(), 1, at) })
+		synctest.Wait()
+		for m := range 2500 {
+			wg.Go(func() { beats.Record(context.Background(), int64(2+m), at) })
+		}
+		synctest.Wait()
+		close(g.release)
+		wg.Wait()
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if fmt.Sprint(g.seen) != "[1 1000 1000 500]" {
+			t.Errorf("batches appended %v, want [1 1000 1000 500]", g.seen)
+		}
+	})
+}
+
+// refusing fails every append that holds monitor 13's heartbeat, as one
+// account's broken data can make a whole append fail.
+type refusing struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (r *refusing) Handle(_ context.Context, cmd commands.RecordChecks) (int, domain.Position, error) {
+	r.mu.Lock()
+	r.calls++
+	r.mu.Unlock()
+	for _, c := range cmd.Results {
+		if c.MonitorID == 13 {
+			return 0, domain.Position{}, errors.New("monitor 13's account is broken")
+		}
+	}
+	return len(cmd.Results), domain.Position{}, nil
+}
+
+// A heartbeat that makes its batch fail fails alone: the others of the
+// batch are appended and answered.
+func TestPushHeartbeatFailureStaysWithItsMonitor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gatedRecorder{release: make(chan struct{})}
+		r := &refusing{}
+		beats := commands.NewHeartbeatRecorder(gateThen{g, r})
+		at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+		var wg sync.WaitGroup
+		wg.Go(func() { beats.Record(context.Background(), 1, at) })
+		synctest.Wait()
+		errs := make([]error, 64)
+		for m := range 64 {
+			wg.Go(func() { errs[m] = beats.Record(context.Background(), int64(100+m-87), at) }) // monitors 13..76
+		}
+		synctest.Wait()
+		close(g.release)
+		wg.Wait()
+		for m, err := range errs {
+			if monitor := 100 + m - 87; (monitor == 13) != (err != nil) {
+				t.Errorf("monitor %d: %v", monitor, err)
+			}
+		}
+		if r.calls > 1+1+2*6 { // the first batch, the failed one, two per halving of 64
+			t.Errorf("%d appends to isolate one heartbeat, want at most 14", r.calls)
+		}
+	})
+}
+
+// gateThen holds each append at the gate, then passes it on.
+type gateThen struct {
+	gate *gatedRecorder
+	next commands.CheckRecorder
+}
+
+func (g gateThen) Handle(ctx context.Context, cmd commands.RecordChecks) (int, domain.Position, error) {
+	g.gate.Handle(ctx, cmd)
+	return g.next.Handle(ctx, cmd)
 }

@@ -239,3 +239,71 @@ func TestLongCheckDetailIsCutOnACharacter(t *testing.T) {
 		}
 	}
 }
+
+// TestLateChecksLeaveASummarizedHourAlone: results of an hour applied after
+// its ChecksSummarized are not counted, whether a batch holds one result of
+// that hour (the in-place path) or several (the array merge); the other
+// monitor's rows still take them.
+func TestLateChecksLeaveASummarizedHourAlone(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.New(t)
+	store := postgres.NewEventStore(db.DB, db.URL, testdb.Logger(t))
+	hour := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	meta := domain.Metadata{ActorType: domain.ActorProbe, ActorID: 1, AccountID: 1, OccurredAt: hour}
+	enc := func(e domain.Event) domain.EventData {
+		d, err := domain.Encode(e, meta, uuid.NewString())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	check := func(monitor int64, minute int) domain.StreamEvent {
+		at := hour.Add(time.Duration(minute) * time.Minute)
+		return domain.StreamEvent{Stream: domain.ChecksStream(1), Event: enc(&domain.CheckRecorded{MonitorID: monitor, RegionID: 1, ScheduledAt: at, CheckedAt: at,
+			CheckOutcome: domain.CheckOutcome{Up: true, ResponseTimeMs: 40}})}
+	}
+	summary := &domain.ChecksSummarized{MonitorID: 1, RegionID: 1, Hour: hour, Checks: 10, UpChecks: 9, RTSum: 500, RTMin: 20, RTMax: 90, Histogram: map[int]int64{22: 10}}
+	if _, err := store.Append(ctx, domain.SummariesStream(1), domain.AnyVersion, enc(summary)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AppendBatch(ctx, []domain.StreamEvent{check(1, 50), check(2, 50)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AppendBatch(ctx, []domain.StreamEvent{check(1, 51), check(1, 52), check(2, 51)}); err != nil {
+		t.Fatal(err)
+	}
+	var all []domain.RecordedEvent
+	for deadline := time.Now().Add(30 * time.Second); len(all) < 6; time.Sleep(20 * time.Millisecond) {
+		var err error
+		if all, err = store.ReadAll(ctx, domain.Position{}, 100); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows %d of 6 events", len(all))
+		}
+	}
+	if err := projections.NewRebuilder(db.DB, store, testdb.Logger(t)).Rebuild(ctx, projections.Metrics{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.MustExec(`TRUNCATE check_rollups, monitor_uptime`)
+	db.MustExec(`UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0 WHERE name = 'metrics'`)
+	for _, chunk := range [][]domain.RecordedEvent{all[:1], all[1:3], all[3:6]} {
+		if err := projections.ApplyForTest(ctx, db.DB, projections.Metrics{}, chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []struct {
+		Monitor int64   `db:"monitor_id"`
+		Checks  int64   `db:"checks"`
+		Up      int64   `db:"up_checks"`
+		Sum     float64 `db:"rt_sum"`
+		Summ    bool    `db:"summarized"`
+	}
+	if err := db.Select(&rows, `SELECT monitor_id, checks, up_checks, rt_sum, summarized FROM check_rollups ORDER BY monitor_id`); err != nil {
+		t.Fatal(err)
+	}
+	want := `[{Monitor:1 Checks:10 Up:9 Sum:500 Summ:true} {Monitor:2 Checks:2 Up:2 Sum:80 Summ:false}]`
+	if got := fmt.Sprintf("%+v", rows); got != want {
+		t.Errorf("rollups = %s\nwant      %s", got, want)
+	}
+}

@@ -333,13 +333,21 @@ func TestCheckpointCommitNotifiesWaiters(t *testing.T) {
 		}
 	}
 	last := populate(t, f, 1)
-	select {
-	case n := <-l.Notify:
-		if n == nil {
-			t.Fatal("the LISTEN connection was lost")
+	// The payload names the projector and the position it reached, which
+	// the waiters' wakeups parse (checkpointWakeups.hear).
+	want := fmt.Sprintf("accounts %d %d", last.Commit, last.Prepare)
+	var heard []string
+	for done := false; !done; {
+		select {
+		case n := <-l.Notify:
+			if n == nil {
+				t.Fatal("the LISTEN connection was lost")
+			}
+			heard = append(heard, n.Extra)
+			done = n.Extra == want
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no checkpoint notification %q after the projector applied a write; heard %q", want, heard)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no checkpoint notification after the projector applied a write")
 	}
 	f.wait(t, []string{"accounts"}, last)
 }

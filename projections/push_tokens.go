@@ -20,9 +20,14 @@ type PushTokens struct {
 	now    func() time.Time
 	ttl    time.Duration
 	max    int // entries kept before the expired ones are swept
+	// maxMisses bounds the remembered unknown tokens on their own: a scan
+	// of random tokens fills and empties this map, never the one of the
+	// real tokens that every ping reads.
+	maxMisses int
 
 	mu       sync.Mutex
 	entries  map[string]pushTokenEntry
+	misses   map[string]time.Time        // unknown tokens, until when
 	inFlight map[string]*pushTokenLookup // one read per token at a time
 }
 
@@ -35,14 +40,14 @@ type pushTokenLookup struct {
 }
 
 type pushTokenEntry struct {
-	monitor  PushMonitor
-	notFound bool
-	expires  time.Time
+	monitor PushMonitor
+	expires time.Time
 }
 
 // NewPushTokens returns a cache in front of lookup (Queries.MonitorByPushToken).
 func NewPushTokens(lookup func(ctx context.Context, token string) (PushMonitor, error), now func() time.Time, ttl time.Duration) *PushTokens {
-	return &PushTokens{lookup: lookup, now: now, ttl: ttl, max: 100_000, entries: map[string]pushTokenEntry{}, inFlight: map[string]*pushTokenLookup{}}
+	return &PushTokens{lookup: lookup, now: now, ttl: ttl, max: 100_000, maxMisses: 10_000,
+		entries: map[string]pushTokenEntry{}, misses: map[string]time.Time{}, inFlight: map[string]*pushTokenLookup{}}
 }
 
 // MonitorByPushToken returns the push monitor with the token, or a
@@ -50,13 +55,13 @@ func NewPushTokens(lookup func(ctx context.Context, token string) (PushMonitor, 
 func (c *PushTokens) MonitorByPushToken(ctx context.Context, token string) (PushMonitor, error) {
 	now := c.now()
 	c.mu.Lock()
-	e, ok := c.entries[token]
-	if ok && now.Before(e.expires) {
+	if e, ok := c.entries[token]; ok && now.Before(e.expires) {
 		c.mu.Unlock()
-		if e.notFound {
-			return PushMonitor{}, domain.Errorf(domain.ErrNotFound, "invalid push token")
-		}
 		return e.monitor, nil
+	}
+	if until, ok := c.misses[token]; ok && now.Before(until) {
+		c.mu.Unlock()
+		return PushMonitor{}, domain.Errorf(domain.ErrNotFound, "invalid push token")
 	}
 	if l := c.inFlight[token]; l != nil {
 		c.mu.Unlock()
@@ -80,20 +85,24 @@ func (c *PushTokens) MonitorByPushToken(ctx context.Context, token string) (Push
 
 	c.mu.Lock()
 	delete(c.inFlight, token)
-	if l.err == nil || notFound { // a failed read is not remembered
-		c.remember(token, pushTokenEntry{monitor: l.pm, notFound: notFound, expires: now.Add(c.ttl)}, now)
-	}
+	switch {
+	case l.err == nil:
+		c.remember(token, pushTokenEntry{monitor: l.pm, expires: now.Add(c.ttl)}, now)
+	case notFound:
+		if _, ok := c.misses[token]; !ok && len(c.misses) >= c.maxMisses {
+			clear(c.misses)
+		}
+		c.misses[token] = now.Add(c.ttl)
+	} // a failed read is not remembered
 	c.mu.Unlock()
 	close(l.done)
 	return l.pm, l.err
 }
 
-// remember stores an entry; c.mu is held.
+// remember stores a found token; c.mu is held. Only tokens of existing
+// push monitors come here, so the bound is for safety, not for scans.
 func (c *PushTokens) remember(token string, e pushTokenEntry, now time.Time) {
-	if len(c.entries) >= c.max {
-		// Random tokens (a scan, a broken client) must not grow the cache
-		// without bound: drop what has expired, and everything if that
-		// was not enough.
+	if _, ok := c.entries[token]; !ok && len(c.entries) >= c.max {
 		for t, e := range c.entries {
 			if !now.Before(e.expires) {
 				delete(c.entries, t)

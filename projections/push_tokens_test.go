@@ -66,17 +66,29 @@ func TestPushTokensRemembersForTheTTL(t *testing.T) {
 	}
 }
 
+// A scan of random tokens is bounded, and never empties the real tokens'
+// entries.
 func TestPushTokensStaysBounded(t *testing.T) {
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	c := NewPushTokens(func(context.Context, string) (PushMonitor, error) {
+	reads := 0
+	c := NewPushTokens(func(_ context.Context, token string) (PushMonitor, error) {
+		reads++
+		if token == "real" {
+			return PushMonitor{ID: 5}, nil
+		}
 		return PushMonitor{}, domain.Errorf(domain.ErrNotFound, "invalid push token")
 	}, func() time.Time { return now }, time.Second)
-	c.max = 100
+	c.maxMisses = 100
+	c.MonitorByPushToken(context.Background(), "real")
 	for i := range 1000 {
 		c.MonitorByPushToken(context.Background(), fmt.Sprint("random", i))
 	}
-	if n := len(c.entries); n > 100 {
-		t.Errorf("%d entries after 1000 random tokens, bound 100", n)
+	if n := len(c.misses); n > 100 {
+		t.Errorf("%d unknown tokens remembered after 1000 random ones, bound 100", n)
+	}
+	reads = 0
+	if pm, err := c.MonitorByPushToken(context.Background(), "real"); err != nil || pm.ID != 5 || reads != 0 {
+		t.Errorf("the real token after a scan: %+v, %v, %d reads (want it from memory)", pm, err, reads)
 	}
 }
 

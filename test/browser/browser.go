@@ -387,7 +387,9 @@ func (p *Page) addRequest(u string) {
 // activity: Chromium reports the request a click starts (a form post, a
 // link) a moment after the click itself returns, and a page that had been
 // idle for a while would otherwise look quiet before that request is seen,
-// letting the next step read the page it is about to leave.
+// letting the next step read the page it is about to leave. The quiet
+// period after the click (200 ms) is far longer than that moment; once the
+// request is seen, the wait lasts until its document has loaded.
 func (p *Page) waitAfterAction() {
 	p.mu.Lock()
 	p.lastActivity = time.Now()
