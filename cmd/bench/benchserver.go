@@ -48,11 +48,7 @@ func startBenchServer(o serverOptions) (*benchServer, error) {
 		}
 	}()
 	if b.binary == "" {
-		b.binary = filepath.Join(dir, "medialuna")
-		logf("building medialuna")
-		build := exec.Command("go", "build", "-o", b.binary, "./cmd/medialuna")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
+		if b.binary, err = buildMedialuna(dir); err != nil {
 			return nil, err
 		}
 	}
@@ -96,6 +92,15 @@ func startBenchServer(o serverOptions) (*benchServer, error) {
 	}
 	ok = true
 	return b, nil
+}
+
+// buildMedialuna builds ./cmd/medialuna into dir and returns its path.
+func buildMedialuna(dir string) (string, error) {
+	binary := filepath.Join(dir, "medialuna")
+	logf("building medialuna")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/medialuna")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	return binary, build.Run()
 }
 
 // close stops the server and removes what start made, newest first.

@@ -108,11 +108,7 @@ func run(c config) error {
 	}
 	defer os.RemoveAll(dir)
 	if c.binary == "" {
-		c.binary = filepath.Join(dir, "medialuna")
-		logf("building medialuna")
-		build := exec.Command("go", "build", "-o", c.binary, "./cmd/medialuna")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
+		if c.binary, err = buildMedialuna(dir); err != nil {
 			return err
 		}
 	}
