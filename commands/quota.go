@@ -207,24 +207,13 @@ func (q quotas) seed(ctx context.Context, accountID int64, kind domain.QuotaKind
 // release frees resource id's slot of kind. Failures are left for the next
 // refused reservation to repair (see quotas).
 func (q quotas) release(ctx context.Context, actor Actor, accountID int64, kind domain.QuotaKind, id int64) {
-	// The change it follows is decided: a client that hangs up now must
-	// not leave the slot held.
-	ctx = context.WithoutCancel(ctx)
-	stream := domain.QuotaStream(accountID, kind)
-	retryOnConflict(ctx, func() (domain.AppendResult, error) {
-		quota := domain.NewQuota(kind)
-		version, err := load(ctx, q.store, stream, quota)
-		if err != nil {
-			return domain.AppendResult{}, err
-		}
-		events := quota.Release(id)
-		quota.Count(events)
-		return save(ctx, q.store, stream, version, actor.metadata(q.now(), accountID), events)
-	})
+	q.releaseMany(ctx, actor, accountID, kind, []int64{id})
 }
 
-// releaseMany frees the slots of ids in one append, as release does one.
+// releaseMany frees the slots of ids in one append.
 func (q quotas) releaseMany(ctx context.Context, actor Actor, accountID int64, kind domain.QuotaKind, ids []int64) {
+	// The change it follows is decided: a client that hangs up now must
+	// not leave the slots held.
 	ctx = context.WithoutCancel(ctx)
 	stream := domain.QuotaStream(accountID, kind)
 	retryOnConflict(ctx, func() (domain.AppendResult, error) {
